@@ -1,0 +1,22 @@
+import { app } from '@azure/functions';
+import { getDeps } from '../shared/deps';
+import { httpHandler } from '../shared/http/http-handler';
+import { jsonResponse } from '../shared/http/problem-response';
+import { caseView } from '../shared/containment/case-view';
+import { NotFoundError } from '../shared/errors';
+
+/** GET /api/cases/{caseId}: what was done, when, with which Graph request ids, what failed and why. */
+app.http('cases-get', {
+  methods: ['GET'],
+  route: 'cases/{caseId}',
+  authLevel: 'function',
+  handler: httpHandler(async (request) => {
+    const deps = await getDeps();
+    const caseId = request.params['caseId'] ?? '';
+    const bundle = /^[0-9a-f-]{36}$/i.test(caseId) ? await deps.cases.load(caseId.toLowerCase()) : undefined;
+    if (!bundle) {
+      throw new NotFoundError(`No case ${caseId}`);
+    }
+    return jsonResponse(200, caseView(bundle), { 'cache-control': 'no-store' });
+  }),
+});

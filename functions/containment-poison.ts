@@ -1,0 +1,14 @@
+import { app } from '@azure/functions';
+import { getDeps } from '../shared/deps';
+import { failCase } from '../shared/containment/fail-case';
+import { QUEUES } from '../shared/store/storage';
+
+/** Messages the host gave up on (after host.json `maxDequeueCount`): mark the case failed, ask a human. */
+app.storageQueue('containment-poison', {
+  queueName: `${QUEUES.containment}-poison`,
+  connection: 'AzureWebJobsStorage',
+  handler: async (message, context) => {
+    const deps = await getDeps();
+    await failCase(deps, message, context);
+  },
+});

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { ValidationError, type FieldProblem } from '../errors';
+import { targetKey, type ParsedAlert, type Severity, type TargetRef } from './alert-types';
+import { canonicalJson, shortHash } from './canonical-json';
+import { collectTargets, MAX_ENTITIES } from './collect-targets';
+import { MAX_FIELD_LENGTH } from './field-reader';
+import { GUID_PATTERN } from './is-guid';
+import { isUpn } from './is-upn';
+import { matchSeverity } from './normalize-severity';
+import { parseIncidentArmId } from './parse-incident-arm-id';
+
+/** One target of a direct request: exactly one of `id` (object id), `appId` or `upn`. */
+export const directTargetSchema = z
+  .strictObject({
+    id: z.string().regex(GUID_PATTERN, 'must be a GUID (the directory object id)').optional(),
+    appId: z.string().regex(GUID_PATTERN, 'must be a GUID (the application id)').optional(),
+    upn: z
+      .string()
+      .max(1024, 'must be at most 1024 characters')
+      .refine(isUpn, 'must be a UPN: exactly one "@" with a non-empty name and domain, no spaces')
+      .optional(),
+  })
+  .superRefine((t, ctx) => {
+    const given = [t.id, t.appId, t.upn].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: given === 0 ? 'needs one of id, appId or upn' : 'must have exactly one of id, appId or upn',
+      });
+    }
+  });
+export type DirectTarget = z.infer<typeof directTargetSchema>;
+
+/**
+ * `POST /alerts` from an operator or automation that is not a Sentinel playbook. Strict: unknown keys are
+ * refused by name, so a typo (`target`, `objectId`) is a 400 rather than a silently ignored field.
+ */
+export const directRequestSchema = z.strictObject({
+  targets: z
+    .array(directTargetSchema)
+    .min(1, 'must name at least one target')
+    .max(MAX_ENTITIES, `must name at most ${MAX_ENTITIES} targets`),
+  reason: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
+  severity: z
+    .string()
+    .max(100)
+    .refine((s) => matchSeverity(s) !== undefined, 'must be High, Medium, Low or Informational')
+    .optional(),
+  incidentArmId: z
+    .string()
+    .max(MAX_FIELD_LENGTH)
+    .refine((s) => parseIncidentArmId(s) !== undefined, 'must be a Microsoft Sentinel incident ARM id')
+    .optional(),
+});
+export type DirectRequest = z.infer<typeof directRequestSchema>;
+
+/**
+ * Parses a direct request into a {@link ParsedAlert}; throws a {@link ValidationError} naming every bad
+ * field by JSON path (`targets[1].id`, `reason`, unknown keys such as `targets[0].objectId`).
+ */
+export function parseDirectRequest(body: unknown): ParsedAlert {
+  const result = directRequestSchema.safeParse(body);
+  if (!result.success) {
+    throw new ValidationError('The direct request is invalid.', issuesToFields(result.error.issues));
+  }
+  const req = result.data;
+  const severity: Severity = matchSeverity(req.severity) ?? 'Medium';
+  const targets = collectTargets(req.targets.map(toTargetRef));
+  const arm = req.incidentArmId === undefined ? undefined : parseIncidentArmId(req.incidentArmId);
+
+  // The same request sent twice hashes the same whatever the target order, duplicates or letter case.
+  const canonical = canonicalJson({
+    targets: targets.map(targetKey).sort(),
+    reason: req.reason,
+    severity,
+    incidentArmId: req.incidentArmId?.toLowerCase() ?? null,
+  });
+
+  return {
+    source: 'direct',
+    dedupeKey: `direct:${shortHash(canonical ?? '')}`,
+    ...(req.incidentArmId === undefined ? {} : { incidentArmId: req.incidentArmId }),
+    ...(arm === undefined ? {} : { workspace: arm.workspace }),
+    title: req.reason,
+    severity,
+    targets,
+    rejected: [],
+  };
+}
+
+function toTargetRef(t: DirectTarget): TargetRef {
+  if (t.id !== undefined) {
+    return { by: 'objectId', objectId: t.id.toLowerCase() };
+  }
+  if (t.appId !== undefined) {
+    return { by: 'appId', appId: t.appId.toLowerCase() };
+  }
+  return { by: 'upn', upn: (t.upn ?? '').toLowerCase() };
+}
+
+/** zod issues as field problems; an unknown key is named as its own field (`targets[0].objectId`). */
+export function issuesToFields(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
+  const fields: FieldProblem[] = [];
+  for (const issue of issues) {
+    const base = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        fields.push({ field: base === '' ? key : `${base}.${key}`, message: 'is not a known field' });
+      }
+    } else {
+      fields.push({ field: base === '' ? '$' : base, message: issue.message });
+    }
+  }
+  return fields;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') {
+      out += `[${segment}]`;
+    } else {
+      const key = String(segment);
+      out = out === '' ? key : `${out}.${key}`;
+    }
+  }
+  return out;
+}

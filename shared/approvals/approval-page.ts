@@ -1,0 +1,331 @@
+import type { ApprovalTokenFailure } from './approval-token';
+import type { ApprovalRecord, Decision } from './decide-rules';
+import { escapeHtml } from './escape-html';
+import { MAX_COMMENT_LENGTH } from './parse-decision-form';
+
+/** What an approver needs to know to decide, in plain words. */
+export interface ApprovalSummary {
+  id: string;
+  title: string;
+  /** Plain words: what will change if approved. */
+  actionText: string;
+  targetName: string;
+  targetKind: string;
+  targetId: string;
+  requestedBy: string;
+  reason: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  quorum: number;
+  approvalsSoFar: number;
+  /** Plain words: who may decide. */
+  approvers: string;
+}
+
+/** Every page the approval routes can show. */
+export type ApprovalPageView =
+  | {
+      kind: 'confirm';
+      approval: ApprovalSummary;
+      /** Where the form posts: a same-origin path such as `/api/approvals/{id}`. */
+      formAction: string;
+      linkToken: string;
+      antiForgeryToken: string;
+      signedInAs: string;
+    }
+  | { kind: 'sign-in'; signInUrl: string }
+  | { kind: 'outcome'; approval: ApprovalSummary; status: ApprovalRecord['status']; decisions: Decision[] }
+  | { kind: 'refused'; status: 403 | 409 | 410; title: string; message: string }
+  | { kind: 'invalid-link'; reason: ApprovalTokenFailure }
+  | {
+      kind: 'recorded';
+      approval: ApprovalSummary;
+      decision: Decision['decision'];
+      /** The request's status after the decision. */
+      status: ApprovalRecord['status'];
+      decisions: Decision[];
+    };
+
+export interface RenderedPage {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Headers on every approval page. No script may run (scanners and previewers open links), the page cannot be
+ * framed (clickjacking the Approve button), forms post only to us, and no Referer carries the link token away.
+ */
+export const APPROVAL_PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+});
+
+/**
+ * Renders an approval page: server-side HTML with inline CSS, readable on a phone, no script and no external
+ * asset. Every value is HTML-escaped. Stable ids for browser tests: `#approval-title`, `#action`, `#approve`,
+ * `#reject`, `#outcome`, `#message`.
+ *
+ * Status codes: confirm, outcome and recorded 200; sign-in 401; refused as given; invalid-link 410 when expired,
+ * else 400.
+ */
+export function renderApprovalPage(view: ApprovalPageView): RenderedPage {
+  const { status, title, main } = pageParts(view);
+  return { status, headers: { ...APPROVAL_PAGE_HEADERS }, body: layout(title, main) };
+}
+
+function pageParts(view: ApprovalPageView): { status: number; title: string; main: string } {
+  switch (view.kind) {
+    case 'confirm':
+      return { status: 200, title: view.approval.title, main: confirmMain(view) };
+    case 'sign-in':
+      return {
+        status: 401,
+        title: 'Sign in to decide',
+        main: `<h1 id="approval-title">Sign in to decide</h1>
+<p id="message">You need to sign in with your work account before you can see and decide this approval request. Nothing has been changed.</p>
+<p><a class="button" href="${escapeHtml(safeHref(view.signInUrl) ?? '/.auth/login/aad')}">Sign in</a></p>`,
+      };
+    case 'outcome':
+      return {
+        status: 200,
+        title: view.approval.title,
+        main: `<h1 id="approval-title">${escapeHtml(view.approval.title)}</h1>
+${statusBadge(view.status)}
+<p id="message">${escapeHtml(outcomeMessage(view.status, view.approval))}</p>
+${actionSection(view.approval, view.status === 'approved' ? 'What changes' : 'What would have changed')}
+${decisionList(view.decisions)}
+${detailList(view.approval)}`,
+      };
+    case 'refused':
+      return {
+        status: view.status,
+        title: view.title,
+        main: `<h1 id="approval-title">${escapeHtml(view.title)}</h1>
+<p id="message">${escapeHtml(view.message)}</p>`,
+      };
+    case 'invalid-link': {
+      const page = invalidLinkText(view.reason);
+      return {
+        status: view.reason === 'expired' ? 410 : 400,
+        title: page.title,
+        main: `<h1 id="approval-title">${escapeHtml(page.title)}</h1>
+<p id="message">${escapeHtml(page.message)}</p>`,
+      };
+    }
+    case 'recorded':
+      return {
+        status: 200,
+        title: view.approval.title,
+        main: `<h1 id="approval-title">${escapeHtml(view.approval.title)}</h1>
+${statusBadge(view.status)}
+<p id="message">${escapeHtml(recordedMessage(view.decision, view.status, view.approval))}</p>
+${actionSection(view.approval, 'What this request changes')}
+${decisionList(view.decisions)}`,
+      };
+  }
+}
+
+function confirmMain(view: Extract<ApprovalPageView, { kind: 'confirm' }>): string {
+  const a = view.approval;
+  const action = safeHref(view.formAction);
+  // Without a safe action the form posts back to the page's own URL, which is the same route.
+  const actionAttr = action === undefined ? '' : ` action="${escapeHtml(action)}"`;
+  const quorumNote =
+    a.quorum > 1
+      ? `This request needs ${a.quorum} different approvers; ${a.approvalsSoFar} approved so far. One rejection rejects it.`
+      : 'One approval decides this request. One rejection rejects it.';
+  return `<h1 id="approval-title">${escapeHtml(a.title)}</h1>
+<p class="lead">Your decision is needed. Nothing changes until you press Approve or Reject.</p>
+${actionSection(a, 'What will change if you approve')}
+${detailList(a)}
+<p>${escapeHtml(quorumNote)}</p>
+<form method="post"${actionAttr} autocomplete="off">
+<input type="hidden" name="token" value="${escapeHtml(view.linkToken)}">
+<input type="hidden" name="af" value="${escapeHtml(view.antiForgeryToken)}">
+<label for="comment">Comment (optional, kept with your decision)</label>
+<textarea id="comment" name="comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}"></textarea>
+<div class="buttons">
+<button id="approve" class="approve" type="submit" name="decision" value="approve">Approve</button>
+<button id="reject" class="reject" type="submit" name="decision" value="reject">Reject</button>
+</div>
+</form>
+<p class="small">Signed in as ${escapeHtml(view.signedInAs)}. If this is not you, or you did not expect this request, press Reject and tell your security team.</p>`;
+}
+
+function actionSection(a: ApprovalSummary, heading: string): string {
+  return `<h2>${escapeHtml(heading)}</h2>
+<p id="action" class="action">${escapeHtml(a.actionText)}</p>`;
+}
+
+function detailList(a: ApprovalSummary): string {
+  const rows: [string, string][] = [
+    ['Identity', `${escapeHtml(a.targetName)} (${escapeHtml(a.targetKind)})<br><code>${escapeHtml(a.targetId)}</code>`],
+    ['Requested by', escapeHtml(a.requestedBy)],
+    ['Reason', escapeHtml(a.reason)],
+    ['Approvals', `${escapeHtml(a.approvalsSoFar)} of ${escapeHtml(a.quorum)} needed`],
+    ['Who may decide', escapeHtml(a.approvers)],
+    ['Decide before', escapeHtml(formatTime(a.expiresAt))],
+    ['Request id', `<code>${escapeHtml(a.id)}</code>`],
+  ];
+  return `<dl>
+${rows.map(([term, html]) => `<dt>${escapeHtml(term)}</dt><dd>${html}</dd>`).join('\n')}
+</dl>`;
+}
+
+function decisionList(decisions: Decision[]): string {
+  if (decisions.length === 0) {
+    return '';
+  }
+  const items = decisions.map((d) => {
+    const who = escapeHtml(d.name ?? d.by);
+    const verb = d.decision === 'approve' ? 'approved' : 'rejected';
+    const comment = d.comment === undefined || d.comment.length === 0 ? '' : `<br><q>${escapeHtml(d.comment)}</q>`;
+    return `<li>${who} ${verb} at ${escapeHtml(formatTime(d.at))}${comment}</li>`;
+  });
+  return `<h2>Decisions</h2>
+<ul id="decisions">
+${items.join('\n')}
+</ul>`;
+}
+
+const STATUS_LABEL: Record<ApprovalRecord['status'], string> = {
+  pending: 'Waiting for more approvals',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  expired: 'Expired',
+};
+
+function statusBadge(status: ApprovalRecord['status']): string {
+  return `<p id="outcome" class="status status-${status}">${escapeHtml(STATUS_LABEL[status])}</p>`;
+}
+
+function remaining(a: ApprovalSummary): string {
+  const left = Math.max(0, a.quorum - a.approvalsSoFar);
+  return `${a.approvalsSoFar} of ${a.quorum} approvals so far; waiting for ${left} more ${left === 1 ? 'person' : 'people'}.`;
+}
+
+function outcomeMessage(status: ApprovalRecord['status'], a: ApprovalSummary): string {
+  switch (status) {
+    case 'approved':
+      return 'This request has been approved and the change runs automatically. Nothing more is needed; you can close this page.';
+    case 'rejected':
+      return 'This request was rejected, so nothing will change. If the change is still needed, raise a new request from the ticket.';
+    case 'expired':
+      return 'This request expired before it was decided, so nothing changed. If the change is still needed, ask for a new request from the ticket.';
+    case 'pending':
+      return `This request is still open. ${remaining(a)} If you have already decided, nothing more is needed from you.`;
+  }
+}
+
+function recordedMessage(decision: Decision['decision'], status: ApprovalRecord['status'], a: ApprovalSummary): string {
+  if (decision === 'reject') {
+    return 'Your rejection is recorded. The request is rejected and nothing will change. You can close this page.';
+  }
+  if (status === 'approved') {
+    return 'Your approval is recorded. The request is approved and the change will now run. You can close this page.';
+  }
+  return `Your approval is recorded. ${remaining(a)} Nothing changes until then; you can close this page.`;
+}
+
+function invalidLinkText(reason: ApprovalTokenFailure): { title: string; message: string } {
+  switch (reason) {
+    case 'expired':
+      return {
+        title: 'This approval link has expired',
+        message: 'Nothing was changed. If the request still needs a decision, ask for a new link from the ticket.',
+      };
+    case 'wrong-approval':
+      return {
+        title: 'This link belongs to another request',
+        message:
+          'The link does not match this approval request, so nothing was changed. Open the link exactly as it appears in the ticket or message.',
+      };
+    case 'bad-signature':
+      return {
+        title: 'This approval link is not valid',
+        message:
+          'The link was altered or was not issued by this responder, so nothing was changed. Use the link from the ticket, or ask for a new one from the ticket.',
+      };
+    case 'malformed':
+      return {
+        title: 'This approval link is incomplete',
+        message:
+          'Part of the link is missing or damaged, so nothing was changed. Open the link from the ticket again, copying all of it, or ask for a new one.',
+      };
+  }
+}
+
+/** A same-origin path or an http(s) URL; anything else (e.g. `javascript:`) is refused. */
+function safeHref(url: string): string | undefined {
+  if (/^\/(?![/\\])/.test(url)) {
+    return url;
+  }
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** UTC, minute precision: the server cannot know the reader's zone and the page runs no script to find out. */
+function formatTime(ms: number): string {
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
+    return 'unknown time';
+  }
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const CSS = `
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;background:#f5f5f5}
+main{max-width:40rem;margin:0 auto;padding:1rem;background:#fff;min-height:100vh}
+h1{font-size:1.4rem;line-height:1.3;margin:.5rem 0 1rem}
+h2{font-size:1.05rem;margin:1.25rem 0 .25rem}
+.lead{font-weight:600}
+.action{font-size:1.1rem;padding:.75rem;border-left:4px solid #0b5cad;background:#eef4fb;margin:.25rem 0}
+dl{display:grid;grid-template-columns:minmax(7rem,auto) 1fr;gap:.25rem .75rem;margin:1rem 0}
+dt{font-weight:600;color:#444}
+dd{margin:0;overflow-wrap:anywhere}
+code{font-size:.9em;overflow-wrap:anywhere}
+label{display:block;font-weight:600;margin-top:1rem}
+textarea{width:100%;font:inherit;padding:.5rem;margin-top:.25rem}
+.buttons{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1rem}
+button,.button{flex:1 1 12rem;min-height:3rem;font-size:1.15rem;font-weight:600;border:0;border-radius:.5rem;padding:.75rem 1rem;cursor:pointer;text-align:center;text-decoration:none;display:inline-block}
+.approve{background:#107c10;color:#fff}
+.reject{background:#c50f1f;color:#fff}
+.button{background:#0b5cad;color:#fff}
+.status{display:inline-block;font-weight:700;padding:.25rem .75rem;border-radius:1rem;background:#e1e1e1}
+.status-approved{background:#dff6dd;color:#0e700e}
+.status-rejected{background:#fde7e9;color:#a80000}
+.status-expired{background:#fff4ce;color:#7a5a00}
+.small{font-size:.9rem;color:#555}
+q{font-style:italic}
+@media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}
+`;
+
+function layout(title: string, main: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<title>${escapeHtml(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${main}
+</main>
+</body>
+</html>
+`;
+}

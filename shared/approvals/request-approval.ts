@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { decodeKey, type Config } from '../config';
+import type { Graph } from '../graph/graph-client';
+import { KIND_LABEL } from '../graph/identity-kind';
+import { listSponsorsAndOwners } from '../graph/sponsors';
+import { sendMail } from '../graph/mail';
+import { getUser } from '../graph/users';
+import type { AuditLog } from '../store/audit-log';
+import type { TargetRecord } from '../store/case-model';
+import type { RecordTable } from '../store/record-table';
+import { isConflict } from '../store/storage';
+import type { ApprovalEntity, ApprovalKind } from './approval-entity';
+import { newNonce, signApprovalToken } from './approval-token';
+import { ensureError } from '../errors';
+
+export interface ApprovalDeps {
+  config: Config;
+  graph: Graph;
+  approvals: RecordTable<ApprovalEntity>;
+  audit: AuditLog;
+  responderId: () => Promise<string | undefined>;
+  now: () => number;
+  log?: { warn(msg: string): void };
+}
+
+export interface ApprovalRequest {
+  kind: ApprovalKind;
+  caseId: string;
+  target: TargetRecord;
+  reason: string;
+  requestedBy: string;
+  requestedByName: string;
+  /** Distinguishes two approvals of the same kind for the same target (e.g. a second release request). */
+  round?: string;
+}
+
+export const APPROVAL_ROW = 'approval';
+
+/** Plain words for what an approval will change. */
+export function describeApprovalAction(kind: ApprovalKind, target: TargetRecord): string {
+  const name = `${KIND_LABEL[target.kind ?? 'other']} "${target.displayName ?? target.objectId ?? target.key}"`;
+  switch (kind) {
+    case 'release':
+      return `Re-enable ${name}, dismiss its risk in Entra ID Protection, and note the release on the incident and ticket.`;
+    case 'held-containment':
+      return target.kind === 'agentBlueprintPrincipal'
+        ? `Disable ${name}. This disables EVERY agent created from this blueprint.`
+        : `Contain ${name}: disable it (or revoke its sessions), and confirm it compromised in Entra ID Protection.`;
+    case 'lifecycle-delete':
+      return `Delete ${name} (restorable for 30 days from deleted items).`;
+  }
+}
+
+/** The link an approver opens; the token proves the link came from us, for this approval, before expiry. */
+export function approvalLink(config: Pick<Config, 'PUBLIC_BASE_URL' | 'APPROVAL_SIGNING_KEY'>, approval: Pick<ApprovalEntity, 'id' | 'expiresAt' | 'nonce'>): string | undefined {
+  if (!config.PUBLIC_BASE_URL || !config.APPROVAL_SIGNING_KEY) {
+    return undefined;
+  }
+  const token = signApprovalToken(decodeKey(config.APPROVAL_SIGNING_KEY), { approvalId: approval.id, expiresAt: approval.expiresAt, nonce: approval.nonce });
+  return `${config.PUBLIC_BASE_URL}/api/approvals/${encodeURIComponent(approval.id)}?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * Creates (once) the approval a held action waits for: who may not decide (sponsors, owners, the
+ * requester, the responder, the target), the quorum, the expiry, and a signed link. The id is derived
+ * from the case, target, kind and round, so a retried run finds the same approval instead of a second one.
+ */
+export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest): Promise<{ approval: ApprovalEntity; link: string | undefined; created: boolean }> {
+  const id = createHash('sha256').update(`${req.caseId}|${req.target.key}|${req.kind}|${req.round ?? ''}`).digest('hex').slice(0, 24);
+  const existing = await deps.approvals.get(id, APPROVAL_ROW);
+  if (existing) {
+    return { approval: existing.value, link: approvalLink(deps.config, existing.value), created: false };
+  }
+  const excluded = new Set<string>([req.requestedBy.toLowerCase()]);
+  const responder = await deps.responderId().catch(() => undefined);
+  if (responder) {
+    excluded.add(responder);
+  }
+  if (req.target.objectId && req.target.kind) {
+    excluded.add(req.target.objectId);
+    try {
+      const { byId } = await listSponsorsAndOwners(deps.graph, [{ id: req.target.objectId, kind: req.target.kind }]);
+      const acc = byId.get(req.target.objectId);
+      acc?.sponsors.forEach((s) => excluded.add(s));
+      acc?.owners.forEach((o) => excluded.add(o));
+    } catch (err) {
+      // Separation of duties still holds for the requester and the responder; say what we could not read.
+      deps.log?.warn(`approval ${id}: could not read sponsors/owners of ${req.target.objectId}: ${ensureError(err).message}`);
+    }
+  }
+  excluded.delete('system');
+  const now = deps.now();
+  const quorum = req.kind === 'release' && req.target.kind === 'agentBlueprintPrincipal' ? deps.config.BLUEPRINT_RELEASE_QUORUM : deps.config.APPROVAL_QUORUM;
+  const approval: ApprovalEntity = {
+    id,
+    kind: req.kind,
+    status: 'pending',
+    quorum,
+    expiresAt: now + deps.config.APPROVAL_TTL_HOURS * 3_600_000,
+    requestedBy: req.requestedBy.toLowerCase(),
+    requestedByName: req.requestedByName,
+    excluded: [...excluded],
+    decisions: [],
+    caseId: req.caseId,
+    targetKey: req.target.key,
+    targetId: req.target.objectId ?? req.target.key,
+    targetName: req.target.displayName ?? req.target.objectId ?? req.target.key,
+    targetKind: req.target.kind ?? 'other',
+    actionText: describeApprovalAction(req.kind, req.target),
+    title: req.kind === 'release' ? 'Release a contained identity' : req.kind === 'lifecycle-delete' ? 'Delete an expired agent' : 'Approve a held containment',
+    reason: req.reason,
+    createdAt: new Date(now).toISOString(),
+    nonce: newNonce(),
+  };
+  try {
+    await deps.approvals.insert(id, APPROVAL_ROW, approval, { status: 'pending', expiresAt: approval.expiresAt });
+  } catch (err) {
+    if (isConflict(err)) {
+      const winner = await deps.approvals.get(id, APPROVAL_ROW);
+      if (winner) {
+        return { approval: winner.value, link: approvalLink(deps.config, winner.value), created: false };
+      }
+    }
+    throw err;
+  }
+  await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
+  const link = approvalLink(deps.config, approval);
+  if (link && deps.config.APPROVAL_MAIL_SENDER) {
+    await mailApprovers(deps, approval, link).catch((err: unknown) => deps.log?.warn(`approval ${id}: mail not sent: ${ensureError(err).message}`));
+  }
+  return { approval, link, created: true };
+}
+
+async function mailApprovers(deps: ApprovalDeps, approval: ApprovalEntity, link: string): Promise<void> {
+  const sender = deps.config.APPROVAL_MAIL_SENDER;
+  if (!sender) {
+    return;
+  }
+  const addresses: string[] = [];
+  for (const id of deps.config.APPROVERS) {
+    if (approval.excluded.includes(id)) {
+      continue;
+    }
+    const user = await getUser(deps.graph, id);
+    if (user?.userPrincipalName) {
+      addresses.push(user.userPrincipalName);
+    }
+  }
+  if (addresses.length === 0) {
+    return;
+  }
+  await sendMail(deps.graph, sender, {
+    to: addresses,
+    subject: `[Approval needed] ${approval.title}: ${approval.targetName}`,
+    text: [
+      approval.actionText,
+      '',
+      `Requested by: ${approval.requestedByName}`,
+      `Why: ${approval.reason}`,
+      `Expires: ${new Date(approval.expiresAt).toISOString()}`,
+      '',
+      `Open this link, sign in, and choose Approve or Reject (opening it changes nothing):`,
+      link,
+    ].join('\n'),
+  });
+}

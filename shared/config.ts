@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { ConfigError, type FieldProblem } from './errors';
+
+/**
+ * Every setting the app reads, parsed once from the environment (app settings in Azure, `local.settings.json`
+ * or the local host's environment locally). Nothing else in `shared/` or `functions/` reads `process.env`.
+ * A bad or missing value stops start-up with one message naming every bad setting.
+ */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A comma-, semicolon- or whitespace-separated list; empty string means an empty list. */
+const list = (item: z.ZodType<string>, what: string) =>
+  z
+    .string()
+    .default('')
+    .transform((raw, ctx) => {
+      const items = raw
+        .split(/[\s,;]+/)
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+      for (const value of items) {
+        if (!item.safeParse(value).success) {
+          ctx.addIssue({ code: 'custom', message: `"${value}" is not ${what}` });
+        }
+      }
+      return items.map((s) => s.toLowerCase());
+    });
+
+const guidList = list(z.string().regex(GUID), 'a GUID (object id or appId)');
+/** Sentinel workspaces as `subscriptionId/resourceGroup/workspaceName`. */
+const workspaceList = list(z.string().regex(/^[0-9a-f-]{36}\/[^/\s]+\/[^/\s]+$/i), 'subscriptionId/resourceGroup/workspaceName');
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => (v === '' ? fallback : v === 'true' || v === '1' || v === 'yes'));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((v) => (v.trim() === '' ? fallback : Number(v)))
+    .pipe(z.number().int().min(min).max(max));
+
+const url = z.url({ protocol: /^https?$/ });
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().replace(/\/+$/, '')))
+  .pipe(url.optional());
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** An NCRONTAB expression with six fields (seconds first), as the Functions timer trigger takes. */
+const ncrontab = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => (v.trim() === '' ? fallback : v.trim()))
+    .pipe(z.string().regex(/^\S+(\s+\S+){5}$/, 'must be an NCRONTAB expression with six fields'));
+
+export const configSchema = z
+  .object({
+    AzureWebJobsStorage: optionalText,
+    AzureWebJobsStorage__accountName: optionalText,
+    GRAPH_ENDPOINT: z.string().default('https://graph.microsoft.com').transform((v) => v.replace(/\/+$/, '')).pipe(url),
+    ARM_ENDPOINT: z.string().default('https://management.azure.com').transform((v) => v.replace(/\/+$/, '')).pipe(url),
+    AZURE_CLIENT_ID: optionalText.pipe(z.string().regex(GUID).optional()),
+    RESPONDER_MODE: z.enum(['enforce', 'report-only']).default('report-only'),
+    /** The responder's own service principal object id; read from its token's `oid` claim when unset. */
+    RESPONDER_OBJECT_ID: optionalText.pipe(z.string().regex(GUID).optional()),
+    PROTECTED_IDENTITIES: guidList,
+    REQUIRE_APPROVAL_IDENTITIES: guidList,
+    BLAST_RADIUS_PER_HOUR: int(25, 1, 100_000),
+
+    TICKET_PROVIDER: z.enum(['servicenow', 'jira', 'webhook', 'none']).default('none'),
+    SERVICENOW_INSTANCE_URL: optionalUrl,
+    SERVICENOW_USERNAME: optionalText,
+    SERVICENOW_PASSWORD: optionalText,
+    JIRA_BASE_URL: optionalUrl,
+    JIRA_EMAIL: optionalText,
+    JIRA_API_TOKEN: optionalText,
+    JIRA_PROJECT_KEY: optionalText.pipe(z.string().regex(/^[A-Z][A-Z0-9_]+$/).optional()),
+    JIRA_ISSUE_TYPE: z.string().default('Task'),
+    TICKET_WEBHOOK_URL: optionalUrl,
+    TICKET_WEBHOOK_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+
+    PUBLIC_BASE_URL: optionalUrl,
+    APPROVAL_SIGNING_KEY: optionalText.pipe(
+      z
+        .string()
+        .refine((v) => decodeKey(v).length >= 32, 'must hold at least 32 bytes (base64 or text)')
+        .optional(),
+    ),
+    APPROVERS: guidList,
+    APPROVAL_TTL_HOURS: int(24, 1, 24 * 14),
+    APPROVAL_QUORUM: int(1, 1, 10),
+    BLUEPRINT_RELEASE_QUORUM: int(2, 1, 10),
+    APPROVAL_MAIL_SENDER: optionalText,
+    APPROVAL_EXPIRY_SCHEDULE: ncrontab('0 */5 * * * *'),
+
+    LIFECYCLE_SWEEP_SCHEDULE: ncrontab('0 0 * * * *'),
+    LIFECYCLE_WARN_DAYS: int(14, 0, 365),
+    LIFECYCLE_GRACE_DAYS: int(30, 0, 3650),
+    LIFECYCLE_DELETE_ENABLED: bool(false),
+    LIFECYCLE_AGENT_TAG: z.string().default('agent'),
+    LIFECYCLE_EXPIRY_TAG_PREFIX: z.string().default('agent-expires:'),
+    /** `AttributeSet.AttributeName` of a custom security attribute holding the end date, if used. */
+    LIFECYCLE_EXPIRY_ATTRIBUTE: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_]+\.[A-Za-z0-9_]+$/).optional()),
+    DRIFT_CHECK_SCHEDULE: ncrontab('0 */15 * * * *'),
+
+    INTAKE_ALLOWED_CALLERS: guidList,
+    SENTINEL_WORKSPACES: workspaceList,
+    SENTINEL_VERIFY: bool(true),
+    SENTINEL_VERIFY_DISABLED_WORKSPACES: workspaceList,
+    DIRECT_REQUESTS_REQUIRE_APPROVAL: bool(true),
+  })
+  .superRefine((c, ctx) => {
+    const need = (when: boolean, keys: (keyof typeof c)[], why: string) => {
+      if (!when) {
+        return;
+      }
+      for (const key of keys) {
+        if (c[key] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `required when ${why}` });
+        }
+      }
+    };
+    if (c.AzureWebJobsStorage === undefined && c.AzureWebJobsStorage__accountName === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message: 'required (a connection string, or AzureWebJobsStorage__accountName for identity-based access)',
+      });
+    }
+    need(c.TICKET_PROVIDER === 'servicenow', ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'], 'TICKET_PROVIDER is servicenow');
+    need(c.TICKET_PROVIDER === 'jira', ['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN', 'JIRA_PROJECT_KEY'], 'TICKET_PROVIDER is jira');
+    need(c.TICKET_PROVIDER === 'webhook', ['TICKET_WEBHOOK_URL', 'TICKET_WEBHOOK_SECRET'], 'TICKET_PROVIDER is webhook');
+    need(c.APPROVAL_SIGNING_KEY !== undefined || c.PUBLIC_BASE_URL !== undefined, ['PUBLIC_BASE_URL', 'APPROVAL_SIGNING_KEY'], 'approvals are configured');
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+/** The approval signing key as bytes: base64 when it decodes to ≥ 32 bytes, otherwise the UTF-8 text. */
+export function decodeKey(value: string): Buffer {
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0) {
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.length >= 32) {
+      return bytes;
+    }
+  }
+  return Buffer.from(value, 'utf8');
+}
+
+/**
+ * Parses the settings. Throws one {@link ConfigError} naming every bad setting (never its value, which may
+ * be a secret).
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) {
+    return result.data;
+  }
+  const fields: FieldProblem[] = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.') || '(settings)',
+    message: issue.message,
+  }));
+  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  throw new ConfigError(`Invalid settings: ${summary}`, fields);
+}
+
+let cached: Config | undefined;
+
+/** The process-wide settings, parsed on first use from `process.env`. */
+export function getConfig(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}

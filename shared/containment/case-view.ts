@@ -1,0 +1,62 @@
+import type { CaseBundle, StepRecord } from '../store/case-model';
+
+/** A step as `GET /cases/{id}` shows it: no lease internals. */
+function stepView(s: StepRecord) {
+  return {
+    action: s.action,
+    description: s.description,
+    state: s.state,
+    attempts: s.attempts,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    graphRequestIds: s.requestIds,
+    errorCode: s.errorCode,
+    error: s.errorMessage,
+    approvalId: s.approvalId,
+    detail: s.detail,
+  };
+}
+
+/**
+ * What an operator sees of a case: its targets with resolved kind and name, each step with state, times,
+ * Graph request ids and errors, and per target the time from intake to access cut.
+ */
+export function caseView(bundle: CaseBundle) {
+  const r = bundle.record;
+  return {
+    caseId: r.caseId,
+    status: r.status,
+    mode: r.mode,
+    kind: r.kind,
+    source: r.source,
+    title: r.title,
+    severity: r.severity,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    incidentArmId: r.incidentArmId,
+    alertId: r.alertId,
+    requestedBy: r.requestedBy,
+    verification: r.verification,
+    ticket: r.ticket,
+    note: r.note,
+    relatedCaseId: r.relatedCaseId,
+    rejectedEntities: r.rejected,
+    targets: bundle.targets.map((t) => ({
+      key: t.key,
+      requested: t.ref,
+      objectId: t.objectId,
+      kind: t.kind,
+      displayName: t.displayName,
+      status: t.status,
+      reason: t.reason,
+      approvalId: t.approvalId,
+      joinedCaseId: t.joinedCaseId,
+      receivedAt: t.receivedAt,
+      resolvedAt: t.resolvedAt,
+      accessCutAt: t.accessCutAt,
+      timeToAccessCutMs: t.accessCutAt ? Date.parse(t.accessCutAt) - Date.parse(t.receivedAt) : undefined,
+      steps: bundle.steps.filter((s) => s.targetKey === t.key).map(stepView),
+    })),
+    caseSteps: bundle.steps.filter((s) => s.targetKey === 'case').map(stepView),
+  };
+}

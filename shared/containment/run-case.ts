@@ -1,0 +1,432 @@
+import { createHash } from 'node:crypto';
+import type { Sentinel } from '../sentinel/sentinel-client';
+import { parseIncidentArmId } from '../sentinel/incident-arm-id';
+import type { CaseStore } from '../store/case-store';
+import type { KeyStore } from '../store/key-store';
+import type { CaseBundle, CaseRecord, StepRecord, TargetRecord } from '../store/case-model';
+import { stepId } from '../store/case-model';
+import type { TicketProvider, TicketRef } from '../tickets/ticket-provider';
+import { setAccountEnabled } from '../graph/service-principals';
+import { revokeSignInSessions } from '../graph/users';
+import { riskApiFor, type RiskApi } from '../graph/identity-protection';
+import { claimStep, finishStep, isTerminal, isTransient, releaseStep, runStep, settleStep, type StepContext, type StepSpec } from '../plans/step-runner';
+import { approvalLink, requestApproval, type ApprovalDeps } from '../approvals/request-approval';
+import { ensureError } from '../errors';
+import { checkGuardrails } from './guardrails';
+import { planContainment } from './plan-containment';
+import { resolveTargets } from './resolve-targets';
+import { verifyAtSource } from './verify-at-source';
+import { describeCase } from './case-report';
+import type { RiskCoalescer } from './risk-coalescer';
+import type { Logger } from '../logger';
+
+export interface RunCaseDeps extends ApprovalDeps {
+  cases: CaseStore;
+  keys: KeyStore;
+  tickets: TicketProvider;
+  risk: Pick<RiskCoalescer, 'submit'>;
+  sentinel: Sentinel;
+}
+
+export interface Invocation {
+  id: string;
+  log: Logger;
+}
+
+/** Targets whose steps may still need to run. */
+const ACTIVE: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'contained', 'would-contain', 'failed']);
+const BLAST_PARTITION = 'blast-slot';
+const LEASE_MS = 60_000;
+
+/**
+ * The containment responder for one case: verify at source, resolve, guardrails, then per target the plan
+ * of its kind (disable first, alone on the critical path; then risk confirmation, batched, and session
+ * revocation), then one ticket and one incident comment. Every step is persisted, so a redelivered message
+ * or a crash resumes without repeating a side effect. Transient failures are rethrown after the other steps
+ * ran, so the message is retried and only the unfinished steps run again.
+ */
+export async function runCase(deps: RunCaseDeps, caseId: string, inv: Invocation): Promise<CaseRecord | undefined> {
+  let bundle = await deps.cases.load(caseId);
+  if (!bundle) {
+    inv.log.warn(JSON.stringify({ caseId, msg: 'case not found; message dropped' }));
+    return undefined;
+  }
+  if (bundle.record.status === 'suspicious' || bundle.record.status === 'failed') {
+    return bundle.record;
+  }
+  const ctx: StepContext = { store: deps.cases, caseId, owner: inv.id, leaseMs: LEASE_MS, now: deps.now };
+  const reportOnly = bundle.record.mode === 'report-only';
+  if (bundle.record.status === 'received') {
+    await deps.cases.updateCase(caseId, (r) => {
+      r.status = 'running';
+    });
+  }
+
+  // 1. Zero trust: the incident must exist in Sentinel, be open, and name every target, before any write.
+  const unchecked = bundle.targets.filter((t) => t.status === 'pending' && !t.verified);
+  let unverifiable = false;
+  if (unchecked.length > 0) {
+    const verdict = await verifyAtSource(deps, bundle.record, unchecked);
+    if (verdict.state === 'not-found' || verdict.state === 'mismatch' || verdict.state === 'closed') {
+      return await refuseUnverified(deps, bundle, unchecked, verdict, inv);
+    }
+    unverifiable = verdict.state === 'unverifiable';
+    for (const t of unchecked) {
+      t.verified = true;
+      if (unverifiable) {
+        t.unverifiable = true;
+      }
+    }
+    await deps.cases.updateCase(caseId, (r) => {
+      r.verification = { state: verdict.state === 'unverifiable' ? 'skipped' : verdict.state, detail: verdict.detail, at: new Date(deps.now()).toISOString() };
+    });
+  }
+
+  // 2. Resolve ids to directory objects and kinds (one getByIds for all object ids).
+  const resolved = await resolveTargets(deps.graph, bundle.targets, deps.now);
+  const byKey = new Map(bundle.targets.map((t) => [t.key, t]));
+  for (const t of resolved.changed) {
+    byKey.set(t.key, t);
+  }
+
+  // 3. Guardrails and the blast-radius limit, for targets not yet decided.
+  const responderId = await deps.responderId().catch(() => undefined);
+  const links = new Map<string, string>();
+  for (const target of byKey.values()) {
+    if (target.status !== 'pending' || target.kind === undefined || target.admittedAt !== undefined) {
+      continue;
+    }
+    const verdict = checkGuardrails({ target, responderId, config: deps.config, direct: target.unverifiable === true, approved: target.approvedBy !== undefined });
+    if (verdict.action === 'run' && !reportOnly && !(await admit(deps, caseId, target))) {
+      Object.assign(target, { status: 'held', reason: `Blast-radius limit reached (${deps.config.BLAST_RADIUS_PER_HOUR} containments per hour): waits for approval.` });
+    } else if (verdict.action === 'skip') {
+      Object.assign(target, { status: 'skipped', reason: verdict.reason });
+    } else if (verdict.action === 'hold') {
+      Object.assign(target, { status: 'held', reason: verdict.reason });
+    } else {
+      target.admittedAt = new Date(deps.now()).toISOString();
+    }
+    if ((target.status as TargetRecord['status']) === 'held') {
+      const { approval, link } = await requestApproval(deps, {
+        kind: 'held-containment',
+        caseId,
+        target,
+        reason: `${target.reason ?? ''} Case reason: ${bundle.record.title}`.trim(),
+        requestedBy: 'system',
+        requestedByName: 'agent responders (guardrail)',
+      });
+      target.approvalId = approval.id;
+      if (link) {
+        links.set(approval.id, link);
+      }
+    }
+    await deps.cases.putTarget(caseId, target);
+    await deps.audit.write({ action: `target.${target.status === 'pending' ? 'admitted' : target.status}`, scope: caseId, actor: 'system', targetId: target.objectId ?? target.key, result: 'info', detail: target.reason ?? 'passed guardrails' });
+  }
+  for (const t of resolved.changed) {
+    if (byKey.get(t.key) === t && t.status !== 'pending') {
+      await deps.cases.putTarget(caseId, t);
+    }
+  }
+
+  // 4. Execute: settle steps of held/skipped targets, then disable (critical path), then risk + sessions.
+  const targets = [...byKey.values()];
+  const transient: unknown[] = [];
+  for (const target of targets) {
+    if (target.status === 'held' || target.status === 'skipped') {
+      for (const spec of planContainment(target)) {
+        await settleStep(ctx, spec, target.status, target.reason ?? target.status, target.approvalId ? { approvalId: target.approvalId } : {});
+      }
+    }
+  }
+  const active = targets.filter((t) => ACTIVE.has(t.status) && t.kind !== undefined && t.admittedAt !== undefined);
+  const plans = new Map(active.map((t) => [t.key, planContainment(t)]));
+  const specOf = (t: TargetRecord, action: StepSpec['action']) => plans.get(t.key)?.find((s) => s.action === action);
+
+  await Promise.all(
+    active.map(async (t) => {
+      const spec = specOf(t, 'disable');
+      if (!spec) {
+        return;
+      }
+      const step = await runWrite(ctx, spec, reportOnly, async () => {
+        const res = await setAccountEnabled(deps.graph, { id: t.objectId ?? '', kind: t.kind ?? 'other' }, false);
+        return { requestIds: res.requestId ? [res.requestId] : [], detail: 'accountEnabled = false acknowledged by Graph' };
+      }).catch((err: unknown) => collect(transient, err));
+      if (step?.state === 'done' && !t.accessCutAt) {
+        t.accessCutAt = step.endedAt ?? new Date(deps.now()).toISOString();
+      }
+    }),
+  );
+
+  const byApi = new Map<RiskApi, { target: TargetRecord; spec: StepSpec }[]>();
+  for (const t of active) {
+    const spec = specOf(t, 'confirm-compromised');
+    const api = t.kind ? riskApiFor(t.kind) : undefined;
+    if (spec && api) {
+      byApi.set(api, [...(byApi.get(api) ?? []), { target: t, spec }]);
+    }
+  }
+  await Promise.all([
+    ...[...byApi].map(([api, items]) => confirmBatch(deps, ctx, api, items, reportOnly).catch((err: unknown) => collect(transient, err))),
+    ...active.map(async (t) => {
+      const spec = specOf(t, 'revoke-sessions');
+      if (!spec) {
+        return;
+      }
+      const step = await runWrite(ctx, spec, reportOnly, async () => {
+        const res = await revokeSignInSessions(deps.graph, t.objectId ?? '');
+        return { requestIds: res.requestId ? [res.requestId] : [], detail: 'refresh tokens and session cookies revoked' };
+      }).catch((err: unknown) => collect(transient, err));
+      if (step?.state === 'done' && !t.accessCutAt && !specOf(t, 'disable')) {
+        t.accessCutAt = step.endedAt ?? new Date(deps.now()).toISOString();
+      }
+    }),
+  ]);
+
+  // Target outcomes from their steps.
+  bundle = (await deps.cases.load(caseId)) ?? bundle;
+  const stepsByTarget = groupSteps(bundle.steps);
+  for (const t of active) {
+    const steps = stepsByTarget.get(t.key) ?? [];
+    const next = targetOutcome(steps, reportOnly);
+    if (next && (next !== t.status || t.accessCutAt)) {
+      t.status = next;
+      const failed = steps.find((s) => s.state === 'failed');
+      if (failed) {
+        t.reason = `${failed.action} failed: ${failed.errorCode ?? ''} ${failed.errorMessage ?? ''}`.trim();
+      }
+      await deps.cases.putTarget(caseId, t);
+    }
+  }
+  if (transient.length > 0) {
+    throw transient[0];
+  }
+
+  // 5. Report: one ticket per case, one incident comment per change of outcome.
+  bundle = (await deps.cases.load(caseId)) ?? bundle;
+  for (const t of bundle.targets) {
+    if (t.approvalId && !links.has(t.approvalId)) {
+      const a = await deps.approvals.get(t.approvalId, 'approval');
+      const link = a ? approvalLink(deps.config, a.value) : undefined;
+      if (link) {
+        links.set(t.approvalId, link);
+      }
+    }
+  }
+  await report(deps, ctx, bundle, links, reportOnly);
+
+  const final = await deps.cases.updateCase(caseId, (r) => {
+    r.status = caseStatus(bundle);
+  });
+  inv.log.info(JSON.stringify({ caseId, status: final.status, targets: bundle.targets.map((t) => ({ key: t.key, status: t.status })) }));
+  return final;
+}
+
+/** Runs a write step, or records it as "would do" in report-only mode (same plan, nothing changed). */
+async function runWrite(ctx: StepContext, spec: StepSpec, reportOnly: boolean, exec: () => Promise<{ requestIds?: string[]; detail?: string }>): Promise<StepRecord> {
+  if (reportOnly) {
+    return settleStep(ctx, spec, 'would-do', 'report-only: not executed');
+  }
+  return runStep(ctx, spec, exec);
+}
+
+/** One Identity Protection call for all targets of a case that share a risk collection (coalesced further across cases). */
+async function confirmBatch(deps: RunCaseDeps, ctx: StepContext, api: RiskApi, items: { target: TargetRecord; spec: StepSpec }[], reportOnly: boolean): Promise<void> {
+  if (reportOnly) {
+    await Promise.all(items.map((i) => settleStep(ctx, i.spec, 'would-do', 'report-only: not executed')));
+    return;
+  }
+  const claims = [];
+  for (const item of items) {
+    const claim = await claimStep(ctx, item.spec);
+    if (!('finished' in claim)) {
+      claims.push({ item, claim });
+    }
+  }
+  if (claims.length === 0) {
+    return;
+  }
+  try {
+    const requestId = await deps.risk.submit(
+      api,
+      'confirmCompromised',
+      claims.map((c) => c.item.target.objectId ?? ''),
+    );
+    await Promise.all(claims.map((c) => finishStep(ctx, c.claim, 'done', { requestIds: requestId ? [requestId] : [], detail: `risk confirmed compromised (${api}, ${claims.length} id(s) in one call)` })));
+  } catch (err) {
+    if (isTransient(err)) {
+      await Promise.all(claims.map((c) => releaseStep(ctx, c.claim, err)));
+      throw err;
+    }
+    await Promise.all(claims.map((c) => finishStep(ctx, c.claim, 'failed', { error: err })));
+  }
+}
+
+/** Takes a blast-radius slot for a target once; false when the hourly limit is reached. */
+async function admit(deps: RunCaseDeps, caseId: string, target: TargetRecord): Promise<boolean> {
+  const now = deps.now();
+  return deps.keys.takeSlot(BLAST_PARTITION, deps.config.BLAST_RADIUS_PER_HOUR, `${caseId}|${target.key}`, now, now + 3_600_000);
+}
+
+function collect(into: unknown[], err: unknown): undefined {
+  if (isTransient(err)) {
+    into.push(err);
+    return undefined;
+  }
+  throw err;
+}
+
+function groupSteps(steps: readonly StepRecord[]): Map<string, StepRecord[]> {
+  const map = new Map<string, StepRecord[]>();
+  for (const s of steps) {
+    map.set(s.targetKey, [...(map.get(s.targetKey) ?? []), s]);
+  }
+  return map;
+}
+
+function targetOutcome(steps: readonly StepRecord[], reportOnly: boolean): TargetRecord['status'] | undefined {
+  if (steps.length === 0 || steps.some((s) => !isTerminal(s.state))) {
+    return undefined;
+  }
+  if (steps.some((s) => s.state === 'failed')) {
+    return 'failed';
+  }
+  return reportOnly ? 'would-contain' : 'contained';
+}
+
+function caseStatus(bundle: CaseBundle): CaseRecord['status'] {
+  const targets = bundle.targets;
+  if (targets.some((t) => t.status === 'held')) {
+    return 'held';
+  }
+  if (targets.some((t) => t.status === 'failed') || bundle.steps.some((s) => s.state === 'failed')) {
+    return 'partial';
+  }
+  if (targets.every((t) => ['skipped', 'not-found', 'joined', 'unverified'].includes(t.status))) {
+    return 'ignored';
+  }
+  return 'done';
+}
+
+/** A short stable hash of the targets' outcomes: a new outcome gets a new comment, a retry the same one. */
+function outcomeKey(bundle: CaseBundle): string {
+  const state = bundle.targets
+    .map((t) => `${t.key}=${t.status}`)
+    .sort()
+    .join(',');
+  return createHash('sha256').update(state).digest('hex').slice(0, 12);
+}
+
+/** A GUID derived from a name, so a retried ARM comment PUT replaces instead of duplicating. */
+export function deterministicGuid(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+async function report(deps: RunCaseDeps, ctx: StepContext, bundle: CaseBundle, links: Map<string, string>, reportOnly: boolean): Promise<void> {
+  const caseId = bundle.record.caseId;
+  const key = outcomeKey(bundle);
+  const statusUrl = deps.config.PUBLIC_BASE_URL ? `${deps.config.PUBLIC_BASE_URL}/api/cases/${caseId}` : undefined;
+  const { title, text } = describeCase(bundle, { ...(statusUrl ? { statusUrl } : {}), links });
+  const first = !bundle.steps.some((s) => s.stepId === stepId('case', 'ticket'));
+  const ticketSpec: StepSpec = first
+    ? { stepId: stepId('case', 'ticket'), targetKey: 'case', action: 'ticket', description: `Open a ${deps.tickets.name} ticket for the case` }
+    : { stepId: `case|ticket-note|${key}`, targetKey: 'case', action: 'ticket-note', description: `Add the new outcome to the ${deps.tickets.name} ticket` };
+  const armId = bundle.record.incidentArmId ? parseIncidentArmId(bundle.record.incidentArmId) : undefined;
+  const commentSpec: StepSpec = { stepId: `case|comment|${key}`, targetKey: 'case', action: 'comment', description: 'Comment on the Sentinel incident' };
+
+  const ticketTask = async () => {
+    if (reportOnly) {
+      return settleStep(ctx, ticketSpec, 'would-do', `report-only: ${title}`);
+    }
+    return runStep(ctx, ticketSpec, async () => {
+      if (first) {
+        const ref = await deps.tickets.open({ key: `agent-responders:${caseId}`, title, text, severity: bundle.record.severity, caseId });
+        await deps.cases.updateCase(caseId, (r) => {
+          r.ticket = ref;
+        });
+        return { detail: ticketLabel(ref) };
+      }
+      const ref = bundle.record.ticket ?? (await deps.cases.getCase(caseId))?.ticket;
+      if (!ref) {
+        return { detail: 'no ticket to update' };
+      }
+      await deps.tickets.addNote(ref, text, `agent-responders:${caseId}:${key}`);
+      return { detail: `note added to ${ticketLabel(ref)}` };
+    });
+  };
+  const commentTask = async () => {
+    if (!armId) {
+      return undefined;
+    }
+    if (reportOnly) {
+      return settleStep(ctx, commentSpec, 'would-do', 'report-only: comment not posted');
+    }
+    return runStep(ctx, commentSpec, async () => {
+      await deps.sentinel.putComment(armId, deterministicGuid(`${caseId}|${key}`), text.slice(0, 30_000));
+      return { detail: 'comment posted' };
+    });
+  };
+  const results = await Promise.allSettled([ticketTask(), commentTask()]);
+  for (const r of results) {
+    if (r.status === 'rejected') {
+      throw r.reason;
+    }
+    if (r.value) {
+      await deps.audit.write({ action: `case.${r.value.action}`, scope: caseId, actor: 'system', result: r.value.state === 'done' ? 'ok' : r.value.state === 'would-do' ? 'would-do' : r.value.state === 'failed' ? 'failed' : 'info', detail: r.value.detail ?? r.value.errorMessage ?? '' });
+    }
+  }
+}
+
+export function ticketLabel(ref: TicketRef): string {
+  return ref.provider === 'none' ? 'no ticket system configured' : `${ref.provider} ${ref.number ?? ref.id}`;
+}
+
+/**
+ * A body that Sentinel does not back (unknown incident, a target the incident does not name) contains
+ * nothing: the targets are marked unverified, the case suspicious with both versions kept, and a ticket
+ * raised. A closed incident is simply ignored.
+ */
+async function refuseUnverified(
+  deps: RunCaseDeps,
+  bundle: CaseBundle,
+  unchecked: TargetRecord[],
+  verdict: { state: 'not-found' | 'mismatch' | 'closed'; detail: string; sentinelEntities?: unknown },
+  inv: Invocation,
+): Promise<CaseRecord> {
+  const caseId = bundle.record.caseId;
+  const suspicious = verdict.state !== 'closed';
+  if (suspicious && verdict.sentinelEntities !== undefined) {
+    const container = await deps.cases.storage().alertBodies();
+    const body = JSON.stringify({ sentinelEntities: verdict.sentinelEntities }, null, 1);
+    await container.getBlockBlobClient(`${caseId}.sentinel.json`).upload(body, Buffer.byteLength(body));
+  }
+  for (const t of unchecked) {
+    t.status = 'unverified';
+    t.reason = verdict.detail;
+    await deps.cases.putTarget(caseId, t);
+  }
+  const record = await deps.cases.updateCase(caseId, (r) => {
+    r.status = suspicious ? 'suspicious' : 'ignored';
+    r.verification = { state: verdict.state, detail: verdict.detail, at: new Date(deps.now()).toISOString() };
+    r.note = suspicious
+      ? `SUSPICIOUS: the posted body disagrees with Sentinel (${verdict.detail}). Nothing was contained. Posted body: alert-bodies/${caseId}.json; Sentinel's version: alert-bodies/${caseId}.sentinel.json.`
+      : `Not acted on: ${verdict.detail}.`;
+  });
+  await deps.audit.write({ action: suspicious ? 'intake.suspicious' : 'intake.closed-incident', scope: caseId, actor: bundle.record.requestedBy, result: 'refused', detail: verdict.detail });
+  inv.log.warn(JSON.stringify({ caseId, verification: verdict.state, detail: verdict.detail }));
+  if (suspicious) {
+    const fresh = (await deps.cases.load(caseId)) ?? bundle;
+    const ctx: StepContext = { store: deps.cases, caseId, owner: inv.id, leaseMs: LEASE_MS, now: deps.now };
+    await runStep(ctx, { stepId: stepId('case', 'ticket'), targetKey: 'case', action: 'ticket', description: 'Raise a ticket: suspicious alert' }, async () => {
+      const { text } = describeCase(fresh);
+      const ref = await deps.tickets.open({ key: `agent-responders:${caseId}`, title: `[Agent responders] SUSPICIOUS alert refused (case ${caseId})`, text, severity: 'High', caseId });
+      await deps.cases.updateCase(caseId, (r) => {
+        r.ticket = ref;
+      });
+      return { detail: ticketLabel(ref) };
+    }).catch((err: unknown) => inv.log.error(JSON.stringify({ caseId, msg: 'ticket for suspicious case failed', error: ensureError(err).message })));
+  }
+  return record;
+}

@@ -1,0 +1,142 @@
+import { Client, HTTPMessageHandler, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import type { TokenCredential } from '@azure/identity';
+import { UpstreamError } from '../errors';
+import { defaultRetryPolicy, withRetry, type RetryHooks, type RetryPolicy } from '../net/retry-policy';
+import { networkToUpstreamError, responseToUpstreamError } from '../net/to-upstream-error';
+
+/** The token scope stays Graph's whatever `GRAPH_ENDPOINT` points at (a national cloud or the simulator). */
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+
+export type GraphVersion = 'v1.0' | 'beta';
+
+export interface GraphCall {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path after the version, starting with `/`, ids already encoded (see {@link seg}). */
+  path: string;
+  version?: GraphVersion;
+  query?: Record<string, string>;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface GraphResult<T> {
+  status: number;
+  body: T;
+  requestId: string | undefined;
+}
+
+/** A Graph caller with error translation and retries; every resource module in `shared/graph/` takes one. */
+export interface Graph {
+  call<T = unknown>(call: GraphCall): Promise<GraphResult<T>>;
+  /** Follows an absolute `@odata.nextLink`. */
+  next<T = unknown>(nextLink: string): Promise<GraphResult<T>>;
+}
+
+export interface GraphOptions {
+  credential: TokenCredential;
+  endpoint: string;
+  retry?: RetryPolicy;
+  retryHooks?: RetryHooks;
+  /** Counts every HTTP round trip (retries included), for benchmarks and sweep summaries. */
+  onRequest?: (call: { method: string; path: string; status: number | undefined }) => void;
+}
+
+/** Encodes one path segment (an id or a UPN) for a Graph URL. */
+export function seg(value: string): string {
+  return encodeURIComponent(value).replace(/'/g, '%27');
+}
+
+/**
+ * Attaches the bearer token to every request. The SDK's own AuthenticationHandler only does so for https
+ * Graph hosts and `customHosts`, and its RetryHandler retries without jitter; we retry above the SDK instead.
+ */
+class BearerTokenHandler implements Middleware {
+  private nextMiddleware: Middleware | undefined;
+  constructor(private readonly provider: TokenCredentialAuthenticationProvider) {}
+  async execute(context: Context): Promise<void> {
+    const token = await this.provider.getAccessToken();
+    const options = context.options ?? {};
+    const headers = new Headers(options.headers as HeadersInit | undefined);
+    headers.set('Authorization', `Bearer ${token}`);
+    context.options = { ...options, headers };
+    if (!this.nextMiddleware) {
+      throw new Error('BearerTokenHandler must not be the last middleware');
+    }
+    await this.nextMiddleware.execute(context);
+  }
+  setNext(next: Middleware): void {
+    this.nextMiddleware = next;
+  }
+}
+
+/** Builds the Graph client: `@azure/identity` credential → TokenCredentialAuthenticationProvider → the SDK. */
+export function createGraph(options: GraphOptions): Graph {
+  const provider = new TokenCredentialAuthenticationProvider(options.credential, { scopes: [GRAPH_SCOPE] });
+  const auth = new BearerTokenHandler(provider);
+  auth.setNext(new HTTPMessageHandler());
+  const client = Client.initWithMiddleware({ middleware: auth, baseUrl: `${options.endpoint}/`, defaultVersion: 'v1.0' });
+  const policy = options.retry ?? defaultRetryPolicy;
+
+  const once = async <T>(method: string, path: string, send: () => Promise<Response>): Promise<GraphResult<T>> => {
+    let response: Response;
+    try {
+      response = await send();
+    } catch (err) {
+      options.onRequest?.({ method, path, status: undefined });
+      throw err instanceof UpstreamError ? err : networkToUpstreamError('Graph', err);
+    }
+    options.onRequest?.({ method, path, status: response.status });
+    const requestId = response.headers.get('request-id') ?? undefined;
+    const text = await response.text();
+    const body = text.length > 0 ? safeJson(text) : undefined;
+    if (!response.ok) {
+      throw responseToUpstreamError('Graph', response.status, response.headers, body);
+    }
+    return { status: response.status, body: body as T, requestId };
+  };
+
+  return {
+    call<T>(call: GraphCall): Promise<GraphResult<T>> {
+      return withRetry(
+        () =>
+          once<T>(call.method, call.path, () => {
+            let request = client.api(call.path).version(call.version ?? 'v1.0').responseType(ResponseType.RAW);
+            if (call.query) {
+              request = request.query(call.query);
+            }
+            if (call.headers) {
+              request = request.headers(call.headers);
+            }
+            switch (call.method) {
+              case 'GET':
+                return request.get() as Promise<Response>;
+              case 'POST':
+                return request.post(call.body ?? {}) as Promise<Response>;
+              case 'PATCH':
+                return request.patch(call.body ?? {}) as Promise<Response>;
+              case 'DELETE':
+                return request.delete() as Promise<Response>;
+            }
+          }),
+        policy,
+        options.retryHooks,
+      );
+    },
+    next<T>(nextLink: string): Promise<GraphResult<T>> {
+      return withRetry(
+        () => once<T>('GET', new URL(nextLink).pathname, () => client.api(nextLink).responseType(ResponseType.RAW).get() as Promise<Response>),
+        policy,
+        options.retryHooks,
+      );
+    },
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,21 @@
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { problemResponse } from './problem-response';
+
+/**
+ * Wraps an HTTP handler so that every error becomes one problem+json answer (the single error→response
+ * rule) and unknown errors are logged in full but answered with a generic 500.
+ */
+export function httpHandler(handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>): HttpHandler {
+  return async (request, context) => {
+    try {
+      return await handler(request, context);
+    } catch (err) {
+      return problemResponse(err, { instance: new URL(request.url).pathname, log: context });
+    }
+  };
+}
+
+/** Base URL for links in answers: `PUBLIC_BASE_URL` when set (behind a proxy), else the request's origin. */
+export function publicBase(request: HttpRequest, configured: string | undefined): string {
+  return configured ?? new URL(request.url).origin;
+}

@@ -1,0 +1,88 @@
+import type { TokenCredential } from '@azure/identity';
+import { UpstreamError } from '../errors';
+import { httpJson, type HttpJsonOptions } from '../net/http-json';
+import { networkToUpstreamError } from '../net/to-upstream-error';
+import type { IncidentArmId } from './incident-arm-id';
+
+/** Stable Sentinel API version (reference/sentinel/payloads.md). */
+export const SENTINEL_API_VERSION = '2025-09-01';
+export const ARM_SCOPE = 'https://management.azure.com/.default';
+
+export interface IncidentState {
+  armId: string;
+  title: string;
+  severity: string;
+  status: string;
+}
+
+/** An entity as ARM returns it: `{ kind, properties }`. */
+export interface ArmEntity {
+  kind: string;
+  properties: Record<string, unknown>;
+}
+
+export interface Sentinel {
+  /** The incident as Sentinel holds it now; undefined when ARM says it does not exist. */
+  getIncident(id: IncidentArmId): Promise<IncidentState | undefined>;
+  listEntities(id: IncidentArmId): Promise<ArmEntity[]>;
+  /** Create-or-update a comment; a deterministic `commentId` makes a retried comment idempotent. */
+  putComment(id: IncidentArmId, commentId: string, message: string): Promise<void>;
+}
+
+export function incidentUrl(endpoint: string, id: IncidentArmId, suffix = ''): string {
+  const path =
+    `/subscriptions/${encodeURIComponent(id.subscriptionId)}/resourceGroups/${encodeURIComponent(id.resourceGroup)}` +
+    `/providers/Microsoft.OperationalInsights/workspaces/${encodeURIComponent(id.workspaceName)}` +
+    `/providers/Microsoft.SecurityInsights/incidents/${encodeURIComponent(id.incidentId)}${suffix}`;
+  return `${endpoint}${path}?api-version=${SENTINEL_API_VERSION}`;
+}
+
+/** ARM client for the Sentinel incident endpoints, authenticated with the app's managed identity. */
+export function createSentinel(options: { credential: TokenCredential; endpoint: string; http?: HttpJsonOptions }): Sentinel {
+  const headers = async (): Promise<Record<string, string>> => {
+    let token;
+    try {
+      token = await options.credential.getToken(ARM_SCOPE);
+    } catch (err) {
+      throw networkToUpstreamError('ARM token', err);
+    }
+    if (!token) {
+      throw new UpstreamError({ service: 'ARM', transient: true, message: 'no token for ARM' });
+    }
+    return { authorization: `Bearer ${token.token}` };
+  };
+  return {
+    async getIncident(id) {
+      try {
+        const res = await httpJson<{ id: string; properties?: Record<string, unknown> }>(
+          'ARM',
+          { method: 'GET', url: incidentUrl(options.endpoint, id), headers: await headers() },
+          options.http,
+        );
+        const p = res.body.properties ?? {};
+        return { armId: res.body.id, title: String(p['title'] ?? ''), severity: String(p['severity'] ?? ''), status: String(p['status'] ?? '') };
+      } catch (err) {
+        if (err instanceof UpstreamError && err.httpStatus === 404) {
+          return undefined;
+        }
+        throw err;
+      }
+    },
+    async listEntities(id) {
+      // NOTE: listing entities is a POST in ARM (Incidents - List Entities).
+      const res = await httpJson<{ entities?: ArmEntity[] }>(
+        'ARM',
+        { method: 'POST', url: incidentUrl(options.endpoint, id, '/entities'), headers: await headers() },
+        options.http,
+      );
+      return res.body.entities ?? [];
+    },
+    async putComment(id, commentId, message) {
+      await httpJson(
+        'ARM',
+        { method: 'PUT', url: incidentUrl(options.endpoint, id, `/comments/${encodeURIComponent(commentId)}`), headers: await headers(), body: { properties: { message } } },
+        options.http,
+      );
+    },
+  };
+}

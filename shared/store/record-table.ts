@@ -1,0 +1,106 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { isNotFound } from './storage';
+
+/** Queryable columns stored beside the JSON document (Table storage filters only top-level properties). */
+export type Columns = Record<string, string | number | boolean | undefined>;
+
+export interface Stored<T> {
+  partitionKey: string;
+  rowKey: string;
+  value: T;
+  etag: string;
+}
+
+interface Row extends Record<string, unknown> {
+  partitionKey: string;
+  rowKey: string;
+  json: string;
+  etag?: string;
+}
+
+/**
+ * A typed view of one table where each row holds its record as a JSON document plus a few columns for
+ * queries. Writes take an etag where a lost update would matter (leases, approvals, case status).
+ */
+export class RecordTable<T> {
+  constructor(private readonly client: TableClient) {}
+
+  async get(partitionKey: string, rowKey: string): Promise<Stored<T> | undefined> {
+    try {
+      const row = await this.client.getEntity<Row>(partitionKey, rowKey);
+      return this.fromRow(row);
+    } catch (err) {
+      if (isNotFound(err)) {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** Inserts; throws a 409 RestError (see `isConflict`) when the row exists. */
+  async insert(partitionKey: string, rowKey: string, value: T, columns: Columns = {}): Promise<string> {
+    const res = await this.client.createEntity(this.toRow(partitionKey, rowKey, value, columns));
+    return res.etag ?? '';
+  }
+
+  /** Replaces; with `etag`, only if nobody changed the row since it was read (412 otherwise). */
+  async replace(partitionKey: string, rowKey: string, value: T, etag: string | undefined, columns: Columns = {}): Promise<string> {
+    const res = await this.client.updateEntity(this.toRow(partitionKey, rowKey, value, columns), 'Replace', { etag: etag ?? '*' });
+    return res.etag ?? '';
+  }
+
+  async upsert(partitionKey: string, rowKey: string, value: T, columns: Columns = {}): Promise<void> {
+    await this.client.upsertEntity(this.toRow(partitionKey, rowKey, value, columns), 'Replace');
+  }
+
+  async delete(partitionKey: string, rowKey: string): Promise<void> {
+    try {
+      await this.client.deleteEntity(partitionKey, rowKey);
+    } catch (err) {
+      if (!isNotFound(err)) {
+        throw err;
+      }
+    }
+  }
+
+  /** Every row of one partition, optionally only those whose row key starts with `prefix`. */
+  async partition(partitionKey: string, prefix?: string): Promise<Stored<T>[]> {
+    const filter = prefix
+      ? odata`PartitionKey eq ${partitionKey} and RowKey ge ${prefix} and RowKey lt ${prefix + '\uffff'}`
+      : odata`PartitionKey eq ${partitionKey}`;
+    return this.query(filter);
+  }
+
+  async query(filter: string, maxRows = Number.POSITIVE_INFINITY): Promise<Stored<T>[]> {
+    const out: Stored<T>[] = [];
+    for await (const row of this.client.listEntities<Row>({ queryOptions: { filter } })) {
+      out.push(this.fromRow(row));
+      if (out.length >= maxRows) {
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** Writes several rows of one partition atomically (at most 100): nothing is half-written. */
+  async insertAll(partitionKey: string, rows: { rowKey: string; value: T; columns?: Columns }[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 100) {
+      const actions: TransactionAction[] = rows.slice(i, i + 100).map((r) => ['create', this.toRow(partitionKey, r.rowKey, r.value, r.columns ?? {})]);
+      await this.client.submitTransaction(actions);
+    }
+  }
+
+  private toRow(partitionKey: string, rowKey: string, value: T, columns: Columns): Row {
+    const row: Row = { partitionKey, rowKey, json: JSON.stringify(value) };
+    for (const [k, v] of Object.entries(columns)) {
+      if (v !== undefined) {
+        row[k] = v;
+      }
+    }
+    return row;
+  }
+
+  private fromRow(row: Row): Stored<T> {
+    return { partitionKey: row.partitionKey, rowKey: row.rowKey, value: JSON.parse(row.json) as T, etag: row.etag ?? '' };
+  }
+}
