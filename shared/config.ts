@@ -119,6 +119,12 @@ export const configSchema = z
     DIRECT_REQUESTS_REQUIRE_APPROVAL: bool(true),
   })
   .superRefine((c, ctx) => {
+    // App Service passes an unresolved Key Vault reference through as its literal text: never use it as a value.
+    for (const [key, value] of Object.entries(c)) {
+      if (typeof value === 'string' && value.startsWith('@Microsoft.KeyVault(')) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is an unresolved Key Vault reference (check the identity has Key Vault Secrets User)' });
+      }
+    }
     const need = (when: boolean, keys: (keyof typeof c)[], why: string) => {
       if (!when) {
         return;

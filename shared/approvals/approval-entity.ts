@@ -24,6 +24,6 @@ export interface ApprovalEntity extends ApprovalRecord {
   /** Nonce of the link token; a new link (re-sent) gets a new nonce and voids the old one. */
   nonce: string;
   decidedAt?: string;
-  /** The release case created when a release approval is granted. */
-  resultCaseId?: string;
+  /** When the granted action was handed to the responder (the approvals timer re-drives it otherwise). */
+  actionQueuedAt?: string;
 }

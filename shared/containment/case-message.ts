@@ -5,6 +5,8 @@ import { QUEUES, type Storage } from '../store/storage';
 export const caseMessageSchema = z.object({
   caseId: z.uuid(),
   deferrals: z.number().int().min(0).max(1000).optional(),
+  /** A granted approval whose action (release, held containment, deletion) is to run. */
+  approvalId: z.string().regex(/^[0-9a-f]{24}$/).optional(),
 });
 export type CaseMessage = z.infer<typeof caseMessageSchema>;
 

@@ -3,6 +3,7 @@ import type { Storage } from '../store/storage';
 import { StepBusyError, isTransient } from '../plans/step-runner';
 import { caseMessageSchema, enqueueCase } from './case-message';
 import { runCase, type Invocation, type RunCaseDeps } from './run-case';
+import { runApprovedAction } from '../approvals/run-approved-action';
 
 /** How many times a case may go back to the queue for throttling or a busy lease before it is retried as a failure. */
 export const MAX_DEFERRALS = 12;
@@ -15,7 +16,11 @@ export const MAX_DEFERRALS = 12;
 export async function processCaseMessage(deps: RunCaseDeps & { storage: Storage }, message: unknown, inv: Invocation): Promise<void> {
   const msg = caseMessageSchema.parse(message);
   try {
-    await runCase(deps, msg.caseId, inv);
+    if (msg.approvalId) {
+      await runApprovedAction(deps, msg.approvalId, inv);
+    } else {
+      await runCase(deps, msg.caseId, inv);
+    }
   } catch (err) {
     const deferrals = msg.deferrals ?? 0;
     if (!isTransient(err) || deferrals >= MAX_DEFERRALS) {
@@ -23,7 +28,7 @@ export async function processCaseMessage(deps: RunCaseDeps & { storage: Storage 
     }
     const hintMs = err instanceof StepBusyError ? err.retryAfterMs : err instanceof UpstreamError ? err.retryAfterMs : undefined;
     const delaySeconds = Math.min(300, Math.max(1, hintMs !== undefined ? hintMs / 1000 : 2 ** deferrals));
-    await enqueueCase(deps.storage, { caseId: msg.caseId, deferrals: deferrals + 1 }, delaySeconds);
+    await enqueueCase(deps.storage, { ...msg, deferrals: deferrals + 1 }, delaySeconds);
     inv.log.warn(JSON.stringify({ caseId: msg.caseId, deferredSeconds: delaySeconds, deferrals: deferrals + 1, reason: err instanceof Error ? err.message : 'transient' }));
   }
 }

@@ -68,7 +68,7 @@ export async function runCase(deps: RunCaseDeps, caseId: string, inv: Invocation
   if (unchecked.length > 0) {
     const verdict = await verifyAtSource(deps, bundle.record, unchecked);
     if (verdict.state === 'not-found' || verdict.state === 'mismatch' || verdict.state === 'closed') {
-      return await refuseUnverified(deps, bundle, unchecked, verdict, inv);
+      return refuseUnverified(deps, bundle, unchecked, verdict, inv);
     }
     unverifiable = verdict.state === 'unverifiable';
     for (const t of unchecked) {

@@ -57,7 +57,7 @@ class BearerTokenHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     const token = await this.provider.getAccessToken();
     const options = context.options ?? {};
-    const headers = new Headers(options.headers as HeadersInit | undefined);
+    const headers = new Headers(options.headers);
     headers.set('Authorization', `Bearer ${token}`);
     context.options = { ...options, headers };
     if (!this.nextMiddleware) {

@@ -150,7 +150,7 @@ export async function runStep(ctx: StepContext, spec: StepSpec, exec: () => Prom
       await releaseStep(ctx, claim, err);
       throw err;
     }
-    return await finishStep(ctx, claim, 'failed', { error: err });
+    return finishStep(ctx, claim, 'failed', { error: err });
   }
 }
 

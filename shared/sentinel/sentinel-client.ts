@@ -60,7 +60,8 @@ export function createSentinel(options: { credential: TokenCredential; endpoint:
           options.http,
         );
         const p = res.body.properties ?? {};
-        return { armId: res.body.id, title: String(p['title'] ?? ''), severity: String(p['severity'] ?? ''), status: String(p['status'] ?? '') };
+        const text = (v: unknown) => (typeof v === 'string' ? v : '');
+        return { armId: res.body.id, title: text(p['title']), severity: text(p['severity']), status: text(p['status']) };
       } catch (err) {
         if (err instanceof UpstreamError && err.httpStatus === 404) {
           return undefined;

@@ -30,7 +30,7 @@ export class CaseStore {
     }
     await this.table.insertAll(record.caseId, [
       { rowKey: CASE_ROW, value: record, columns: caseColumns(record) },
-      ...targets.map((t) => ({ rowKey: targetRow(t.key), value: t as Row, columns: targetColumns(t) })),
+      ...targets.map((t) => ({ rowKey: targetRow(t.key), value: t, columns: targetColumns(t) })),
     ]);
   }
 

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { DEMO } from './simulator/demo-ids';
+
+export interface SimulatorEndpoints {
+  url: string;
+  identityEndpoint: string;
+  identityHeader: string;
+}
+
+/**
+ * The app settings that point the app at the tenant simulator and a storage account, as `npm start` and the
+ * end-to-end tests run it. The app reads them exactly as it reads app settings in Azure: the managed
+ * identity endpoint variables are the ones App Service sets, so `@azure/identity` runs its production path.
+ */
+export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, publicBaseUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  const users = [
+    ...DEMO.approvers.map((id, i) => ({ id, upn: DEMO.approverUpns[i], name: `Approver ${i + 1} (${DEMO.approverUpns[i]})` })),
+    { id: DEMO.human, upn: DEMO.humanUpn, name: `Dana Sponsor (${DEMO.humanUpn}, sponsor of the demo agents)` },
+  ];
+  return {
+    AzureWebJobsStorage: storage,
+    IDENTITY_ENDPOINT: sim.identityEndpoint,
+    IDENTITY_HEADER: sim.identityHeader,
+    GRAPH_ENDPOINT: sim.url,
+    ARM_ENDPOINT: sim.url,
+    RESPONDER_MODE: 'enforce',
+    TICKET_PROVIDER: 'servicenow',
+    SERVICENOW_INSTANCE_URL: sim.url,
+    SERVICENOW_USERNAME: 'responder',
+    SERVICENOW_PASSWORD: 'dev-password',
+    PUBLIC_BASE_URL: publicBaseUrl,
+    APPROVAL_SIGNING_KEY: randomBytes(32).toString('base64'),
+    APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup].join(','),
+    APPROVAL_MAIL_SENDER: DEMO.mailboxUpn,
+    SENTINEL_WORKSPACES: `${DEMO.workspace.subscriptionId}/${DEMO.workspace.resourceGroup}/${DEMO.workspace.workspaceName}`,
+    LOCAL_DEV_EASY_AUTH: 'true',
+    LOCAL_DEV_USERS: JSON.stringify(users),
+    ...overrides,
+  };
+}

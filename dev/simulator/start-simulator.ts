@@ -1,0 +1,305 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { AdminTarget } from './admin-routes';
+import { handleAdmin } from './admin-routes';
+import { handleArm } from './arm-routes';
+import { FaultRules, randomFault } from './faults';
+import { faultResponse, finishGraphResponse, handleBatch } from './graph-batch';
+import { allPermissions } from './graph-permissions';
+import type { GraphCall, GraphEnv } from './graph-routes';
+import { graphError, handleGraphCall } from './graph-routes';
+import { ARM_AUDIENCE, GRAPH_AUDIENCE, handleManagedIdentity, verifyBearer } from './managed-identity';
+import { seedTenant } from './seed-tenant';
+import type { SimRequest, SimResponse } from './sim-http';
+import { headerMap, json, newGuid, parseBody, readBody, sleep, writeResponse } from './sim-http';
+import type { CallRecord, FaultRule, Knobs, SimService, TenantSeed } from './sim-types';
+import { DEFAULT_KNOBS } from './sim-types';
+import { TenantState } from './tenant-state';
+import { DirectoryWriteWindow, IdentityProtectionBucket } from './throttle';
+import { handleJira, handleServiceNow, handleWebhook } from './ticket-routes';
+
+export type { CallRecord, DirObject, FaultRule, Knobs, SeedChoice, TenantSeed } from './sim-types';
+export { DEFAULT_KNOBS } from './sim-types';
+export { DEMO } from './demo-ids';
+export { REQUIRED_PERMISSIONS } from './graph-permissions';
+export { TenantState } from './tenant-state';
+export { signWebhook } from './ticket-routes';
+
+export interface SimulatorOptions {
+  /** Default 0 = a free port; the server binds 127.0.0.1. */
+  port?: number;
+  /** Default 'demo'. */
+  seed?: TenantSeed | 'demo' | 'empty';
+  knobs?: Partial<Knobs>;
+}
+
+export interface Simulator {
+  /** e.g. http://127.0.0.1:54321 (no trailing slash). */
+  url: string;
+  /** `${url}/msi/token`, for IDENTITY_ENDPOINT. */
+  identityEndpoint: string;
+  /** Random secret generated at start, for IDENTITY_HEADER. */
+  identityHeader: string;
+  /** Live in-process state (objects, tickets, comments, mail, incidents). */
+  state: TenantState;
+  /** Call log, in order; `/_sim` admin calls are not logged. */
+  calls: CallRecord[];
+  setKnobs(k: Partial<Knobs>): void;
+  addFault(f: FaultRule): void;
+  reset(seed?: TenantSeed | 'demo' | 'empty'): void;
+  stop(): Promise<void>;
+}
+
+function serviceOf(path: string): SimService | 'admin' | undefined {
+  if (path.startsWith('/v1.0/') || path.startsWith('/beta/') || path === '/v1.0' || path === '/beta') {
+    return 'graph';
+  }
+  if (path.startsWith('/_sim')) {
+    return 'admin';
+  }
+  if (path.startsWith('/msi/')) {
+    return 'msi';
+  }
+  if (path.startsWith('/subscriptions/')) {
+    return 'arm';
+  }
+  if (path.startsWith('/api/now/')) {
+    return 'servicenow';
+  }
+  if (path.startsWith('/rest/api/')) {
+    return 'jira';
+  }
+  if (path.startsWith('/webhook/')) {
+    return 'webhook';
+  }
+  return undefined;
+}
+
+function mergeKnobs(base: Knobs, patch: Partial<Knobs>): Knobs {
+  return {
+    ...base,
+    ...patch,
+    servicenow: { ...base.servicenow, ...patch.servicenow },
+    jira: { ...base.jira, ...patch.jira },
+    grantedPermissions: Array.isArray(patch.grantedPermissions)
+      ? [...patch.grantedPermissions]
+      : (patch.grantedPermissions ?? base.grantedPermissions),
+  };
+}
+
+/**
+ * Start the tenant simulator: one node:http server on 127.0.0.1 standing in for Microsoft Graph, the App
+ * Service managed-identity endpoint, ARM (Sentinel incidents), ServiceNow, Jira and a ticket webhook.
+ *
+ * @example
+ * const sim = await startSimulator();
+ * process.env.IDENTITY_ENDPOINT = sim.identityEndpoint;
+ * process.env.IDENTITY_HEADER = sim.identityHeader;
+ * process.env.GRAPH_ENDPOINT = sim.url;
+ * // ... run the app, then assert on sim.state / sim.calls
+ * await sim.stop();
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const state = new TenantState(seedTenant(options.seed ?? 'demo'));
+  let knobs: Knobs = mergeKnobs(structuredClone(DEFAULT_KNOBS), options.knobs ?? {});
+  const faults = new FaultRules();
+  const calls: CallRecord[] = [];
+  let seq = 0;
+  const ipBucket = new IdentityProtectionBucket();
+  const writeWindow = new DirectoryWriteWindow();
+  const identityHeader = randomBytes(24).toString('hex');
+  const sockets = new Set<Socket>();
+
+  const record = (rec: Omit<CallRecord, 'seq' | 'at'>): void => {
+    calls.push({ seq: ++seq, at: Date.now(), ...rec });
+  };
+
+  let url = '';
+  const env: GraphEnv = { state, knobs: () => knobs, ipBucket, writeWindow, baseUrl: '' };
+
+  const sim: Simulator & AdminTarget = {
+    url: '',
+    identityEndpoint: '',
+    identityHeader,
+    state,
+    calls,
+    knobs: () => knobs,
+    setKnobs(k) {
+      knobs = mergeKnobs(knobs, k);
+    },
+    addFault(f) {
+      faults.add(f);
+    },
+    clearFaults() {
+      faults.clear();
+    },
+    listFaults: () => faults.list(),
+    clearCalls() {
+      calls.length = 0;
+    },
+    reset(seed) {
+      state.load(seedTenant(seed ?? 'demo'));
+      faults.clear();
+      ipBucket.reset();
+      writeWindow.reset();
+      calls.length = 0;
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const s of sockets) {
+          s.destroy();
+        }
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+
+  function serviceResponse(service: SimService, req: SimRequest, requestId: string): SimResponse {
+    switch (service) {
+      case 'msi':
+        return req.path === '/msi/token'
+          ? handleManagedIdentity(req, {
+              identityHeader,
+              tenantId: state.tenantId,
+              responderObjectId: state.responder.objectId,
+              responderAppId: state.responder.appId,
+              roles: () => (knobs.grantedPermissions === 'all' ? allPermissions() : [...knobs.grantedPermissions]),
+            })
+          : json(404, { error: 'not found' });
+      case 'graph': {
+        const auth = verifyBearer(req.headers.authorization, GRAPH_AUDIENCE);
+        if (!auth.ok) {
+          return graphError(401, 'InvalidAuthenticationToken', auth.message);
+        }
+        const version = req.path.startsWith('/beta') ? 'beta' : 'v1.0';
+        const call: GraphCall = {
+          version: version,
+          method: req.method,
+          path: req.path.slice(version.length + 1) || '/',
+          query: req.query,
+          headers: req.headers,
+          body: req.body,
+          bodyInvalid: req.bodyInvalid,
+        };
+        if (/^\/\$batch\/?$/i.test(call.path)) {
+          if (req.method.toUpperCase() !== 'POST') {
+            return graphError(400, 'BadRequest', "Resource not found for the segment '$batch'.");
+          }
+          return handleBatch({ env, faults, record }, call, requestId);
+        }
+        return handleGraphCall(env, call);
+      }
+      case 'arm': {
+        const auth = verifyBearer(req.headers.authorization, ARM_AUDIENCE);
+        if (!auth.ok) {
+          return graphError(401, 'InvalidAuthenticationToken', auth.message);
+        }
+        return handleArm(state, req);
+      }
+      case 'servicenow':
+        return handleServiceNow(state, knobs, req);
+      case 'jira':
+        return handleJira(state, knobs, req);
+      case 'webhook':
+        return handleWebhook(state, knobs, req);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+    const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : '';
+    const service = serviceOf(path);
+    const headers = headerMap(req);
+    const rawBody = await readBody(req);
+    const { body, invalid } = parseBody(rawBody, headers['content-type']);
+    const simReq: SimRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query: new URLSearchParams(rawQuery),
+      rawQuery,
+      headers,
+      rawBody,
+      body,
+      bodyInvalid: invalid,
+      baseUrl: url,
+    };
+    if (service === 'admin') {
+      writeResponse(res, handleAdmin(sim, simReq));
+      return;
+    }
+    if (service === undefined) {
+      writeResponse(res, json(404, { error: `the simulator serves no route at ${path}` }));
+      return;
+    }
+    const requestId = newGuid();
+    const clientRequestId = headers['client-request-id'] ?? requestId;
+    const log = (status: number): void =>
+      record({ method: simReq.method, path, query: rawQuery, body, status, service, requestId });
+
+    if (knobs.latencyMs > 0 && service !== 'msi') {
+      await sleep(knobs.latencyMs);
+    }
+    const rule = faults.take(simReq.method, path);
+    const isBatch = service === 'graph' && /\/\$batch\/?$/i.test(path);
+    const random = rule || isBatch ? undefined : randomFault(knobs, service);
+    if (rule?.drop || random === 'drop') {
+      log(0);
+      req.socket.destroy();
+      return;
+    }
+    let response: SimResponse;
+    const shape = service === 'graph' || service === 'arm' ? service : 'plain';
+    if (rule) {
+      response = faultResponse(rule, shape === 'plain' ? 'plain' : 'graph');
+    } else if (random === 'throttle') {
+      response = graphError(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': '1' });
+    } else if (random === 'error') {
+      response = graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.');
+    } else {
+      response = serviceResponse(service, simReq, requestId);
+    }
+    if (service === 'graph') {
+      response = finishGraphResponse(response, requestId, clientRequestId);
+    } else if (service === 'arm') {
+      response = {
+        ...response,
+        headers: { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': clientRequestId, ...response.headers },
+      };
+    }
+    log(response.status);
+    writeResponse(res, response);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // A bug in the simulator must be visible in the test that hit it, not crash the process.
+      const message = err instanceof Error ? err.message : String(err);
+      if (!res.headersSent) {
+        writeResponse(res, json(500, { error: { code: 'SimulatorError', message } }));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  url = `http://127.0.0.1:${port}`;
+  env.baseUrl = url;
+  sim.url = url;
+  sim.identityEndpoint = `${url}/msi/token`;
+  return sim;
+}

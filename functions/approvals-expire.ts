@@ -1,0 +1,14 @@
+import { app } from '@azure/functions';
+import { getConfig } from '../shared/config';
+import { getDeps } from '../shared/deps';
+import { expireApprovals } from '../shared/approvals/expire-approvals';
+
+/** Expires undecided approvals at their deadline and escalates on the ticket. */
+app.timer('approvals-expire', {
+  schedule: getConfig().APPROVAL_EXPIRY_SCHEDULE,
+  handler: async (_timer, context) => {
+    const deps = await getDeps();
+    const result = await expireApprovals({ ...deps, log: context });
+    context.info(JSON.stringify({ approvals: result }));
+  },
+});
