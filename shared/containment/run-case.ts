@@ -11,7 +11,6 @@ import { revokeSignInSessions } from '../graph/users';
 import { riskApiFor, type RiskApi } from '../graph/identity-protection';
 import { claimStep, finishStep, isTerminal, isTransient, releaseStep, runStep, settleStep, type StepContext, type StepSpec } from '../plans/step-runner';
 import { approvalLink, requestApproval, type ApprovalDeps } from '../approvals/request-approval';
-import { ensureError } from '../errors';
 import { checkGuardrails } from './guardrails';
 import { planContainment } from './plan-containment';
 import { resolveTargets } from './resolve-targets';
@@ -63,6 +62,11 @@ export async function runCase(deps: RunCaseDeps, caseId: string, inv: Invocation
   }
 
   // 1. Zero trust: the incident must exist in Sentinel, be open, and name every target, before any write.
+  const refused = bundle.record.verification;
+  if (refused && (refused.state === 'not-found' || refused.state === 'mismatch' || refused.state === 'closed')) {
+    // A retry of a refusal that did not finish (e.g. the ticket was throttled): finish it, act on nothing.
+    return refuseUnverified(deps, bundle, bundle.targets.filter((t) => t.status === 'unverified'), { state: refused.state, detail: refused.detail }, inv);
+  }
   const unchecked = bundle.targets.filter((t) => t.status === 'pending' && !t.verified);
   let unverifiable = false;
   if (unchecked.length > 0) {
@@ -407,16 +411,17 @@ async function refuseUnverified(
     t.reason = verdict.detail;
     await deps.cases.putTarget(caseId, t);
   }
-  const record = await deps.cases.updateCase(caseId, (r) => {
-    r.status = suspicious ? 'suspicious' : 'ignored';
+  const note = suspicious
+    ? `SUSPICIOUS: the posted body disagrees with Sentinel (${verdict.detail}). Nothing was contained. Posted body: alert-bodies/${caseId}.json; Sentinel's version: alert-bodies/${caseId}.sentinel.json.`
+    : `Not acted on: ${verdict.detail}.`;
+  await deps.cases.updateCase(caseId, (r) => {
     r.verification = { state: verdict.state, detail: verdict.detail, at: new Date(deps.now()).toISOString() };
-    r.note = suspicious
-      ? `SUSPICIOUS: the posted body disagrees with Sentinel (${verdict.detail}). Nothing was contained. Posted body: alert-bodies/${caseId}.json; Sentinel's version: alert-bodies/${caseId}.sentinel.json.`
-      : `Not acted on: ${verdict.detail}.`;
+    r.note = note;
   });
   await deps.audit.write({ action: suspicious ? 'intake.suspicious' : 'intake.closed-incident', scope: caseId, actor: bundle.record.requestedBy, result: 'refused', detail: verdict.detail });
   inv.log.warn(JSON.stringify({ caseId, verification: verdict.state, detail: verdict.detail }));
   if (suspicious) {
+    // The ticket goes out before the final status, so whoever polls the case sees it with its ticket.
     const fresh = (await deps.cases.load(caseId)) ?? bundle;
     const ctx: StepContext = { store: deps.cases, caseId, owner: inv.id, leaseMs: LEASE_MS, now: deps.now };
     await runStep(ctx, { stepId: stepId('case', 'ticket'), targetKey: 'case', action: 'ticket', description: 'Raise a ticket: suspicious alert' }, async () => {
@@ -426,7 +431,10 @@ async function refuseUnverified(
         r.ticket = ref;
       });
       return { detail: ticketLabel(ref) };
-    }).catch((err: unknown) => inv.log.error(JSON.stringify({ caseId, msg: 'ticket for suspicious case failed', error: ensureError(err).message })));
+    });
   }
+  const record = await deps.cases.updateCase(caseId, (r) => {
+    r.status = suspicious ? 'suspicious' : 'ignored';
+  });
   return record;
 }
