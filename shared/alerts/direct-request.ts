@@ -7,7 +7,7 @@ import { MAX_FIELD_LENGTH } from './field-reader';
 import { GUID_PATTERN } from './is-guid';
 import { isUpn } from './is-upn';
 import { matchSeverity } from './normalize-severity';
-import { parseIncidentArmId } from './parse-incident-arm-id';
+import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 
 /** One target of a direct request: exactly one of `id` (object id), `appId` or `upn`. */
 export const directTargetSchema = z

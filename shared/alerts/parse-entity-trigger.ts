@@ -4,7 +4,7 @@ import { collectOutcomes } from './collect-targets';
 import { entityToTarget } from './entity-to-target';
 import type { FieldReader } from './field-reader';
 import { normalizeSeverity } from './normalize-severity';
-import { parseIncidentArmId } from './parse-incident-arm-id';
+import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import { readWorkspaceInfo } from './read-workspace';
 
 /**
@@ -38,7 +38,7 @@ export function parseEntityTrigger(reader: FieldReader, body: Record<string, unk
     dedupeKey: `entity:${arm === undefined ? 'none' : (incidentArmId ?? '').toLowerCase()}:${shortHash(canonical)}`,
     ...(incidentArmId === undefined || arm === undefined ? {} : { incidentArmId }),
     ...(workspace === undefined ? {} : { workspace }),
-    title: arm === undefined ? 'Sentinel entity trigger' : `Sentinel entity trigger for incident ${arm.incidentName}`,
+    title: arm === undefined ? 'Sentinel entity trigger' : `Sentinel entity trigger for incident ${arm.incidentId}`,
     severity,
     targets,
     rejected,

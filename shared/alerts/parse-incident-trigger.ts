@@ -3,7 +3,7 @@ import { collectOutcomes } from './collect-targets';
 import type { EntityOutcome } from './entity-to-target';
 import { describeType, indexPath, isRecord, ownElements, type FieldReader } from './field-reader';
 import { normalizeSeverity } from './normalize-severity';
-import { parseIncidentArmId } from './parse-incident-arm-id';
+import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import { newEntityBudget, readEntityList } from './read-entity-list';
 import { readWorkspaceInfo } from './read-workspace';
 
@@ -79,7 +79,7 @@ export function parseIncidentTrigger(reader: FieldReader, body: Record<string, u
     ...(incidentUrl === undefined ? {} : { incidentUrl }),
     ...(incidentStatus === undefined ? {} : { incidentStatus }),
     ...(workspace === undefined ? {} : { workspace }),
-    title: title !== undefined && title.trim() !== '' ? title : `Sentinel incident ${incidentNumber ?? arm.incidentName}`,
+    title: title !== undefined && title.trim() !== '' ? title : `Sentinel incident ${incidentNumber ?? arm.incidentId}`,
     severity,
     targets,
     rejected,
