@@ -28,9 +28,8 @@ async function main(): Promise<void> {
     env = simulatorAppEnv(sim, storage, base);
     console.log(`Tenant simulator        ${sim.url}   (state: ${sim.url}/_sim/state, calls: ${sim.url}/_sim/calls, tickets: ${sim.url}/_sim/tickets)`);
   }
-  const host = await spawnLocalHost({ appDir: resolve(__dirname, '..', '..'), env, port });
+  const host = await spawnLocalHost({ appDir: resolve(__dirname, '..', '..'), env, port, echo: process.stdout });
   stops.push(() => host.stop());
-  process.stdout.write(host.output());
   console.log(`
 Agent responders        ${base}/api   (health: ${base}/api/health)
 ${

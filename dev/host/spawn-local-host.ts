@@ -21,6 +21,8 @@ export interface SpawnLocalHostOptions {
   port?: number;
   /** How long to wait for `/admin/host/status` (default 30 s). */
   startTimeoutMs?: number;
+  /** Also write the host's output here as it comes (`npm start` passes stdout). */
+  echo?: NodeJS.WritableStream;
 }
 
 /**
@@ -40,8 +42,12 @@ export async function spawnLocalHost(opts: SpawnLocalHostOptions): Promise<Spawn
   process.once('exit', killOnExit);
   child.once('exit', () => process.off('exit', killOnExit));
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString();
+    opts.echo?.write(chunk);
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
 
