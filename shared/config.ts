@@ -62,8 +62,7 @@ const ncrontab = (fallback: string) =>
     .transform((v) => (v.trim() === '' ? fallback : v.trim()))
     .pipe(z.string().regex(/^\S+(\s+\S+){5}$/, 'must be an NCRONTAB expression with six fields'));
 
-export const configSchema = z
-  .object({
+const configObject = z.object({
     AzureWebJobsStorage: optionalText,
     AzureWebJobsStorage__accountName: optionalText,
     GRAPH_ENDPOINT: z.string().default('https://graph.microsoft.com').transform((v) => v.replace(/\/+$/, '')).pipe(url),
@@ -117,36 +116,45 @@ export const configSchema = z
     SENTINEL_VERIFY: bool(true),
     SENTINEL_VERIFY_DISABLED_WORKSPACES: workspaceList,
     DIRECT_REQUESTS_REQUIRE_APPROVAL: bool(true),
-  })
-  .superRefine((c, ctx) => {
-    // App Service passes an unresolved Key Vault reference through as its literal text: never use it as a value.
-    for (const [key, value] of Object.entries(c)) {
-      if (typeof value === 'string' && value.startsWith('@Microsoft.KeyVault(')) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'is an unresolved Key Vault reference (check the identity has Key Vault Secrets User)' });
-      }
-    }
-    const need = (when: boolean, keys: (keyof typeof c)[], why: string) => {
-      if (!when) {
-        return;
-      }
-      for (const key of keys) {
-        if (c[key] === undefined) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `required when ${why}` });
-        }
-      }
-    };
-    if (c.AzureWebJobsStorage === undefined && c.AzureWebJobsStorage__accountName === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AzureWebJobsStorage'],
-        message: 'required (a connection string, or AzureWebJobsStorage__accountName for identity-based access)',
-      });
-    }
-    need(c.TICKET_PROVIDER === 'servicenow', ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'], 'TICKET_PROVIDER is servicenow');
-    need(c.TICKET_PROVIDER === 'jira', ['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN', 'JIRA_PROJECT_KEY'], 'TICKET_PROVIDER is jira');
-    need(c.TICKET_PROVIDER === 'webhook', ['TICKET_WEBHOOK_URL', 'TICKET_WEBHOOK_SECRET'], 'TICKET_PROVIDER is webhook');
-    need(c.APPROVAL_SIGNING_KEY !== undefined || c.PUBLIC_BASE_URL !== undefined, ['PUBLIC_BASE_URL', 'APPROVAL_SIGNING_KEY'], 'approvals are configured');
   });
+
+type ParsedSettings = z.infer<typeof configObject>;
+
+/**
+ * Rules across settings. They run even when some field is bad (`when`), so one message names every bad
+ * setting at once; a bad field may still hold its raw text here, which these checks tolerate.
+ */
+function crossFieldRules(c: ParsedSettings, ctx: z.RefinementCtx<ParsedSettings>): void {
+  // App Service passes an unresolved Key Vault reference through as its literal text: never use it as a value.
+  for (const [key, value] of Object.entries(c)) {
+    if (typeof value === 'string' && value.startsWith('@Microsoft.KeyVault(')) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'is an unresolved Key Vault reference (check the identity has Key Vault Secrets User)' });
+    }
+  }
+  const need = (when: boolean, keys: (keyof typeof c)[], why: string) => {
+    if (!when) {
+      return;
+    }
+    for (const key of keys) {
+      if (c[key] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `required when ${why}` });
+      }
+    }
+  };
+  if (c.AzureWebJobsStorage === undefined && c.AzureWebJobsStorage__accountName === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AzureWebJobsStorage'],
+      message: 'required (a connection string, or AzureWebJobsStorage__accountName for identity-based access)',
+    });
+  }
+  need(c.TICKET_PROVIDER === 'servicenow', ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'], 'TICKET_PROVIDER is servicenow');
+  need(c.TICKET_PROVIDER === 'jira', ['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN', 'JIRA_PROJECT_KEY'], 'TICKET_PROVIDER is jira');
+  need(c.TICKET_PROVIDER === 'webhook', ['TICKET_WEBHOOK_URL', 'TICKET_WEBHOOK_SECRET'], 'TICKET_PROVIDER is webhook');
+  need(c.APPROVAL_SIGNING_KEY !== undefined || c.PUBLIC_BASE_URL !== undefined, ['PUBLIC_BASE_URL', 'APPROVAL_SIGNING_KEY'], 'approvals are configured');
+}
+
+export const configSchema = configObject.check(z.superRefine(crossFieldRules, { when: () => true }));
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -1,5 +1,6 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { getConfig, type Config } from './config';
+import { sharedTokenCredential } from './identity/shared-token-credential';
 import { createGraph, GRAPH_SCOPE, type Graph } from './graph/graph-client';
 import { createSentinel, type Sentinel } from './sentinel/sentinel-client';
 import { createStorage, type Storage } from './store/storage';
@@ -33,7 +34,7 @@ export interface Deps {
 
 /** Managed identity only: no client secrets or certificates in settings. */
 export function createCredential(config: Config): TokenCredential {
-  return config.AZURE_CLIENT_ID ? new ManagedIdentityCredential({ clientId: config.AZURE_CLIENT_ID }) : new DefaultAzureCredential();
+  return sharedTokenCredential(config.AZURE_CLIENT_ID ? new ManagedIdentityCredential({ clientId: config.AZURE_CLIENT_ID }) : new DefaultAzureCredential());
 }
 
 /** Reads the `oid` claim of our own Graph token: the identity the responder must never contain. */

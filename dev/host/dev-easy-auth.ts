@@ -20,7 +20,16 @@ export interface DevEasyAuth {
   principalHeaders(req: IncomingMessage): Record<string, string> | undefined;
 }
 
+/** Variables App Service (Functions included) sets on every instance; none is set on a developer's machine. */
+const APP_SERVICE_MARKERS = ['WEBSITE_INSTANCE_ID', 'WEBSITE_SITE_NAME', 'WEBSITE_HOSTNAME'];
+
 export function createDevEasyAuth(env: NodeJS.ProcessEnv): DevEasyAuth {
+  // Belt and braces: `dev/` is never deployed (.funcignore), but should someone run the local host on App
+  // Service anyway, a picker that lets anyone be anyone must not come up there.
+  const marker = APP_SERVICE_MARKERS.find((name) => env[name]);
+  if (marker) {
+    throw new Error(`LOCAL_DEV_EASY_AUTH is for local development only and refuses to start on App Service (${marker} is set).`);
+  }
   const users = parseUsers(env['LOCAL_DEV_USERS']);
   // A per-process key: restarting the host signs everybody out, which is fine for development.
   const key = env['LOCAL_DEV_AUTH_SECRET'] ? Buffer.from(env['LOCAL_DEV_AUTH_SECRET']) : randomBytes(32);
@@ -185,7 +194,7 @@ function loginPage(users: DevUser[], target: string): string {
     )
     .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in (local development)</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in (local development)</title></head>
 <body><h1>Sign in (local development)</h1>
 <p>Development-only sign-in. In Azure, App Service Authentication signs users in with Microsoft Entra ID.</p>
 <ul>${rows || '<li>No users: set LOCAL_DEV_USERS.</li>'}</ul></body></html>`;

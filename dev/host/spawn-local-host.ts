@@ -12,6 +12,8 @@ export interface SpawnedLocalHost {
   exitCode(): number | null;
   /** SIGTERM (graceful drain), then SIGKILL after 10 s. */
   stop(): Promise<void>;
+  /** SIGKILL at once, as a crashed worker: nothing is drained or handed back (crash-recovery tests). */
+  kill(): Promise<void>;
 }
 
 export interface SpawnLocalHostOptions {
@@ -80,7 +82,14 @@ export async function spawnLocalHost(opts: SpawnLocalHostOptions): Promise<Spawn
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, port, output: () => output, exitCode: () => child.exitCode, stop };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      return;
+    }
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { url, port, output: () => output, exitCode: () => child.exitCode, stop, kill };
 }
 
 /** The compiled entry point, whether this module runs compiled (dist/) or from source (vitest). */

@@ -7,6 +7,7 @@ import type { CaseStore } from '../store/case-store';
 import type { KeyStore } from '../store/key-store';
 import type { CaseRecord, TargetRecord } from '../store/case-model';
 import { workspaceKey } from '../sentinel/incident-arm-id';
+import { isConflict } from '../store/storage';
 import { targetKey, type ParsedAlert } from './alert-types';
 
 export interface IntakeDeps {
@@ -130,7 +131,16 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
     ...(alert.workspace ? { workspace: alert.workspace } : {}),
     ...(alert.targets.length === 0 ? { note: 'No entity identifies an Entra identity; see rejected entities.' } : {}),
   };
-  await deps.cases.create(record, targets, rawBody);
+  try {
+    await deps.cases.create(record, targets, rawBody);
+  } catch (err) {
+    // The same alert posted twice at once: the other request claimed the key first and created the case
+    // between our claim and our create. Answer as a repeat instead of a 500.
+    if (!claim.claimed && isConflict(err) && (await deps.cases.getCase(caseId))) {
+      return { status: 200, caseId, enqueue: false, added: 0, joined };
+    }
+    throw err;
+  }
   await deps.audit.write({ action: 'intake.accepted', scope: caseId, actor: record.requestedBy, result: 'ok', detail: `${alert.dedupeKey}: ${usable} target(s), ${joined} joined, ${alert.rejected.length} entity(ies) rejected` });
   return { status: alert.targets.length === 0 ? 422 : 202, caseId, enqueue: usable > 0, added: targets.length, joined };
 }

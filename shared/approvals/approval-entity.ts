@@ -20,6 +20,8 @@ export interface ApprovalEntity extends ApprovalRecord {
   title: string;
   reason: string;
   requestedByName: string;
+  /** Plain words: who may decide, with the names Graph gave for `APPROVERS` when the request was made. */
+  approversText?: string;
   createdAt: string;
   /** Nonce of the link token; a new link (re-sent) gets a new nonce and voids the old one. */
   nonce: string;

@@ -35,7 +35,7 @@ export type ApprovalPageView =
     }
   | { kind: 'sign-in'; signInUrl: string }
   | { kind: 'outcome'; approval: ApprovalSummary; status: ApprovalRecord['status']; decisions: Decision[] }
-  | { kind: 'refused'; status: 403 | 409 | 410; title: string; message: string }
+  | { kind: 'refused'; status: 400 | 403 | 409 | 410; title: string; message: string }
   | { kind: 'invalid-link'; reason: ApprovalTokenFailure }
   | {
       kind: 'recorded';

@@ -17,6 +17,8 @@ export function approvalSummary(a: ApprovalEntity): ApprovalSummary {
     expiresAt: a.expiresAt,
     quorum: a.quorum,
     approvalsSoFar: countApprovals(a),
-    approvers: 'Members of the approvers list (APPROVERS). The requester, the agent’s sponsors and owners, and the responder itself cannot approve.',
+    approvers:
+      a.approversText ??
+      'The people and groups listed in APPROVERS (membership checked in Microsoft Entra). The requester, the identity’s sponsors and owners, and the responder itself cannot approve.',
   };
 }

@@ -1,23 +1,33 @@
+import { odata } from '@azure/data-tables';
+import { ensureError } from '../errors';
 import type { TicketProvider } from '../tickets/ticket-provider';
-import type { CaseStore } from '../store/case-store';
 import { isConflict } from '../store/storage';
 import { APPROVAL_ROW } from './request-approval';
 import { queueApprovedAction, type ApprovalFlowDeps } from './approval-flow';
 import type { ApprovalEntity } from './approval-entity';
+import { approvalColumns } from './approval-columns';
+import { recordOutcomeOnCase } from './record-outcome-on-case';
 
 /**
- * The approvals timer: expires undecided approvals at their deadline (audited, escalated on the ticket), and
- * re-drives granted approvals whose action never reached the queue.
+ * The approvals timer: expires undecided approvals at their deadline (audited, written onto the case,
+ * escalated on the ticket), and re-drives granted approvals whose action never reached the queue.
+ * A decision that lands while the timer runs wins: the expiry is a conditional write like any decision.
+ * The `status` column stays `escalation-due` until the ticket took the escalation, so a ticket system that is
+ * down delays the escalation to a later run instead of losing it.
  */
-export async function expireApprovals(deps: ApprovalFlowDeps & { cases: CaseStore; tickets: TicketProvider }): Promise<{ expired: number; requeued: number }> {
+export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: TicketProvider }): Promise<{ expired: number; escalated: number; requeued: number }> {
   const now = deps.now();
   let expired = 0;
+  let escalated = 0;
   let requeued = 0;
-  const due = await deps.approvals.query(`status eq 'pending' and expiresAt le ${now}`);
+  const due = await deps.approvals.query(odata`status eq 'pending' and expiresAtUtc le ${new Date(now).toISOString()}`);
   for (const row of due) {
+    if (row.value.status !== 'pending' || row.value.expiresAt > now) {
+      continue;
+    }
     const next: ApprovalEntity = { ...row.value, status: 'expired', decidedAt: new Date(now).toISOString() };
     try {
-      await deps.approvals.replace(row.partitionKey, APPROVAL_ROW, next, row.etag, { status: 'expired', expiresAt: next.expiresAt });
+      await deps.approvals.replace(row.partitionKey, APPROVAL_ROW, next, row.etag, approvalColumns(next, 'escalation-due'));
     } catch (err) {
       if (isConflict(err)) {
         continue; // decided meanwhile
@@ -26,17 +36,42 @@ export async function expireApprovals(deps: ApprovalFlowDeps & { cases: CaseStor
     }
     expired++;
     await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });
-    const ticket = (await deps.cases.getCase(next.caseId))?.ticket;
-    if (ticket && ticket.provider !== 'none') {
-      await deps.tickets
-        .addNote(ticket, `ESCALATION: the approval "${next.title}" for ${next.targetName} expired without a decision. Nothing was changed. Ask again if still needed.`, `agent-responders:${next.caseId}:expired:${next.id}`)
-        .catch((err: unknown) => deps.log?.warn(`approval ${next.id}: escalation note failed: ${String(err)}`));
+    await recordOutcomeOnCase(deps, next).catch((err: unknown) => deps.log?.warn(`approval ${next.id}: expiry not written to case ${next.caseId}: ${ensureError(err).message}`));
+  }
+  for (const row of await deps.approvals.query(odata`status eq 'escalation-due'`)) {
+    if (await escalate(deps, row.value)) {
+      escalated++;
+      await deps.approvals.replace(row.partitionKey, APPROVAL_ROW, row.value, row.etag, approvalColumns(row.value)).catch((err: unknown) => {
+        if (!isConflict(err)) {
+          throw err;
+        }
+      });
     }
   }
-  const stuck = await deps.approvals.query(`status eq 'approved'`);
+  const stuck = await deps.approvals.query(odata`status eq 'approved'`);
   for (const row of stuck) {
     await queueApprovedAction(deps, row.value);
     requeued++;
   }
-  return { expired, requeued };
+  return { expired, escalated, requeued };
+}
+
+/** Notes the expiry on the case's ticket (idempotent key); true when done or when there is no ticket to note. */
+async function escalate(deps: ApprovalFlowDeps & { tickets: TicketProvider }, approval: ApprovalEntity): Promise<boolean> {
+  const ticket = (await deps.cases.getCase(approval.caseId))?.ticket;
+  if (!ticket || ticket.provider === 'none') {
+    return true;
+  }
+  try {
+    await deps.tickets.addNote(
+      ticket,
+      `ESCALATION: the approval "${approval.title}" for ${approval.targetName} expired without a decision (deadline ${new Date(approval.expiresAt).toISOString()}). Nothing was changed. Request: ${approval.actionText} Reason given: ${approval.reason}. If this is still needed, ask again.`,
+      `agent-responders:${approval.caseId}:expired:${approval.id}`,
+    );
+    await deps.audit.write({ action: 'approval.escalated', scope: approval.caseId, actor: 'system', targetId: approval.targetId, result: 'ok', detail: approval.id });
+    return true;
+  } catch (err) {
+    deps.log?.warn(`approval ${approval.id}: escalation note failed, retried on the next run: ${ensureError(err).message}`);
+    return false;
+  }
 }

@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { decodeKey, type Config } from '../config';
 import type { Graph } from '../graph/graph-client';
 import { KIND_LABEL } from '../graph/identity-kind';
+import { getByIds } from '../graph/directory-objects';
 import { listSponsorsAndOwners } from '../graph/sponsors';
 import { sendMail } from '../graph/mail';
-import { getUser } from '../graph/users';
 import type { AuditLog } from '../store/audit-log';
 import type { TargetRecord } from '../store/case-model';
 import type { RecordTable } from '../store/record-table';
 import { isConflict } from '../store/storage';
 import type { ApprovalEntity, ApprovalKind } from './approval-entity';
+import { approvalColumns } from './approval-columns';
 import { newNonce, signApprovalToken } from './approval-token';
 import { ensureError } from '../errors';
 
@@ -89,6 +90,7 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     }
   }
   excluded.delete('system');
+  const approvers = await lookUpApprovers(deps, id);
   const now = deps.now();
   const quorum = req.kind === 'release' && req.target.kind === 'agentBlueprintPrincipal' ? deps.config.BLUEPRINT_RELEASE_QUORUM : deps.config.APPROVAL_QUORUM;
   const approval: ApprovalEntity = {
@@ -99,6 +101,7 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     expiresAt: now + deps.config.APPROVAL_TTL_HOURS * 3_600_000,
     requestedBy: req.requestedBy.toLowerCase(),
     requestedByName: req.requestedByName,
+    approversText: approvers.text,
     excluded: [...excluded],
     decisions: [],
     caseId: req.caseId,
@@ -113,7 +116,7 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     nonce: newNonce(),
   };
   try {
-    await deps.approvals.insert(id, APPROVAL_ROW, approval, { status: 'pending', expiresAt: approval.expiresAt });
+    await deps.approvals.insert(id, APPROVAL_ROW, approval, approvalColumns(approval));
   } catch (err) {
     if (isConflict(err)) {
       const winner = await deps.approvals.get(id, APPROVAL_ROW);
@@ -126,40 +129,89 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
   await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
   const link = approvalLink(deps.config, approval);
   if (link && deps.config.APPROVAL_MAIL_SENDER) {
-    await mailApprovers(deps, approval, link).catch((err: unknown) => deps.log?.warn(`approval ${id}: mail not sent: ${ensureError(err).message}`));
+    await mailApprovers(deps, approval, link, approvers.mailboxes).catch((err: unknown) => deps.log?.warn(`approval ${id}: mail not sent: ${ensureError(err).message}`));
   }
   return { approval, link, created: true };
 }
 
-async function mailApprovers(deps: ApprovalDeps, approval: ApprovalEntity, link: string): Promise<void> {
+/** Entries of the "who may decide" sentence before it is cut short: the page must stay readable on a phone. */
+const MAX_NAMED_APPROVERS = 8;
+
+interface ApproverLookup {
+  /** Plain words for the page and the mail: who may decide. */
+  text: string;
+  /** Object id and sign-in address of each user listed in `APPROVERS` directly (groups are not expanded). */
+  mailboxes: { id: string; address: string }[];
+}
+
+/**
+ * Names the approvers (one `getByIds` call for users and groups alike), so the page says who may decide in
+ * words a person recognises. Membership itself is checked again at decision time, never taken from here.
+ */
+async function lookUpApprovers(deps: ApprovalDeps, approvalId: string): Promise<ApproverLookup> {
+  const ids = deps.config.APPROVERS;
+  const rule = 'Membership is checked in Microsoft Entra when you decide. The requester, the identity’s sponsors and owners, and the responder itself cannot approve.';
+  if (ids.length === 0) {
+    return { text: 'Nobody: APPROVERS is empty, so no one can approve this request. Ask an administrator to set it.', mailboxes: [] };
+  }
+  let objects: Awaited<ReturnType<typeof getByIds>>['objects'] = [];
+  try {
+    objects = (await getByIds(deps.graph, ids)).objects;
+  } catch (err) {
+    deps.log?.warn(`approval ${approvalId}: could not name the approvers: ${ensureError(err).message}`);
+    return { text: `The ${ids.length} people and groups listed in APPROVERS. ${rule}`, mailboxes: [] };
+  }
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const people: string[] = [];
+  const groups: string[] = [];
+  const mailboxes: ApproverLookup['mailboxes'] = [];
+  for (const id of ids) {
+    const o = byId.get(id);
+    if (o === undefined) {
+      people.push(`the directory object ${id} (not found)`);
+    } else if (o.odataType.toLowerCase() === '#microsoft.graph.group') {
+      groups.push(o.displayName ?? id);
+    } else {
+      people.push(o.userPrincipalName ? `${o.displayName ?? o.userPrincipalName} (${o.userPrincipalName})` : (o.displayName ?? id));
+      if (o.userPrincipalName && o.kind === 'user') {
+        mailboxes.push({ id, address: o.userPrincipalName });
+      }
+    }
+  }
+  const entries = [...people, ...groups.map((g) => `a member of the group ${g}`)];
+  const shown = entries.slice(0, MAX_NAMED_APPROVERS);
+  const more = entries.length - shown.length;
+  const list = more > 0 ? `${shown.join(', ')}, and ${more} more listed in APPROVERS` : joinOr(shown);
+  return { text: `${list}. ${rule}`, mailboxes };
+}
+
+function joinOr(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1) ?? ''}`;
+}
+
+/**
+ * Emails the link to the approvers listed by user id, from the configured mailbox. Members of approver
+ * groups are not mailed (that needs group membership reads the responder is not granted); they reach the
+ * link through the ticket and the incident comment.
+ */
+async function mailApprovers(deps: ApprovalDeps, approval: ApprovalEntity, link: string, mailboxes: ApproverLookup['mailboxes']): Promise<void> {
   const sender = deps.config.APPROVAL_MAIL_SENDER;
-  if (!sender) {
-    return;
-  }
-  const addresses: string[] = [];
-  for (const id of deps.config.APPROVERS) {
-    if (approval.excluded.includes(id)) {
-      continue;
-    }
-    const user = await getUser(deps.graph, id);
-    if (user?.userPrincipalName) {
-      addresses.push(user.userPrincipalName);
-    }
-  }
-  if (addresses.length === 0) {
+  const to = mailboxes.filter((m) => !approval.excluded.includes(m.id)).map((m) => m.address);
+  if (!sender || to.length === 0) {
     return;
   }
   await sendMail(deps.graph, sender, {
-    to: addresses,
+    to,
     subject: `[Approval needed] ${approval.title}: ${approval.targetName}`,
     text: [
       approval.actionText,
       '',
       `Requested by: ${approval.requestedByName}`,
       `Why: ${approval.reason}`,
-      `Expires: ${new Date(approval.expiresAt).toISOString()}`,
+      `Approvals needed: ${approval.quorum}`,
+      `Decide before: ${new Date(approval.expiresAt).toISOString()}`,
       '',
-      `Open this link, sign in, and choose Approve or Reject (opening it changes nothing):`,
+      'Open this link, sign in, and choose Approve or Reject (opening it changes nothing):',
       link,
     ].join('\n'),
   });

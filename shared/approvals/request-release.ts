@@ -1,9 +1,13 @@
+import { odata } from '@azure/data-tables';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { AppError, ConflictError, NotFoundError, ValidationError, ensureError } from '../errors';
 import { issuesToFields } from '../alerts/direct-request';
+import { deterministicGuid } from '../containment/run-case';
+import type { Sentinel } from '../sentinel/sentinel-client';
+import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import type { CaseStore } from '../store/case-store';
 import type { TicketProvider } from '../tickets/ticket-provider';
-import { requestApproval, type ApprovalDeps } from './request-approval';
+import { approvalLink, requestApproval, type ApprovalDeps } from './request-approval';
 import type { ClientPrincipal } from './client-principal';
 
 export const releaseRequestSchema = z.strictObject({
@@ -12,19 +16,35 @@ export const releaseRequestSchema = z.strictObject({
 });
 export type ReleaseRequest = z.infer<typeof releaseRequestSchema>;
 
+export interface ReleaseRequestResult {
+  approvalId: string;
+  status: string;
+  expiresAt: string;
+  quorum: number;
+  approvalUrl: string | undefined;
+  created: boolean;
+}
+
 /**
- * Asks to release a contained target: creates the approval (nothing changes until approved) and notes the
- * link on the ticket. The same request again returns the same approval.
+ * Asks to release a contained target: creates the approval (nothing changes until approved) and puts its
+ * link on the ticket and the incident. While a release of the target waits for a decision, asking again
+ * returns that same approval, so there is only ever one live link to release a target.
+ *
+ * @throws ValidationError (400), NotFoundError (404), ConflictError (409: the target is not contained),
+ *   AppError 503 when approvals are not configured (nobody could ever decide).
  */
 export async function requestRelease(
-  deps: ApprovalDeps & { cases: CaseStore; tickets: TicketProvider },
+  deps: ApprovalDeps & { cases: CaseStore; tickets: TicketProvider; sentinel: Sentinel },
   caseId: string,
   body: unknown,
   caller: ClientPrincipal | undefined,
-): Promise<{ approvalId: string; status: string; expiresAt: string; approvalUrl: string | undefined; created: boolean }> {
+): Promise<ReleaseRequestResult> {
   const parsed = releaseRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw new ValidationError('Invalid release request', issuesToFields(parsed.error.issues));
+  }
+  if (!deps.config.PUBLIC_BASE_URL || !deps.config.APPROVAL_SIGNING_KEY) {
+    throw new AppError('ApprovalsNotConfigured', 503, 'Approvals are not configured (PUBLIC_BASE_URL, APPROVAL_SIGNING_KEY): a release cannot be approved.');
   }
   const bundle = await deps.cases.load(caseId);
   if (!bundle) {
@@ -38,6 +58,11 @@ export async function requestRelease(
   if (target.status !== 'contained') {
     throw new ConflictError('TargetNotContained', `Target ${parsed.data.targetId} is ${target.status}, not contained: there is nothing to release.`);
   }
+  const earlier = (await deps.approvals.query(odata`caseId eq ${caseId} and targetKey eq ${target.key} and kind eq 'release'`)).map((r) => r.value);
+  const live = earlier.find((a) => a.status === 'pending' && a.expiresAt > deps.now());
+  if (live) {
+    return { approvalId: live.id, status: live.status, expiresAt: new Date(live.expiresAt).toISOString(), quorum: live.quorum, approvalUrl: approvalLink(deps.config, live), created: false };
+  }
   const requester = caller?.objectId ?? 'function-key-caller';
   const { approval, link, created } = await requestApproval(deps, {
     kind: 'release',
@@ -46,12 +71,27 @@ export async function requestRelease(
     reason: parsed.data.reason,
     requestedBy: requester,
     requestedByName: caller ? (caller.upn ?? caller.name) : 'a caller with the function key',
-    round: `${requester}|${parsed.data.reason}`,
+    // The n-th release of this target: two identical requests racing get the same approval, and a request
+    // after a rejection or an expiry gets a new one.
+    round: `release-${earlier.length + 1}`,
   });
-  if (created && bundle.record.ticket && link) {
-    await deps.tickets
-      .addNote(bundle.record.ticket, `Release requested for ${approval.targetName}: ${approval.reason}\nApprove or reject: ${link}`, `agent-responders:${caseId}:release-request:${approval.id}`)
-      .catch(() => undefined); // the approval stands; the ticket note is a convenience
+  if (created && link) {
+    const text = [
+      `Release requested for ${approval.targetName} by ${approval.requestedByName}: ${approval.reason}`,
+      approval.actionText,
+      `Approvals needed: ${approval.quorum}. Decide before ${new Date(approval.expiresAt).toISOString()}.`,
+      `Approve or reject (opening the link changes nothing): ${link}`,
+    ].join('\n');
+    // The approval stands whatever happens below; the note and the comment only carry its link.
+    const armId = bundle.record.incidentArmId ? parseIncidentArmId(bundle.record.incidentArmId) : undefined;
+    await Promise.all([
+      bundle.record.ticket && bundle.record.ticket.provider !== 'none'
+        ? deps.tickets.addNote(bundle.record.ticket, text, `agent-responders:${caseId}:release-request:${approval.id}`).catch((err: unknown) => deps.log?.warn(`approval ${approval.id}: ticket note failed: ${ensureError(err).message}`))
+        : undefined,
+      armId
+        ? deps.sentinel.putComment(armId, deterministicGuid(`${caseId}|release-request|${approval.id}`), text).catch((err: unknown) => deps.log?.warn(`approval ${approval.id}: incident comment failed: ${ensureError(err).message}`))
+        : undefined,
+    ]);
   }
-  return { approvalId: approval.id, status: approval.status, expiresAt: new Date(approval.expiresAt).toISOString(), approvalUrl: link, created };
+  return { approvalId: approval.id, status: approval.status, expiresAt: new Date(approval.expiresAt).toISOString(), quorum: approval.quorum, approvalUrl: link, created };
 }

@@ -1,4 +1,4 @@
-import type { CaseBundle, TargetRecord } from '../store/case-model';
+import type { CaseBundle, StepRecord, TargetRecord } from '../store/case-model';
 import { stepId } from '../store/case-model';
 import { canDisable, setAccountEnabled } from '../graph/service-principals';
 import { riskApiFor } from '../graph/identity-protection';
@@ -10,6 +10,7 @@ import { deterministicGuid, runCase, ticketLabel, type Invocation, type RunCaseD
 import { planContainment } from '../containment/plan-containment';
 import { APPROVAL_ROW } from './request-approval';
 import type { ApprovalEntity } from './approval-entity';
+import { runApprovedLifecycleAction } from '../lifecycle/run-approved-lifecycle-action';
 
 /**
  * Carries out a granted approval, from the queue:
@@ -36,6 +37,10 @@ export async function runApprovedAction(deps: RunCaseDeps, approvalId: string, i
     await runRelease(deps, ctx, bundle, target, approval);
     return;
   }
+  if (bundle.record.kind === 'expiry') {
+    await runApprovedLifecycleAction(deps, approval, inv);
+    return;
+  }
   if (target.status === 'held' && target.approvalId === approval.id) {
     const approvers = approval.decisions.filter((d) => d.decision === 'approve').map((d) => d.name ?? d.by);
     await deps.cases.putTarget(approval.caseId, { ...target, status: 'pending', approvedBy: approvers.join(', '), reason: `Approved by ${approvers.join(', ')}` });
@@ -56,35 +61,68 @@ async function runRelease(deps: RunCaseDeps, ctx: StepContext, bundle: CaseBundl
   const run = (s: StepSpec, exec: () => Promise<{ requestIds?: string[]; detail?: string }>) =>
     reportOnly ? runStep(ctx, s, () => Promise.resolve({ detail: 'report-only: would do' })) : runStep(ctx, s, exec);
 
+  // Marked released before the identity is enabled again, so a drift check running meanwhile never takes
+  // the approved re-enable for an attacker's and contains the identity again.
+  const released: TargetRecord = { ...target, status: reportOnly ? target.status : 'released', reason: `Release approved by ${approvers}: ${approval.reason}` };
+  if (!reportOnly) {
+    await deps.cases.putTarget(bundle.record.caseId, released);
+  }
+  const writes: StepRecord[] = [];
   if (canDisable(kind) && target.objectId) {
-    await run(spec('enable', `Re-enable ${name} (release approved by ${approvers})`), async () => {
-      const res = await setAccountEnabled(deps.graph, { id: target.objectId ?? '', kind }, true);
-      return { requestIds: res.requestId ? [res.requestId] : [], detail: 'accountEnabled = true' };
-    });
+    writes.push(
+      await run(spec('enable', `Re-enable ${name} (release approved by ${approvers})`), async () => {
+        const res = await setAccountEnabled(deps.graph, { id: target.objectId ?? '', kind }, true);
+        return { requestIds: res.requestId ? [res.requestId] : [], detail: 'accountEnabled = true' };
+      }),
+    );
   }
   const api = riskApiFor(kind);
   if (api && target.objectId) {
-    await run(spec('dismiss-risk', `Dismiss the risk of ${name} in Entra ID Protection (${api})`), async () => {
-      const requestId = await deps.risk.submit(api, 'dismiss', [target.objectId ?? '']);
-      return { requestIds: requestId ? [requestId] : [], detail: 'risk dismissed' };
-    });
+    writes.push(
+      await run(spec('dismiss-risk', `Dismiss the risk of ${name} in Entra ID Protection (${api}/dismiss)`), async () => {
+        const requestId = await deps.risk.submit(api, 'dismiss', [target.objectId ?? '']);
+        return { requestIds: requestId ? [requestId] : [], detail: 'risk dismissed' };
+      }),
+    );
   }
-  const note = `Released ${name}: approved by ${approvers}. Reason for release: ${approval.reason}`;
+  const failed = writes.filter((w) => w.state === 'failed');
+  const enableFailed = failed.some((w) => w.action === 'enable');
+  const problems = failed.map((w) => `${w.description} FAILED (${w.errorCode ?? 'error'}${w.errorMessage ? `: ${w.errorMessage}` : ''})`).join('; ');
+  const note = failed.length === 0
+    ? `${reportOnly ? 'REPORT-ONLY, nothing changed: would release' : 'Released'} ${name}: approved by ${approvers}. Reason for release: ${approval.reason}`
+    : `Release of ${name} approved by ${approvers}, but: ${problems}. Manual action needed. Reason for release: ${approval.reason}`;
+  if (enableFailed) {
+    // Still disabled: it stays contained, and a later incident or drift check treats it as such.
+    await deps.cases.putTarget(bundle.record.caseId, { ...target, reason: note });
+  } else if (!reportOnly) {
+    await deps.cases.putTarget(bundle.record.caseId, { ...released, reason: note });
+  }
+
   const ticket = bundle.record.ticket;
-  if (ticket && ticket.provider !== 'none') {
-    await run(spec('ticket-note', `Note the release on ${ticketLabel(ticket)}`), async () => {
-      await deps.tickets.addNote(ticket, note, `agent-responders:${bundle.record.caseId}:release:${approval.id}`);
-      return { detail: 'ticket updated' };
-    });
-  }
   const armId = bundle.record.incidentArmId ? parseIncidentArmId(bundle.record.incidentArmId) : undefined;
-  if (armId) {
-    await run(spec('comment', 'Comment the release on the Sentinel incident'), async () => {
-      await deps.sentinel.putComment(armId, deterministicGuid(`${bundle.record.caseId}|release|${approval.id}`), note);
-      return { detail: 'comment posted' };
-    });
+  await Promise.all([
+    ticket && ticket.provider !== 'none'
+      ? run(spec('ticket-note', `Note the release on ${ticketLabel(ticket)}`), async () => {
+          await deps.tickets.addNote(ticket, note, `agent-responders:${bundle.record.caseId}:release:${approval.id}`);
+          return { detail: 'ticket updated' };
+        })
+      : undefined,
+    armId
+      ? run(spec('comment', 'Comment the release on the Sentinel incident'), async () => {
+          await deps.sentinel.putComment(armId, deterministicGuid(`${bundle.record.caseId}|release|${approval.id}`), note);
+          return { detail: 'comment posted' };
+        })
+      : undefined,
+  ]);
+  if (!enableFailed && !reportOnly) {
+    await closeOpenTarget(deps.keys, target.key);
   }
-  await deps.cases.putTarget(bundle.record.caseId, { ...target, status: reportOnly ? target.status : 'released', reason: note });
-  await closeOpenTarget(deps.keys, target.key);
-  await deps.audit.write({ action: 'target.released', scope: bundle.record.caseId, actor: approval.decisions.at(-1)?.by ?? 'approver', targetId: target.objectId ?? target.key, result: reportOnly ? 'would-do' : 'ok', detail: approval.id });
+  await deps.audit.write({
+    action: enableFailed ? 'target.release-failed' : 'target.released',
+    scope: bundle.record.caseId,
+    actor: approval.decisions.at(-1)?.by ?? 'approver',
+    targetId: target.objectId ?? target.key,
+    result: reportOnly ? 'would-do' : failed.length > 0 ? 'failed' : 'ok',
+    detail: `${approval.id}: ${note}`,
+  });
 }

@@ -40,7 +40,9 @@ export function describeCase(bundle: CaseBundle, opts: { statusUrl?: string; lin
   if (r.rejected.length > 0) {
     lines.push('', 'Entities not acted on:', ...r.rejected.map((e) => `- ${e.kind}${e.name ? ` ${e.name}` : ''}: ${e.reason}`));
   }
-  if (held.length > 0) {
+  if (held.length > 0 && r.mode === 'report-only') {
+    lines.push('', 'Would wait for approval in enforce mode (report-only: no approval was requested):', ...held.map((t) => `- ${t.displayName ?? t.key}`));
+  } else if (held.length > 0) {
     lines.push('', 'Waiting for approval:');
     for (const t of held) {
       const link = t.approvalId ? opts.links?.get(t.approvalId) : undefined;
@@ -57,6 +59,24 @@ export function describeCase(bundle: CaseBundle, opts: { statusUrl?: string; lin
     lines.push('', `Case: ${opts.statusUrl}`);
   }
   const names = bundle.targets.map((t) => t.displayName ?? t.key).slice(0, 3).join(', ');
-  const verb = held.length > 0 ? 'held for approval' : r.mode === 'report-only' ? 'would contain' : 'contained';
+  const verb = headline(bundle.targets, r.mode);
   return { title: `[Agent responders] ${verb}: ${names}${bundle.targets.length > 3 ? ' …' : ''}`, text: lines.join('\n') };
+}
+
+/** What happened, in the ticket title: never "contained" for a case that contained nobody. */
+function headline(targets: readonly TargetRecord[], mode: CaseBundle['record']['mode']): string {
+  const has = (status: TargetRecord['status']) => targets.some((t) => t.status === status);
+  if (has('held')) {
+    return 'held for approval';
+  }
+  if (mode === 'report-only') {
+    return 'would contain';
+  }
+  if (has('failed')) {
+    return has('contained') ? 'partly contained, manual action needed' : 'containment FAILED, manual action needed';
+  }
+  if (has('contained')) {
+    return 'contained';
+  }
+  return 'not acted on';
 }

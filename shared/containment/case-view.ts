@@ -57,6 +57,6 @@ export function caseView(bundle: CaseBundle) {
       timeToAccessCutMs: t.accessCutAt ? Date.parse(t.accessCutAt) - Date.parse(t.receivedAt) : undefined,
       steps: bundle.steps.filter((s) => s.targetKey === t.key).map(stepView),
     })),
-    caseSteps: bundle.steps.filter((s) => s.targetKey === 'case').map(stepView),
+    caseSteps: bundle.steps.filter((s) => s.targetKey === 'case' && s.action !== 'run').map(stepView),
   };
 }

@@ -10,7 +10,7 @@ export interface GuardrailInput {
   target: TargetRecord;
   responderId: string | undefined;
   config: Pick<Config, 'PROTECTED_IDENTITIES' | 'REQUIRE_APPROVAL_IDENTITIES' | 'DIRECT_REQUESTS_REQUIRE_APPROVAL'>;
-  /** A direct request (no incident) names the target. */
+  /** Nothing in Sentinel backs the target (a direct request or an alert without an incident id). */
   direct: boolean;
   /** An approver already released the hold on this target. */
   approved: boolean;
@@ -45,7 +45,7 @@ export function checkGuardrails(input: GuardrailInput): GuardrailVerdict {
     return { action: 'hold', reason: 'Listed in REQUIRE_APPROVAL_IDENTITIES: containment waits for approval.' };
   }
   if (input.direct && config.DIRECT_REQUESTS_REQUIRE_APPROVAL) {
-    return { action: 'hold', reason: 'Direct request without a Sentinel incident: containment waits for approval.' };
+    return { action: 'hold', reason: 'No Sentinel incident to verify the request against (direct request, or an alert without an incident): containment waits for approval.' };
   }
   return { action: 'run' };
 }

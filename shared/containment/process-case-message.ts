@@ -4,6 +4,7 @@ import { StepBusyError, isTransient } from '../plans/step-runner';
 import { caseMessageSchema, enqueueCase } from './case-message';
 import { runCase, type Invocation, type RunCaseDeps } from './run-case';
 import { runApprovedAction } from '../approvals/run-approved-action';
+import { runLifecycleCase } from '../lifecycle/run-lifecycle-case';
 
 /** How many times a case may go back to the queue for throttling or a busy lease before it is retried as a failure. */
 export const MAX_DEFERRALS = 12;
@@ -18,6 +19,8 @@ export async function processCaseMessage(deps: RunCaseDeps & { storage: Storage 
   try {
     if (msg.approvalId) {
       await runApprovedAction(deps, msg.approvalId, inv);
+    } else if ((await deps.cases.getCase(msg.caseId))?.kind === 'expiry') {
+      await runLifecycleCase(deps, msg.caseId, inv);
     } else {
       await runCase(deps, msg.caseId, inv);
     }

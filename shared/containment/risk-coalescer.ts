@@ -1,3 +1,4 @@
+import { UpstreamError } from '../errors';
 import type { Graph } from '../graph/graph-client';
 import { RISK_IDS_PER_CALL, setRisk, type RiskApi } from '../graph/identity-protection';
 
@@ -5,6 +6,8 @@ type RiskAction = 'confirmCompromised' | 'dismiss';
 
 interface Waiter {
   ids: string[];
+  /** Sent alone: a merged call that included these ids failed permanently. */
+  solo?: boolean;
   resolve: (requestId: string | undefined) => void;
   reject: (err: unknown) => void;
 }
@@ -63,7 +66,7 @@ export class RiskCoalescer {
           break;
         }
         const merged = new Set([...ids, ...next.ids]);
-        if (merged.size > RISK_IDS_PER_CALL && taken.length > 0) {
+        if ((merged.size > RISK_IDS_PER_CALL || next.solo === true || taken[0]?.solo === true) && taken.length > 0) {
           break;
         }
         queue.shift();
@@ -83,6 +86,13 @@ export class RiskCoalescer {
         }
         taken.forEach((w) => w.resolve(requestId));
       } catch (err) {
+        const permanent = !(err instanceof UpstreamError && err.transient);
+        if (permanent && taken.length > 1) {
+          // One unknown or wrong-kind id fails the whole call (Graph checks every id first): send each
+          // submitter's ids on their own, so one case's bad target does not fail the others' confirmation.
+          queue.unshift(...taken.map((w) => ({ ...w, solo: true })));
+          continue;
+        }
         taken.forEach((w) => w.reject(err));
       }
     }

@@ -9,7 +9,7 @@ import type { TicketProvider, TicketRef } from '../tickets/ticket-provider';
 import { setAccountEnabled } from '../graph/service-principals';
 import { revokeSignInSessions } from '../graph/users';
 import { riskApiFor, type RiskApi } from '../graph/identity-protection';
-import { claimStep, finishStep, isTerminal, isTransient, releaseStep, runStep, settleStep, type StepContext, type StepSpec } from '../plans/step-runner';
+import { claimStep, finishStep, holdLease, isTerminal, isTransient, keepLease, releaseStep, runStep, settleStep, type StepContext, type StepSpec } from '../plans/step-runner';
 import { approvalLink, requestApproval, type ApprovalDeps } from '../approvals/request-approval';
 import { checkGuardrails } from './guardrails';
 import { planContainment } from './plan-containment';
@@ -35,7 +35,10 @@ export interface Invocation {
 /** Targets whose steps may still need to run. */
 const ACTIVE: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'contained', 'would-contain', 'failed']);
 const BLAST_PARTITION = 'blast-slot';
-const LEASE_MS = 60_000;
+/** Renewed every 5 s while a step runs, so a step of a crashed worker is taken over within 15 s. */
+const LEASE_MS = 15_000;
+/** The lease row that lets one worker at a time run a case (not a step: never shown, never finished). */
+export const CASE_RUN: StepSpec = { stepId: stepId('case', 'run'), targetKey: 'case', action: 'run', description: 'a worker runs this case' };
 
 /**
  * The containment responder for one case: verify at source, resolve, guardrails, then per target the plan
@@ -45,15 +48,32 @@ const LEASE_MS = 60_000;
  * ran, so the message is retried and only the unfinished steps run again.
  */
 export async function runCase(deps: RunCaseDeps, caseId: string, inv: Invocation): Promise<CaseRecord | undefined> {
-  let bundle = await deps.cases.load(caseId);
-  if (!bundle) {
+  const found = await deps.cases.load(caseId);
+  if (!found) {
     inv.log.warn(JSON.stringify({ caseId, msg: 'case not found; message dropped' }));
     return undefined;
   }
-  if (bundle.record.status === 'suspicious' || bundle.record.status === 'failed') {
-    return bundle.record;
+  if (found.record.status === 'suspicious' || found.record.status === 'failed') {
+    return found.record;
   }
   const ctx: StepContext = { store: deps.cases, caseId, owner: inv.id, leaseMs: LEASE_MS, now: deps.now };
+  // One worker per case: two deliveries of one case (a repeated POST, a redelivered message) would otherwise
+  // each take some of its steps, find the others' busy, and both go back to the queue for a lease's length.
+  const release = await holdLease(ctx, CASE_RUN);
+  try {
+    return await runHeldCase(deps, ctx, inv);
+  } finally {
+    await release();
+  }
+}
+
+/** The body of {@link runCase}, run while this worker holds the case. */
+async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation): Promise<CaseRecord | undefined> {
+  const caseId = ctx.caseId;
+  let bundle = await deps.cases.load(caseId);
+  if (!bundle || bundle.record.status === 'suspicious' || bundle.record.status === 'failed') {
+    return bundle?.record;
+  }
   const reportOnly = bundle.record.mode === 'report-only';
   if (bundle.record.status === 'received') {
     await deps.cases.updateCase(caseId, (r) => {
@@ -101,7 +121,8 @@ export async function runCase(deps: RunCaseDeps, caseId: string, inv: Invocation
       continue;
     }
     const verdict = checkGuardrails({ target, responderId, config: deps.config, direct: target.unverifiable === true, approved: target.approvedBy !== undefined });
-    if (verdict.action === 'run' && !reportOnly && !(await admit(deps, caseId, target))) {
+    // An approver's yes is the decision the limit waits for: an approved target takes no slot.
+    if (verdict.action === 'run' && !reportOnly && target.approvedBy === undefined && !(await admit(deps, caseId, target))) {
       Object.assign(target, { status: 'held', reason: `Blast-radius limit reached (${deps.config.BLAST_RADIUS_PER_HOUR} containments per hour): waits for approval.` });
     } else if (verdict.action === 'skip') {
       Object.assign(target, { status: 'skipped', reason: verdict.reason });
@@ -110,7 +131,10 @@ export async function runCase(deps: RunCaseDeps, caseId: string, inv: Invocation
     } else {
       target.admittedAt = new Date(deps.now()).toISOString();
     }
-    if ((target.status as TargetRecord['status']) === 'held') {
+    if ((target.status as TargetRecord['status']) === 'held' && reportOnly) {
+      // Report-only changes nothing and asks nobody: no approval to decide, no mail to approvers.
+      target.reason = `Report-only: in enforce mode this would wait for approval. ${target.reason ?? ''}`.trim();
+    } else if ((target.status as TargetRecord['status']) === 'held') {
       const { approval, link } = await requestApproval(deps, {
         kind: 'held-containment',
         caseId,
@@ -251,20 +275,26 @@ async function confirmBatch(deps: RunCaseDeps, ctx: StepContext, api: RiskApi, i
   if (claims.length === 0) {
     return;
   }
+  // The coalescer may hold the ids for a while (1 request/s per tenant): keep the leases alive meanwhile.
+  const stops = claims.map((c) => keepLease(ctx, c.claim));
+  let requestId: string | undefined;
   try {
-    const requestId = await deps.risk.submit(
+    requestId = await deps.risk.submit(
       api,
       'confirmCompromised',
       claims.map((c) => c.item.target.objectId ?? ''),
     );
-    await Promise.all(claims.map((c) => finishStep(ctx, c.claim, 'done', { requestIds: requestId ? [requestId] : [], detail: `risk confirmed compromised (${api}, ${claims.length} id(s) in one call)` })));
   } catch (err) {
+    await Promise.all(stops.map((stop) => stop()));
     if (isTransient(err)) {
       await Promise.all(claims.map((c) => releaseStep(ctx, c.claim, err)));
       throw err;
     }
     await Promise.all(claims.map((c) => finishStep(ctx, c.claim, 'failed', { error: err })));
+    return;
   }
+  await Promise.all(stops.map((stop) => stop()));
+  await Promise.all(claims.map((c) => finishStep(ctx, c.claim, 'done', { requestIds: requestId ? [requestId] : [], detail: `risk confirmed compromised (${api}, ${claims.length} id(s) in one call)` })));
 }
 
 /** Takes a blast-radius slot for a target once; false when the hourly limit is reached. */
@@ -333,7 +363,15 @@ async function report(deps: RunCaseDeps, ctx: StepContext, bundle: CaseBundle, l
   const key = outcomeKey(bundle);
   const statusUrl = deps.config.PUBLIC_BASE_URL ? `${deps.config.PUBLIC_BASE_URL}/api/cases/${caseId}` : undefined;
   const { title, text } = describeCase(bundle, { ...(statusUrl ? { statusUrl } : {}), links });
-  const first = !bundle.steps.some((s) => s.stepId === stepId('case', 'ticket'));
+  // Until the ticket step finished, run it again: a ticket that failed to open transiently must still be opened.
+  const ticketStep = bundle.steps.find((s) => s.stepId === stepId('case', 'ticket'));
+  const first = ticketStep === undefined || !isTerminal(ticketStep.state);
+  // A redelivered message (or a re-run with nothing new) must not add the same note again.
+  const alreadyTold = !first && bundle.record.reportedOutcome === key;
+  const told = () =>
+    deps.cases.updateCase(caseId, (r) => {
+      r.reportedOutcome = key;
+    });
   const ticketSpec: StepSpec = first
     ? { stepId: stepId('case', 'ticket'), targetKey: 'case', action: 'ticket', description: `Open a ${deps.tickets.name} ticket for the case` }
     : { stepId: `case|ticket-note|${key}`, targetKey: 'case', action: 'ticket-note', description: `Add the new outcome to the ${deps.tickets.name} ticket` };
@@ -341,14 +379,20 @@ async function report(deps: RunCaseDeps, ctx: StepContext, bundle: CaseBundle, l
   const commentSpec: StepSpec = { stepId: `case|comment|${key}`, targetKey: 'case', action: 'comment', description: 'Comment on the Sentinel incident' };
 
   const ticketTask = async () => {
+    if (alreadyTold) {
+      return undefined;
+    }
     if (reportOnly) {
-      return settleStep(ctx, ticketSpec, 'would-do', `report-only: ${title}`);
+      const step = await settleStep(ctx, ticketSpec, 'would-do', `report-only: ${title}`);
+      await told();
+      return step;
     }
     return runStep(ctx, ticketSpec, async () => {
       if (first) {
         const ref = await deps.tickets.open({ key: `agent-responders:${caseId}`, title, text, severity: bundle.record.severity, caseId });
         await deps.cases.updateCase(caseId, (r) => {
           r.ticket = ref;
+          r.reportedOutcome = key;
         });
         return { detail: ticketLabel(ref) };
       }
@@ -357,6 +401,7 @@ async function report(deps: RunCaseDeps, ctx: StepContext, bundle: CaseBundle, l
         return { detail: 'no ticket to update' };
       }
       await deps.tickets.addNote(ref, text, `agent-responders:${caseId}:${key}`);
+      await told();
       return { detail: `note added to ${ticketLabel(ref)}` };
     });
   };

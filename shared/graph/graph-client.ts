@@ -1,7 +1,7 @@
 import { Client, HTTPMessageHandler, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { TokenCredential } from '@azure/identity';
-import { UpstreamError } from '../errors';
+import { UpstreamError, ensureAppError } from '../errors';
 import { defaultRetryPolicy, withRetry, type RetryHooks, type RetryPolicy } from '../net/retry-policy';
 import { networkToUpstreamError, responseToUpstreamError } from '../net/to-upstream-error';
 
@@ -124,13 +124,36 @@ export function createGraph(options: GraphOptions): Graph {
       );
     },
     next<T>(nextLink: string): Promise<GraphResult<T>> {
+      // NOTE: the SDK recognises absolute URLs only when they start with https:// (GraphRequest.parsePath), so a
+      // link is split here into version and path; it also keeps our token away from any other host.
+      let link: { version: string; path: string; query: string };
+      try {
+        link = splitNextLink(options.endpoint, nextLink);
+      } catch (err) {
+        return Promise.reject(err instanceof UpstreamError ? err : ensureAppError(err));
+      }
       return withRetry(
-        () => once<T>('GET', new URL(nextLink).pathname, () => client.api(nextLink).responseType(ResponseType.RAW).get() as Promise<Response>),
+        () => once<T>('GET', link.path, () => client.api(`${link.path}${link.query}`).version(link.version).responseType(ResponseType.RAW).get() as Promise<Response>),
         policy,
         options.retryHooks,
       );
     },
   };
+}
+
+/**
+ * Splits an absolute `@odata.nextLink` into the Graph version, the path after it and the query, refusing a link
+ * outside `endpoint` (the bearer token goes only to the configured Graph).
+ */
+export function splitNextLink(endpoint: string, nextLink: string): { version: string; path: string; query: string } {
+  const base = new URL(`${endpoint.replace(/\/+$/, '')}/`);
+  const url = new URL(nextLink, base);
+  const rest = url.pathname.startsWith(base.pathname) ? url.pathname.slice(base.pathname.length) : '';
+  const slash = rest.indexOf('/');
+  if (url.origin !== base.origin || slash <= 0) {
+    throw new UpstreamError({ service: 'Graph', transient: false, upstreamCode: 'UnexpectedNextLink', message: `Graph returned a nextLink outside ${base.origin}${base.pathname}; not followed` });
+  }
+  return { version: rest.slice(0, slash), path: rest.slice(slash), query: url.search };
 }
 
 function safeJson(text: string): unknown {

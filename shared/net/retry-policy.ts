@@ -70,14 +70,18 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
     return undefined;
   }
   const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) {
-    return Math.round(seconds * 1000);
+  if (Number.isFinite(seconds)) {
+    return seconds >= 0 ? Math.round(seconds * 1000) : undefined;
+  }
+  // An HTTP date starts with the day name (RFC 9110 §5.6.7); Date.parse alone would also take "-3" or "1 2".
+  if (!/^\s*[A-Za-z]{3,9},?\s/.test(value)) {
+    return undefined;
   }
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Statuses worth retrying: throttled, unavailable, gateway timeout (and 502 / 500 from a busy front end). */
+/** Statuses worth retrying: throttled, unavailable, gateway timeout, bad gateway. A 500 is a bug on the far side: permanent. */
 export function isTransientStatus(status: number): boolean {
   return status === 429 || status === 503 || status === 504 || status === 502;
 }

@@ -22,8 +22,13 @@ export interface StepContext {
   caseId: string;
   /** Invocation id of the worker, recorded as the lease owner. */
   owner: string;
-  /** How long a running step is protected from other workers (a crashed worker's lease expires). */
+  /**
+   * How long a running step is protected from other workers. The lease is renewed while the side effect runs
+   * (see {@link keepLease}), so it can be short: a crashed worker's step is taken over once it lapses.
+   */
   leaseMs: number;
+  /** How often a running step's lease is renewed; a third of `leaseMs` (at least 1 s) by default. */
+  renewEveryMs?: number;
   now: () => number;
 }
 
@@ -48,19 +53,30 @@ export interface Claim {
  * instead when the step already reached a terminal state (a retry, a duplicate message, a second worker).
  */
 export async function claimStep(ctx: StepContext, spec: StepSpec): Promise<Claim | { finished: StepRecord }> {
+  const lease = (step: StepRecord, now: number): StepRecord => ({
+    ...step,
+    description: spec.description,
+    state: 'running',
+    attempts: step.attempts + 1,
+    leaseOwner: ctx.owner,
+    leaseUntil: now + ctx.leaseMs,
+    startedAt: step.startedAt ?? new Date(now).toISOString(),
+  });
   for (;;) {
-    let current = await ctx.store.getStep(ctx.caseId, spec.stepId);
-    if (!current) {
-      const fresh: StepRecord = { ...spec, state: 'pending', attempts: 0, requestIds: [] };
-      try {
-        const etag = await ctx.store.insertStep(ctx.caseId, fresh);
-        current = { partitionKey: ctx.caseId, rowKey: spec.stepId, value: fresh, etag };
-      } catch (err) {
-        if (isConflict(err)) {
-          continue;
-        }
+    // A step runs for the first time far more often than it is retried: create it already leased, one round
+    // trip on the critical path (the disable). It exists when the insert conflicts; read it then.
+    const fresh = lease({ ...spec, state: 'pending', attempts: 0, requestIds: [] }, ctx.now());
+    try {
+      const etag = await ctx.store.insertStep(ctx.caseId, fresh);
+      return { step: fresh, etag };
+    } catch (err) {
+      if (!isConflict(err)) {
         throw err;
       }
+    }
+    const current = await ctx.store.getStep(ctx.caseId, spec.stepId);
+    if (!current) {
+      continue; // gone again (never in practice): insert anew
     }
     const step = current.value;
     if (isTerminal(step.state)) {
@@ -70,15 +86,7 @@ export async function claimStep(ctx: StepContext, spec: StepSpec): Promise<Claim
     if (step.state === 'running' && step.leaseUntil !== undefined && step.leaseUntil > now && step.leaseOwner !== ctx.owner) {
       throw new StepBusyError(spec.stepId, step.leaseUntil - now);
     }
-    const leased: StepRecord = {
-      ...step,
-      description: spec.description,
-      state: 'running',
-      attempts: step.attempts + 1,
-      leaseOwner: ctx.owner,
-      leaseUntil: now + ctx.leaseMs,
-      startedAt: step.startedAt ?? new Date(now).toISOString(),
-    };
+    const leased = lease(step, now);
     try {
       const etag = await ctx.store.replaceStep(ctx.caseId, leased, current.etag);
       return { step: leased, etag };
@@ -88,6 +96,75 @@ export async function claimStep(ctx: StepContext, spec: StepSpec): Promise<Claim
       }
       throw err;
     }
+  }
+}
+
+/**
+ * Renews the lease of a claimed step until the returned function is called; that function waits for a renewal
+ * in flight and returns the step's latest etag, or `undefined` when another worker took the step over (our
+ * lease had lapsed). Renewals are conditional on the etag, so one can never overwrite a later write.
+ */
+export function keepLease(ctx: StepContext, claim: Claim): () => Promise<string | undefined> {
+  let etag: string | undefined = claim.etag;
+  let inFlight: Promise<void> = Promise.resolve();
+  const renew = async (): Promise<void> => {
+    if (etag === undefined) {
+      return;
+    }
+    try {
+      etag = await ctx.store.replaceStep(ctx.caseId, { ...claim.step, leaseUntil: ctx.now() + ctx.leaseMs }, etag);
+    } catch (err) {
+      if (isConflict(err)) {
+        etag = undefined; // taken over: stop renewing
+      }
+      // Other storage errors: the next tick tries again; the lease is still valid for a while.
+    }
+  };
+  const timer = setInterval(() => {
+    inFlight = inFlight.then(renew);
+  }, ctx.renewEveryMs ?? Math.max(1_000, Math.floor(ctx.leaseMs / 3)));
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+    return etag;
+  };
+}
+
+/**
+ * Holds a lease that guards a whole run rather than one side effect (one worker per case): claimed like a step,
+ * renewed until the returned function gives it back. Meanwhile other workers get a {@link StepBusyError}.
+ */
+export async function holdLease(ctx: StepContext, spec: StepSpec): Promise<() => Promise<void>> {
+  const claim = await claimStep(ctx, spec);
+  if ('finished' in claim) {
+    return () => Promise.resolve(); // a lease row is never finished; nothing to give back
+  }
+  const stop = keepLease(ctx, claim);
+  return async () => {
+    const etag = await stop();
+    if (etag === undefined) {
+      return; // lapsed and taken over: it is not ours to give back
+    }
+    const free: StepRecord = { ...claim.step, state: 'pending', endedAt: new Date(ctx.now()).toISOString() };
+    delete free.leaseUntil;
+    delete free.leaseOwner;
+    try {
+      await ctx.store.replaceStep(ctx.caseId, free, etag);
+    } catch (err) {
+      if (!isConflict(err)) {
+        throw err;
+      }
+    }
+  };
+}
+
+/** Runs `exec` while renewing the lease of the claimed step. */
+async function underLease<T>(ctx: StepContext, claim: Claim, exec: () => Promise<T>): Promise<T> {
+  const stop = keepLease(ctx, claim);
+  try {
+    return await exec();
+  } finally {
+    await stop();
   }
 }
 
@@ -142,9 +219,9 @@ export async function runStep(ctx: StepContext, spec: StepSpec, exec: () => Prom
   if ('finished' in claim) {
     return claim.finished;
   }
+  let result: StepResult;
   try {
-    const result = await exec();
-    return await finishStep(ctx, claim, 'done', result);
+    result = await underLease(ctx, claim, exec);
   } catch (err) {
     if (isTransient(err)) {
       await releaseStep(ctx, claim, err);
@@ -152,6 +229,8 @@ export async function runStep(ctx: StepContext, spec: StepSpec, exec: () => Prom
     }
     return finishStep(ctx, claim, 'failed', { error: err });
   }
+  // Outside the try: a storage error while recording success must not record the step as failed.
+  return finishStep(ctx, claim, 'done', result);
 }
 
 /** Records a step that does not run now (skipped, held, would-do) unless it already finished. */

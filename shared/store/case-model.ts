@@ -29,7 +29,9 @@ export type StepAction =
   | 'notify-sponsors'
   | 'ticket'
   | 'ticket-note'
-  | 'comment';
+  | 'comment'
+  /** Not a side effect: the lease that lets one worker at a time run the case. */
+  | 'run';
 
 export interface CaseRecord {
   caseId: string;
@@ -49,6 +51,8 @@ export interface CaseRecord {
   requestedBy: string;
   rejected: RejectedEntity[];
   ticket?: TicketRef;
+  /** The outcome (targets and their states, hashed) the ticket last described, so a re-run adds no duplicate note. */
+  reportedOutcome?: string;
   /** A short explanation of the status for the analyst (e.g. why it is suspicious). */
   note?: string;
   relatedCaseId?: string;

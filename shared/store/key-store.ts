@@ -47,11 +47,16 @@ export class KeyStore {
   }
 
   /**
-   * Takes one of `slots` numbered slots whose `until` has passed (or that was never taken), until `until`.
-   * Used as a rolling-window counter that stays exact under concurrent workers.
+   * Takes one of `slots` numbered slots whose `until` has passed (or that was never taken), until `until`;
+   * true at once when `value` already holds a live slot. A rolling-window counter that stays exact under
+   * concurrent workers.
    */
   async takeSlot(partition: string, slots: number, value: string, now: number, until: number): Promise<boolean> {
     const rows = await this.table.partition(partition);
+    // Idempotent per value: a re-run (redelivered message, two workers on one case) must not take a second slot.
+    if (rows.some((r) => r.value.value === value && (r.value.until ?? 0) > now)) {
+      return true;
+    }
     const byKey = new Map(rows.map((r) => [r.rowKey, r]));
     for (let i = 0; i < slots; i++) {
       const key = rowKey(String(i).padStart(6, '0'));

@@ -13,6 +13,10 @@ export interface Stack {
   env: Record<string, string>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }>;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, unknown>; text: string; headers: Headers }>;
+  /** SIGKILLs the host (a crashed worker: nothing drained, queue messages it held stay invisible). */
+  crashHost(): Promise<void>;
+  /** Starts a new host on the same port, storage and settings (after {@link crashHost} or a stop). */
+  restartHost(): Promise<void>;
   /** Polls `GET /api/cases/{id}` until `done(case)` holds (or throws with the last case seen). */
   waitForCase(caseId: string, done: (c: CaseJson) => boolean, timeoutMs?: number): Promise<CaseJson>;
   stop(): Promise<void>;
@@ -95,10 +99,17 @@ export async function startStack(opts: { env?: Record<string, string>; simulator
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`case ${caseId} did not reach the expected state; last seen: ${JSON.stringify(last, null, 1)}\n--- host output ---\n${host.output().slice(-4000)}`);
+      throw new Error(`case ${caseId} did not reach the expected state; last seen: ${JSON.stringify(last, null, 1)}\n--- host output ---\n${stack.host.output().slice(-4000)}`);
+    },
+    async crashHost() {
+      await stack.host.kill();
+    },
+    async restartHost() {
+      await stack.host.kill();
+      stack.host = await spawnLocalHost({ appDir: ROOT, env, port });
     },
     async stop() {
-      await host.stop();
+      await stack.host.stop();
       await sim.stop();
     },
   };

@@ -1,0 +1,85 @@
+import { startBenchStack, type StorageAccounts } from './bench-stack';
+import { ContainRunner, generateAgents } from './contain-runner';
+import { summarize, type Summary } from './summarize';
+
+export interface TimeToContainSetting {
+  latencyMs: number;
+  /** `SENTINEL_VERIFY`: re-read the incident from Sentinel (ARM) before acting. */
+  verify: boolean;
+  runs: number;
+}
+
+export interface TimeToContainResult extends TimeToContainSetting {
+  /** Simulated round trips on the critical path: ARM re-read (GET incident ‖ POST entities) + getByIds + PATCH. */
+  criticalPathCalls: number;
+  /** POST sent → the simulator answered the disable PATCH (its call log `at`; same machine, same clock). */
+  measuredMs: Summary;
+  /** measured − criticalPathCalls × latency: what the responder itself adds. */
+  overheadMs: Summary;
+  /** POST sent → 202 received. */
+  intakeMs: Summary;
+  /** Overhead p50 of the first and the last 50 runs: does the responder slow down as its tables fill? */
+  overheadP50FirstLast: [number, number];
+}
+
+/** Cases allowed to finish in the background (ticket, comment, batched risk confirmation) while the next run starts. */
+const MAX_BACKGROUND_CASES = 2;
+const WARM_UP_RUNS = 5;
+
+/**
+ * Time to contain one agent: one incident naming one agent, posted through the local host, until Graph
+ * acknowledges the disable. Runs are sequential on the critical path; the previous cases' off-path work (risk
+ * confirmation paced at 1 request/s by Identity Protection, ticket, comment) may still be finishing, at most
+ * {@link MAX_BACKGROUND_CASES} of them, as it would in a SOC that receives one incident after another.
+ * One stack per verification setting (the setting is read at start-up); latency is a simulator knob.
+ */
+export async function benchTimeToContain(storage: StorageAccounts, settings: readonly TimeToContainSetting[], log: (line: string) => void): Promise<TimeToContainResult[]> {
+  const results: TimeToContainResult[] = [];
+  for (const verify of [true, false]) {
+    const mine = settings.filter((s) => s.verify === verify);
+    if (mine.length === 0) {
+      continue;
+    }
+    const stack = await startBenchStack({ storage, account: verify ? 'ttcverify' : 'ttcnoverify', env: { SENTINEL_VERIFY: String(verify) } });
+    try {
+      const total = WARM_UP_RUNS + mine.reduce((sum, s) => sum + s.runs, 0);
+      const agents = await generateAgents(stack.sim, total);
+      const runner = new ContainRunner(stack.sim, stack.host.url, agents, stack.host.output, MAX_BACKGROUND_CASES);
+      // Warm-up: token acquisition, table creation and JIT are cold-start costs, measured separately.
+      for (let i = 0; i < WARM_UP_RUNS; i++) {
+        await runner.run();
+      }
+      for (const setting of mine) {
+        stack.sim.setKnobs({ latencyMs: setting.latencyMs });
+        const measured: number[] = [];
+        const intake: number[] = [];
+        for (let i = 0; i < setting.runs; i++) {
+          const r = await runner.run();
+          measured.push(r.measuredMs);
+          intake.push(r.intakeMs);
+        }
+        const criticalPathCalls = verify ? 3 : 2;
+        const overhead = measured.map((m) => m - criticalPathCalls * setting.latencyMs);
+        const result: TimeToContainResult = {
+          ...setting,
+          criticalPathCalls,
+          measuredMs: summarize(measured),
+          overheadMs: summarize(overhead),
+          intakeMs: summarize(intake),
+          overheadP50FirstLast: [summarize(overhead.slice(0, 50)).p50, summarize(overhead.slice(-50)).p50],
+        };
+        results.push(result);
+        log(`time to contain, verify ${verify ? 'on' : 'off'}, latency ${setting.latencyMs} ms: p50 ${result.measuredMs.p50} p95 ${result.measuredMs.p95} p99 ${result.measuredMs.p99} ms; overhead p95 ${result.overheadMs.p95} ms`);
+      }
+      stack.sim.setKnobs({ latencyMs: 0 });
+      await runner.drain();
+      const stillEnabled = agents.slice(0, runner.started).filter((id) => stack.sim.state.get(id)?.accountEnabled !== false);
+      if (stillEnabled.length > 0) {
+        throw new Error(`time to contain: ${stillEnabled.length} agent(s) still enabled after their run, e.g. ${stillEnabled[0]}`);
+      }
+    } finally {
+      await stack.stop();
+    }
+  }
+  return results;
+}

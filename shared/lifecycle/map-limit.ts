@@ -1,0 +1,16 @@
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight and returns the results in input order.
+ * Bounded concurrency keeps a sweep of 100,000 agents from opening thousands of sockets at once.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

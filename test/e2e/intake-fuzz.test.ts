@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import fc from 'fast-check';
+import { QueueClient } from '@azure/storage-queue';
+import { DEMO } from '../../dev/simulator/demo-ids';
+import { problemDetailsSchema } from '../../shared/http/problem-response';
+import { settled, startStack, type Stack } from '../helpers/start-stack';
+
+const incidentText = readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8');
+const incident = JSON.parse(incidentText) as Record<string, unknown>;
+
+/** One hostile request: the bytes sent, the content type (absent when undefined) and what it tries. */
+interface HostileRequest {
+  kind: string;
+  contentType: string | undefined;
+  body: Uint8Array<ArrayBuffer>;
+}
+
+const BODIES = 10_000;
+const CONCURRENCY = 16;
+/** Fixed, so a failure names a body that can be replayed; change it to explore other bodies. */
+const SEED = 20_261_122;
+
+const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text);
+const json = (value: unknown, kind: string, contentType = 'application/json'): HostileRequest => ({ kind, contentType, body: utf8(JSON.stringify(value)) });
+
+/** The demo incident (a valid body naming a real agent) with the value at `path` replaced. */
+function withValue(path: readonly (string | number)[], value: unknown): unknown {
+  const copy = structuredClone(incident) as Record<string | number, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) {
+    node = node[key] as Record<string | number, unknown>;
+  }
+  node[path[path.length - 1] as string | number] = value;
+  return copy;
+}
+
+/** NaN and ±Infinity are left out: JSON writes them as null, which reads as an absent (valid) field. */
+const finiteDouble = fc.double({ noNaN: true, noDefaultInfinity: true });
+const notAString = fc.oneof(fc.integer(), finiteDouble, fc.boolean(), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue(), { maxKeys: 3 }));
+const notAnObject = fc.oneof(fc.integer(), fc.boolean(), fc.string({ maxLength: 20 }), fc.array(fc.jsonValue(), { maxLength: 3 }));
+/** `null` reads as absent (Logic Apps write it for empty fields): wrong only where the field is required. */
+const missingObject = fc.oneof(notAnObject, fc.constant(null));
+const notAList = fc.oneof(fc.integer(), fc.boolean(), fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue(), { minKeys: 1, maxKeys: 3 }));
+const PROPS = ['object', 'properties'] as const;
+
+/** A valid incident with one field of the wrong type: required objects, strings, the entity list, the number. */
+const wrongTypes = fc.oneof(
+  fc.tuple(fc.constantFrom<readonly (string | number)[]>(['object'], [...PROPS]), missingObject),
+  fc.tuple(fc.constant<readonly (string | number)[]>(['workspaceInfo']), notAnObject),
+  fc.tuple(fc.constantFrom<readonly (string | number)[]>(['object', 'id'], [...PROPS, 'title'], [...PROPS, 'status'], ['objectSchemaType'], [...PROPS, 'relatedEntities', 0, 'properties', 'aadUserId']), notAString),
+  fc.tuple(fc.constant<readonly (string | number)[]>([...PROPS, 'relatedEntities']), notAList),
+  fc.tuple(fc.constant<readonly (string | number)[]>([...PROPS, 'incidentNumber']), fc.oneof(fc.integer({ max: -1 }), fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant('42abc'))),
+).map(([path, value]) => json(withValue(path, value), `wrong type at ${path.join('.')}`));
+
+/** Anything JSON at all, top level included: arrays, numbers, objects of random keys. */
+const anyJson = fc.jsonValue({ maxDepth: 4 }).map((value) => json(value, 'arbitrary JSON'));
+
+/** Nesting past the parser's limit of 64, alone or where an entity list is expected. */
+const deepNesting = fc.tuple(fc.integer({ min: 65, max: 20_000 }), fc.constantFrom('[', '{"a":'), fc.boolean()).map(([depth, open, inside]) => {
+  const close = open === '[' ? ']' : '}';
+  const deep = `${open.repeat(depth)}1${close.repeat(depth)}`;
+  const text = inside ? incidentText.replace('"relatedEntities": [', `"relatedEntities": [${deep},`) : deep;
+  return { kind: `nested ${depth} deep${inside ? ' inside an incident' : ''}`, contentType: 'application/json', body: utf8(text) };
+});
+
+/** Strings past the field limit, and bodies past the 1 MiB body limit. */
+const hugeStrings = fc.oneof(
+  fc.integer({ min: 10_001, max: 200_000 }).map((n) => json(withValue([...PROPS, 'title'], 'x'.repeat(n)), `title of ${n} characters`)),
+  fc.integer({ min: 10_001, max: 100_000 }).map((n) => json(withValue(['object', 'id'], `${DEMO.incident.armId}${'a'.repeat(n)}`), `incident id of ${n} characters`)),
+  fc.integer({ min: 1024 * 1024 + 1, max: 2 * 1024 * 1024 }).map((n) => ({ kind: `body of ${n} bytes`, contentType: 'application/json', body: utf8(`{"pad":"${'p'.repeat(n)}"}`) })),
+);
+
+/** Prototype-pollution shapes, written as JSON text so `__proto__` is an own key as a parser would see it. */
+const protoKeys = fc.constantFrom('__proto__', 'constructor', 'prototype').chain((key) =>
+  fc.constantFrom(
+    { kind: `${key} holding the whole incident`, text: `{"${key}":${incidentText}}` },
+    { kind: `${key} holding the incident object`, text: incidentText.replace('"object": {', `"object": {"${key}": {"id": "${DEMO.incident.armId}"},`).replace(/"id": "\/subscriptions[^"]*incidents\/8f1c2d3e-0000-4000-8000-000000000001",/, '') },
+    { kind: `${key} holding direct-request targets`, text: `{"${key}":{"targets":[{"id":"${DEMO.agents.invoice}"}],"reason":"x"}}` },
+    { kind: `${key} inside a direct-request target`, text: `{"targets":[{"${key}":{"id":"${DEMO.agents.invoice}"}}],"reason":"pollute"}` },
+    { kind: `${key}.polluted on the body`, text: `{"${key}":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}` },
+  ).map(({ kind, text }) => ({ kind, contentType: 'application/json', body: utf8(text) })),
+);
+
+/** Bytes that are not UTF-8 (stray continuation, overlong, surrogate, truncated), inside or outside strings. */
+const invalidUtf8 = fc
+  .tuple(fc.constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]), fc.nat())
+  .map(([bad, at]) => {
+    const bytes = utf8(incidentText);
+    const cut = at % bytes.length;
+    return { kind: `invalid UTF-8 ${bad.map((b) => b.toString(16)).join(' ')} at byte ${cut}`, contentType: 'application/json', body: Uint8Array.from([...bytes.subarray(0, cut), ...bad, ...bytes.subarray(cut)]) };
+  });
+
+/** A valid incident body under a media type that is not JSON, a foreign charset, or none at all. */
+const wrongMediaTypes = fc
+  .constantFrom(undefined, '', 'text/plain', 'text/json', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/jsonx', 'application/octet-stream', 'json')
+  .map((contentType) => ({ kind: `content type ${String(contentType)}`, contentType, body: utf8(incidentText) }));
+
+/** Empty, blank and truncated bodies, and a foreign workspace (a body we must refuse, well-formed as it is). */
+const oddBodies = fc.oneof(
+  fc.constantFrom('', ' ', '\n\t', 'null', '"alert"', '[]', '{}').map((text) => ({ kind: `body ${JSON.stringify(text)}`, contentType: 'application/json', body: utf8(text) })),
+  fc.integer({ min: 1, max: incidentText.trimEnd().length - 1 }).map((n) => ({ kind: `incident truncated at ${n}`, contentType: 'application/json', body: utf8(incidentText.slice(0, n)) })),
+  fc.constantFrom(['11111111-2222-3333-4444-555555555555', '99999999-2222-3333-4444-555555555555'], ['soc-rg', 'other-rg'], ['soc-ws', 'other-ws']).map(([ours, theirs]) => ({
+    kind: `incident of a foreign workspace (${theirs})`,
+    contentType: 'application/json',
+    body: utf8(incidentText.split(ours as string).join(theirs as string)),
+  })),
+);
+
+const hostileRequest: fc.Arbitrary<HostileRequest> = fc.oneof(
+  { arbitrary: wrongTypes, weight: 30 },
+  { arbitrary: anyJson, weight: 20 },
+  { arbitrary: deepNesting, weight: 8 },
+  { arbitrary: hugeStrings, weight: 1 },
+  { arbitrary: protoKeys, weight: 10 },
+  { arbitrary: invalidUtf8, weight: 12 },
+  { arbitrary: wrongMediaTypes, weight: 10 },
+  { arbitrary: oddBodies, weight: 9 },
+);
+
+const INCIDENT_NAME = utf8(DEMO.incident.name);
+
+/**
+ * Gives the `n`th body its own incident (same-length name, so byte offsets stay valid): otherwise every
+ * body after the first would be a repeat of one incident, and the deduplication would answer for the parser.
+ */
+function ownIncident(body: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
+  const name = utf8(`${DEMO.incident.name.slice(0, 24)}${n.toString(16).padStart(12, '0')}`);
+  const out = Uint8Array.from(body);
+  for (let i = out.indexOf(INCIDENT_NAME[0] as number); i >= 0 && i <= out.length - name.length; i = out.indexOf(INCIDENT_NAME[0] as number, i + 1)) {
+    if (INCIDENT_NAME.every((b, k) => out[i + k] === b)) {
+      out.set(name, i);
+    }
+  }
+  return out;
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function inPool<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let i = next++; i < items.length; i = next++) {
+        await task(items[i] as T, i);
+      }
+    }),
+  );
+}
+
+describe('POST /api/alerts under malformed and hostile bodies, through the local host', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it(`answers ${BODIES} generated bodies with 4xx problems, acts on none of them, and stays healthy`, { timeout: 300_000 }, async () => {
+    const requests = fc.sample(hostileRequest, { numRuns: BODIES, seed: SEED });
+    const wrong: string[] = [];
+    const statuses = new Set<number>();
+    await inPool(requests, CONCURRENCY, async (req, n) => {
+      const headers: Record<string, string> = req.contentType === undefined ? {} : { 'content-type': req.contentType };
+      const res = await fetch(`${stack.url}/api/alerts`, { method: 'POST', headers, body: ownIncident(req.body, n + 1) });
+      const text = await res.text();
+      statuses.add(res.status);
+      const problem = problemDetailsSchema.safeParse(safeJson(text));
+      const isProblem = (res.headers.get('content-type') ?? '').startsWith('application/problem+json') && problem.success && problem.data.status === res.status;
+      if (res.status < 400 || res.status >= 500 || !isProblem) {
+        wrong.push(`${req.kind}: ${res.status} ${res.headers.get('content-type') ?? ''} ${text.slice(0, 200)}`);
+      }
+    });
+    expect(wrong.slice(0, 5), `${wrong.length} of ${BODIES} bodies answered wrongly (seed ${SEED})`).toEqual([]);
+    // Every refusal path was reached: bad JSON or fields, foreign workspace, too large, wrong media type, nobody named.
+    expect([...statuses].sort()).toEqual([400, 403, 413, 415, 422]);
+
+    // Garbage reached neither Graph, Sentinel nor the ticket system, and left nothing for the responder.
+    expect(stack.sim.calls.filter((call) => call.service !== 'msi').map((call) => `${call.service} ${call.method} ${call.path}`)).toEqual([]);
+    const queue = new QueueClient(stack.env['AzureWebJobsStorage'] as string, 'containment');
+    expect((await queue.exists()) ? (await queue.getProperties()).approximateMessagesCount : 0).toBe(0);
+
+    const health = await stack.get('/api/health');
+    expect(health.status).toBe(200);
+    expect(health.body['status']).toBe('ok');
+    const res = await stack.post('/api/alerts', incident);
+    expect(res.status).toBe(202);
+    const after = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(after.status).toBe('done');
+  });
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO } from '../../dev/simulator/demo-ids';
+import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { graphWrites, lastSeq, seedIncident } from '../helpers/seed-incident';
+
+/** The Sentinel playbook's managed identity, as App Service Authentication would vouch for it. */
+const PLAYBOOK = { id: 'b0a70000-0000-4000-8000-000000000001', upn: 'sentinel-playbook@contoso.example', name: 'Sentinel playbook' };
+const STRANGER = { id: 'b0a70000-0000-4000-8000-0000000000ff', upn: 'someone@contoso.example', name: 'Someone else' };
+
+/**
+ * Every body shape Sentinel (or an operator) posts, through the whole app, with the intake's caller allow-list
+ * on: the host's development Easy Auth signs the caller in, as App Service Authentication does in Azure.
+ */
+describe('intake of each body shape, end to end, from an allow-listed caller', () => {
+  let stack: Stack;
+  let playbookCookie: string;
+
+  async function signIn(userId: string): Promise<string> {
+    const res = await fetch(`${stack.url}/.auth/login/dev`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ userId }).toString(),
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(302);
+    const cookie = res.headers.get('set-cookie')?.split(';')[0];
+    expect(cookie).toMatch(/^dev_auth=/);
+    return cookie ?? '';
+  }
+
+  beforeAll(async () => {
+    stack = await startStack({ env: { INTAKE_ALLOWED_CALLERS: PLAYBOOK.id, LOCAL_DEV_USERS: JSON.stringify([PLAYBOOK, STRANGER]) } });
+    playbookCookie = await signIn(PLAYBOOK.id);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('refuses a caller App Service Authentication does not vouch for, or one not on the allow-list', async () => {
+    const incident = seedIncident(stack.sim, 1, [{ id: DEMO.agents.invoice }]);
+    const anonymous = await stack.post('/api/alerts', incident.trigger());
+    expect(anonymous).toMatchObject({ status: 403, body: { type: 'https://agent-responders.dev/problems/caller-not-allowed' } });
+    expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+    // A forged principal header is stripped by the front end, exactly like a missing one.
+    const forged = await stack.post('/api/alerts', incident.trigger(), {
+      'x-ms-client-principal': Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'oid', val: PLAYBOOK.id }] })).toString('base64'),
+    });
+    expect(forged.status).toBe(403);
+    const stranger = await stack.post('/api/alerts', incident.trigger(), { cookie: await signIn(STRANGER.id) });
+    expect(stranger).toMatchObject({ status: 403, body: { detail: `Caller ${STRANGER.id} is not in INTAKE_ALLOWED_CALLERS.` } });
+    expect(graphWrites(stack.sim)).toEqual([]);
+  });
+
+  it('contains the agent an entity trigger names, after checking the incident it points at', async () => {
+    const id = DEMO.agents.expired;
+    const incident = seedIncident(stack.sim, 2, [{ id, name: 'Legacy Expense Agent' }]);
+    const since = lastSeq(stack.sim);
+    const body = {
+      Entity: { properties: { Name: 'Legacy Expense Agent', AadUserId: id, AadTenantId: DEMO.tenantId, IsDomainJoined: false, FriendlyName: 'Legacy Expense Agent' } },
+      IncidentArmID: incident.armId,
+    };
+    const res = await stack.post('/api/alerts', body, { cookie: playbookCookie });
+    expect(res.status).toBe(202);
+    const c = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(c).toMatchObject({ status: 'done', verification: { state: 'verified' } });
+    expect(c.targets[0]).toMatchObject({ objectId: id, kind: 'agentIdentity', status: 'contained' });
+    expect(graphWrites(stack.sim, since)).toEqual([`PATCH /v1.0/servicePrincipals/${id}/microsoft.graph.agentIdentity`, 'POST /beta/identityProtection/riskyAgents/confirmCompromised']);
+  });
+
+  it('reads the entities of an alert trigger sent as a JSON string, and holds them: no incident backs an alert', async () => {
+    const since = lastSeq(stack.sim);
+    const entities = [
+      { $id: '2', Type: 'account', Name: 'Abandoned Research Agent', AadUserId: DEMO.agents.orphan, AadTenantId: DEMO.tenantId, IsDomainJoined: false },
+      { $id: '3', Type: 'ip', Address: '203.0.113.7' },
+    ];
+    const body = {
+      SystemAlertId: 'dddddddd-0000-4000-8000-00000000e2e1',
+      AlertDisplayName: 'Agent identity signed in from an anonymising proxy',
+      Severity: 'High',
+      WorkspaceSubscriptionId: DEMO.workspace.subscriptionId,
+      WorkspaceResourceGroup: DEMO.workspace.resourceGroup,
+      Entities: JSON.stringify(entities),
+    };
+    const res = await stack.post('/api/alerts', body, { cookie: playbookCookie });
+    expect(res.status).toBe(202);
+    const c = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(c.status).toBe('held');
+    expect(c.targets).toHaveLength(1);
+    expect(c.targets[0]).toMatchObject({ objectId: DEMO.agents.orphan, kind: 'agentIdentity', status: 'held' });
+    expect(c.targets[0]?.approvalId).toMatch(/^[0-9a-f]{24}$/);
+    expect(c.rejectedEntities.map((e) => e.kind)).toEqual(['ip']);
+    expect(graphWrites(stack.sim, since).filter((w) => !w.endsWith('/sendMail'))).toEqual([]);
+    expect(stack.sim.state.get(DEMO.agents.orphan)?.accountEnabled).toBe(true);
+  });
+
+  it('contains what a direct request names when the incident it cites names it too', async () => {
+    const id = DEMO.classicSp;
+    const incident = seedIncident(stack.sim, 3, [{ id, name: 'Support Copilot' }]);
+    const since = lastSeq(stack.sim);
+    const res = await stack.post('/api/alerts', { targets: [{ id }], reason: 'Copilot exfiltrating tickets (SOC 7731)', severity: 'High', incidentArmId: incident.armId }, { cookie: playbookCookie });
+    expect(res.status).toBe(202);
+    const c = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(c).toMatchObject({ status: 'done', verification: { state: 'verified' } });
+    expect(c.targets[0]).toMatchObject({ kind: 'servicePrincipal', status: 'contained' });
+    expect(graphWrites(stack.sim, since)).toEqual([`PATCH /v1.0/servicePrincipals/${id}`, 'POST /v1.0/identityProtection/riskyServicePrincipals/confirmCompromised']);
+  });
+
+  it('holds a direct request without an incident for approval', async () => {
+    const since = lastSeq(stack.sim);
+    const res = await stack.post('/api/alerts', { targets: [{ upn: DEMO.agentUserUpns[1] }], reason: 'Operator saw the agent user misbehave' }, { cookie: playbookCookie });
+    expect(res.status).toBe(202);
+    const c = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(c.status).toBe('held');
+    expect(c.targets[0]).toMatchObject({ objectId: DEMO.agentUsers[1], kind: 'agentUser', status: 'held' });
+    expect(c.targets[0]?.reason).toMatch(/No Sentinel incident/);
+    expect(graphWrites(stack.sim, since).filter((w) => !w.endsWith('/sendMail'))).toEqual([]);
+  });
+});

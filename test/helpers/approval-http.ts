@@ -1,0 +1,57 @@
+import { createStorage } from '../../shared/store/storage';
+import { RecordTable } from '../../shared/store/record-table';
+import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
+import type { Stack } from './start-stack';
+
+/**
+ * Signs in through the local host's development Easy Auth (the picker's form post) and returns the session
+ * cookie; the host then injects `x-ms-client-principal` for that person, as App Service Authentication does.
+ */
+export async function signInAs(baseUrl: string, userId: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/.auth/login/dev`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ userId, post_login_redirect_uri: '/' }).toString(),
+    redirect: 'manual',
+  });
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  if (res.status !== 302 || !cookie) {
+    throw new Error(`dev sign-in as ${userId} failed: ${res.status}`);
+  }
+  return cookie;
+}
+
+/** A GET or form POST to the app as a browser would send it (cookie optional, redirects not followed). */
+export async function browse(baseUrl: string, path: string, opts: { cookie?: string; method?: string; form?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; html: string; headers: Headers }> {
+  const headers: Record<string, string> = { ...(opts.cookie ? { cookie: opts.cookie } : {}), ...opts.headers };
+  if (opts.form !== undefined) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  }
+  const res = await fetch(`${baseUrl}${path}`, { method: opts.method ?? (opts.form === undefined ? 'GET' : 'POST'), headers, body: opts.form, redirect: 'manual' });
+  return { status: res.status, html: await res.text(), headers: res.headers };
+}
+
+/** The stack's approvals table, read from the test: how tests see that nothing was decided. */
+export async function approvalsOf(stack: Stack): Promise<RecordTable<ApprovalEntity>> {
+  const noCredential = { getToken: () => Promise.resolve(null) };
+  const storage = createStorage({ AzureWebJobsStorage: stack.env['AzureWebJobsStorage'] }, noCredential);
+  return new RecordTable<ApprovalEntity>(await storage.table('approvals'));
+}
+
+/** ServiceNow work notes and descriptions the simulator holds, newest last. */
+export async function ticketTexts(stack: Stack): Promise<string[]> {
+  const res = (await (await fetch(`${stack.sim.url}/_sim/tickets`)).json()) as { servicenow: { description?: string; journal: { value: unknown }[] }[] };
+  return res.servicenow.flatMap((t) => [String(t.description ?? ''), ...t.journal.map((j) => String(j.value))]);
+}
+
+/** Texts of the comments on Sentinel incidents. */
+export async function incidentComments(stack: Stack): Promise<string[]> {
+  const res = (await (await fetch(`${stack.sim.url}/_sim/comments`)).json()) as { value: { properties?: { message?: string } }[] };
+  return res.value.map((c) => String(c.properties?.message ?? JSON.stringify(c)));
+}
+
+/** The first approval link in a text (ticket or comment), as the responder wrote it there. */
+export function linkIn(text: string, baseUrl: string): string | undefined {
+  const escaped = baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`${escaped}/api/approvals/[0-9a-f]{24}\\?token=[A-Za-z0-9_%.-]+`).exec(text)?.[0];
+}
