@@ -87,7 +87,7 @@ async function containColdAndWarm(storage: StorageAccounts, appDir: string, acco
   const hostReadyMs = Date.now() - t0;
   try {
     const agents = await generateAgents(stack.sim, 11);
-    const runner = new ContainRunner(stack.sim, stack.host.url, agents, stack.host.output, 0);
+    const runner = new ContainRunner(stack.sim, stack.host.url, agents, () => stack.host.output(), 0);
     const first = await runner.run();
     const warm: number[] = [];
     for (let i = 0; i < 10; i++) {

@@ -13,9 +13,29 @@ export async function generateAgents(sim: Simulator, agents: number): Promise<st
 }
 
 /** One incident per run, each naming a fresh agent (a contained agent would join the open case instead). */
+/**
+ * The responder's own time between its upstream calls (ms): POST sent → first call to ARM or Graph (intake,
+ * queue hop, loading the case); verification answered → getByIds sent; getByIds answered → disable sent.
+ */
+export interface ContainPhases {
+  toFirstCallMs: number;
+  verifiedToResolveMs?: number;
+  resolvedToDisableMs?: number;
+}
+
+export interface ContainRun {
+  t0: number;
+  acceptedAt: number;
+  disabledAt: number;
+  measuredMs: number;
+  intakeMs: number;
+  phases: ContainPhases;
+}
+
 export class ContainRunner {
   started = 0;
   private incidentNumber = 0;
+  private latencyMs = 0;
 
   constructor(
     private readonly sim: Simulator,
@@ -25,6 +45,12 @@ export class ContainRunner {
     /** Cases allowed to finish in the background (ticket, comment, batched risk confirmation) when the next run starts. */
     private readonly maxBackground: number,
   ) {}
+
+  /** Simulated latency of every Graph and ARM call from now on (kept here to read the call log back). */
+  setLatency(ms: number): void {
+    this.sim.setKnobs({ latencyMs: ms });
+    this.latencyMs = ms;
+  }
 
   /** Cases whose ticket is not open yet (the ticket is the last thing a case does, beside the comment). */
   private background(): number {
@@ -41,7 +67,7 @@ export class ContainRunner {
     }
   }
 
-  async run(): Promise<{ t0: number; acceptedAt: number; disabledAt: number; measuredMs: number; intakeMs: number }> {
+  async run(): Promise<ContainRun> {
     const deadline = Date.now() + PATCH_TIMEOUT_MS;
     while (this.background() > this.maxBackground) {
       if (Date.now() > deadline) {
@@ -66,7 +92,26 @@ export class ContainRunner {
       throw new Error(`POST /api/alerts answered ${res.status}: ${text}`);
     }
     const patch = await this.waitForDisable(agent, from);
-    return { t0, acceptedAt, disabledAt: patch.at, measuredMs: patch.at - t0, intakeMs };
+    return { t0, acceptedAt, disabledAt: patch.at, measuredMs: patch.at - t0, intakeMs, phases: this.phases(t0, from, agent, incident.seed.name ?? '', patch) };
+  }
+
+  /**
+   * The run's own upstream calls, read back from the call log: the simulator logs a call when it answers, after
+   * sleeping the latency, so a request left the responder at `at − latency`. The gaps between them are the
+   * responder's own work, phase by phase.
+   */
+  private phases(t0: number, from: number, agent: string, incidentName: string, patch: CallRecord): ContainPhases {
+    const latency = this.latencyMs;
+    const calls = this.sim.calls.slice(from, this.sim.calls.indexOf(patch));
+    const arm = calls.filter((c) => c.service === 'arm' && c.path.includes(incidentName));
+    const resolve = calls.find((c) => c.service === 'graph' && c.path.endsWith('/directoryObjects/getByIds') && JSON.stringify(c.body).includes(agent));
+    const armDone = arm.length > 0 ? Math.max(...arm.map((c) => c.at)) : undefined;
+    const firstSent = Math.min(...[...arm, ...(resolve ? [resolve] : [])].map((c) => c.at - latency));
+    return {
+      toFirstCallMs: firstSent - t0,
+      ...(armDone !== undefined && resolve ? { verifiedToResolveMs: resolve.at - latency - armDone } : {}),
+      ...(resolve ? { resolvedToDisableMs: patch.at - latency - resolve.at } : {}),
+    };
   }
 
   private async waitForDisable(agent: string, from: number): Promise<CallRecord> {

@@ -51,7 +51,7 @@ export async function benchContainmentAnatomy(azurite: AzuritePorts, runs: numbe
   const stack = await startBenchStack({ storage: tap, account: 'anatomy' });
   try {
     const agents = await generateAgents(stack.sim, WARM_UP_RUNS + runs);
-    const runner = new ContainRunner(stack.sim, stack.host.url, agents, stack.host.output, 0);
+    const runner = new ContainRunner(stack.sim, stack.host.url, agents, () => stack.host.output(), 0);
     for (let i = 0; i < WARM_UP_RUNS; i++) {
       await runner.run();
     }

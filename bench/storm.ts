@@ -378,7 +378,7 @@ function verifyStorm(input: {
 
   const ticketsByCase = new Map<string, number>();
   for (const t of sim.state.tickets.servicenow) {
-    const key = String(t.fields['correlation_id'] ?? '');
+    const key = typeof t.fields['correlation_id'] === 'string' ? t.fields['correlation_id'] : '';
     ticketsByCase.set(key, (ticketsByCase.get(key) ?? 0) + 1);
   }
   const wrongTickets = cases.filter((c) => {

@@ -1,5 +1,5 @@
 import { startBenchStack, type StorageAccounts } from './bench-stack';
-import { ContainRunner, generateAgents } from './contain-runner';
+import { ContainRunner, generateAgents, type ContainPhases, type ContainRun } from './contain-runner';
 import { summarize, type Summary } from './summarize';
 
 export interface TimeToContainSetting {
@@ -20,6 +20,8 @@ export interface TimeToContainResult extends TimeToContainSetting {
   intakeMs: Summary;
   /** Overhead p50 of the first and the last 50 runs: does the responder slow down as its tables fill? */
   overheadP50FirstLast: [number, number];
+  /** The overhead phase by phase (see ContainPhases): where the responder spends its time between calls. */
+  phasesMs: { toFirstCall: Summary; verifiedToResolve?: Summary; resolvedToDisable: Summary };
 }
 
 /** Cases allowed to finish in the background (ticket, comment, batched risk confirmation) while the next run starts. */
@@ -44,20 +46,20 @@ export async function benchTimeToContain(storage: StorageAccounts, settings: rea
     try {
       const total = WARM_UP_RUNS + mine.reduce((sum, s) => sum + s.runs, 0);
       const agents = await generateAgents(stack.sim, total);
-      const runner = new ContainRunner(stack.sim, stack.host.url, agents, stack.host.output, MAX_BACKGROUND_CASES);
+      const runner = new ContainRunner(stack.sim, stack.host.url, agents, () => stack.host.output(), MAX_BACKGROUND_CASES);
       // Warm-up: token acquisition, table creation and JIT are cold-start costs, measured separately.
       for (let i = 0; i < WARM_UP_RUNS; i++) {
         await runner.run();
       }
       for (const setting of mine) {
-        stack.sim.setKnobs({ latencyMs: setting.latencyMs });
-        const measured: number[] = [];
-        const intake: number[] = [];
+        runner.setLatency(setting.latencyMs);
+        const runs: ContainRun[] = [];
         for (let i = 0; i < setting.runs; i++) {
-          const r = await runner.run();
-          measured.push(r.measuredMs);
-          intake.push(r.intakeMs);
+          runs.push(await runner.run());
         }
+        const measured = runs.map((r) => r.measuredMs);
+        const intake = runs.map((r) => r.intakeMs);
+        const phase = (pick: (p: ContainPhases) => number | undefined): Summary => summarize(runs.map((r) => pick(r.phases)).filter((v): v is number => v !== undefined));
         const criticalPathCalls = verify ? 3 : 2;
         const overhead = measured.map((m) => m - criticalPathCalls * setting.latencyMs);
         const result: TimeToContainResult = {
@@ -67,11 +69,16 @@ export async function benchTimeToContain(storage: StorageAccounts, settings: rea
           overheadMs: summarize(overhead),
           intakeMs: summarize(intake),
           overheadP50FirstLast: [summarize(overhead.slice(0, 50)).p50, summarize(overhead.slice(-50)).p50],
+          phasesMs: {
+            toFirstCall: phase((p) => p.toFirstCallMs),
+            ...(verify ? { verifiedToResolve: phase((p) => p.verifiedToResolveMs) } : {}),
+            resolvedToDisable: phase((p) => p.resolvedToDisableMs),
+          },
         };
         results.push(result);
         log(`time to contain, verify ${verify ? 'on' : 'off'}, latency ${setting.latencyMs} ms: p50 ${result.measuredMs.p50} p95 ${result.measuredMs.p95} p99 ${result.measuredMs.p99} ms; overhead p95 ${result.overheadMs.p95} ms`);
       }
-      stack.sim.setKnobs({ latencyMs: 0 });
+      runner.setLatency(0);
       await runner.drain();
       const stillEnabled = agents.slice(0, runner.started).filter((id) => stack.sim.state.get(id)?.accountEnabled !== false);
       if (stillEnabled.length > 0) {

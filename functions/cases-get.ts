@@ -4,6 +4,7 @@ import { httpHandler } from '../shared/http/http-handler';
 import { jsonResponse } from '../shared/http/problem-response';
 import { caseView } from '../shared/containment/case-view';
 import { NotFoundError } from '../shared/errors';
+import { listCaseApprovals } from '../shared/approvals/list-case-approvals';
 
 /** GET /api/cases/{caseId}: what was done, when, with which Graph request ids, what failed and why. */
 app.http('cases-get', {
@@ -17,6 +18,7 @@ app.http('cases-get', {
     if (!bundle) {
       throw new NotFoundError(`No case ${caseId}`);
     }
-    return jsonResponse(200, caseView(bundle), { 'cache-control': 'no-store' });
+    const approvals = await listCaseApprovals(deps.approvals, bundle.record.caseId);
+    return jsonResponse(200, { ...caseView(bundle), approvals }, { 'cache-control': 'no-store' });
   }),
 });

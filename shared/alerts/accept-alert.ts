@@ -30,6 +30,8 @@ export interface IntakeResult {
 
 const DEDUPE = 'dedupe';
 const OPEN_TARGET = 'open-target';
+/** How long a target claim may point at a case that is still being written. */
+const IN_FLIGHT_MS = 60_000;
 /** Target states that mean another case is handling (or handled) the identity. */
 const HANDLED: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'held', 'contained', 'would-contain']);
 
@@ -152,12 +154,24 @@ async function openCaseOf(deps: IntakeDeps, key: string, caseId: string): Promis
     return undefined;
   }
   const other = await deps.cases.load(claim.value);
-  const handled = other?.targets.find((t) => t.key === key);
-  if (handled && HANDLED.has(handled.status) && other?.record.status !== 'suspicious') {
-    return claim.value;
+  if (!other) {
+    // Claimed a moment ago by an intake still writing its case: join it. An older claim whose case never
+    // appeared belongs to an intake that failed; its caller's retry re-creates that case, so take over.
+    if (claim.at !== undefined && deps.now() - Date.parse(claim.at) < IN_FLIGHT_MS) {
+      return claim.value;
+    }
+  } else {
+    const handled = other.targets.find((t) => t.key === key);
+    if (handled && HANDLED.has(handled.status) && other.record.status !== 'suspicious') {
+      return claim.value;
+    }
   }
-  await deps.keys.set(OPEN_TARGET, key, caseId); // the other case is gone or done with it: take over
-  return undefined;
+  // The other case is gone or done with the target: take over, unless a concurrent intake just did.
+  if (await deps.keys.takeOver(OPEN_TARGET, key, caseId, claim.etag)) {
+    return undefined;
+  }
+  const winner = await deps.keys.get(OPEN_TARGET, key);
+  return winner === undefined || winner === caseId ? undefined : winner;
 }
 
 /** Lets the next alert about `key` start a new containment (after a release). */

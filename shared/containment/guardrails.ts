@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { TargetRecord } from '../store/case-model';
+import type { KeyStore } from '../store/key-store';
 
 /** Tenants that own Microsoft's first-party service principals (DESIGN.md, Rules). */
 export const MICROSOFT_TENANTS: ReadonlySet<string> = new Set(['f8cdef31-a31e-4b4a-93e4-5f571e91255a', '72f988bf-86f1-41af-91ab-2d7cd011db47']);
@@ -48,4 +49,21 @@ export function checkGuardrails(input: GuardrailInput): GuardrailVerdict {
     return { action: 'hold', reason: 'No Sentinel incident to verify the request against (direct request, or an alert without an incident): containment waits for approval.' };
   }
   return { action: 'run' };
+}
+
+const BLAST_PARTITION = 'blast-slot';
+
+/**
+ * The blast-radius limit, shared by every planner that cuts access (containment, lifecycle expiry): takes one
+ * of `BLAST_RADIUS_PER_HOUR` rolling one-hour slots for this target, once. Returns the hold reason when the
+ * limit is reached (the action then waits for approval), undefined when the target may go ahead.
+ */
+export async function checkBlastRadius(
+  deps: { keys: KeyStore; config: Pick<Config, 'BLAST_RADIUS_PER_HOUR'>; now: () => number },
+  caseId: string,
+  target: Pick<TargetRecord, 'key'>,
+): Promise<string | undefined> {
+  const now = deps.now();
+  const admitted = await deps.keys.takeSlot(BLAST_PARTITION, deps.config.BLAST_RADIUS_PER_HOUR, `${caseId}|${target.key}`, now, now + 3_600_000);
+  return admitted ? undefined : `Blast-radius limit reached (${deps.config.BLAST_RADIUS_PER_HOUR} per rolling hour): waits for approval.`;
 }

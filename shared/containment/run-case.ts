@@ -11,7 +11,7 @@ import { revokeSignInSessions } from '../graph/users';
 import { riskApiFor, type RiskApi } from '../graph/identity-protection';
 import { claimStep, finishStep, holdLease, isTerminal, isTransient, keepLease, releaseStep, runStep, settleStep, type StepContext, type StepSpec } from '../plans/step-runner';
 import { approvalLink, requestApproval, type ApprovalDeps } from '../approvals/request-approval';
-import { checkGuardrails } from './guardrails';
+import { checkBlastRadius, checkGuardrails } from './guardrails';
 import { planContainment } from './plan-containment';
 import { resolveTargets } from './resolve-targets';
 import { verifyAtSource } from './verify-at-source';
@@ -34,7 +34,6 @@ export interface Invocation {
 
 /** Targets whose steps may still need to run. */
 const ACTIVE: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'contained', 'would-contain', 'failed']);
-const BLAST_PARTITION = 'blast-slot';
 /** Renewed every 5 s while a step runs, so a step of a crashed worker is taken over within 15 s. */
 const LEASE_MS = 15_000;
 /** The lease row that lets one worker at a time run a case (not a step: never shown, never finished). */
@@ -101,6 +100,10 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
         t.unverifiable = true;
       }
     }
+    if (verdict.state === 'skipped' && bundle.record.incidentArmId) {
+      // Acting on an incident without re-reading it is a deliberate weakening: say so every time.
+      inv.log.warn(JSON.stringify({ caseId, msg: 'SENTINEL VERIFICATION SKIPPED: acting on the posted body alone', detail: verdict.detail }));
+    }
     await deps.cases.updateCase(caseId, (r) => {
       r.verification = { state: verdict.state === 'unverifiable' ? 'skipped' : verdict.state, detail: verdict.detail, at: new Date(deps.now()).toISOString() };
     });
@@ -122,8 +125,9 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
     }
     const verdict = checkGuardrails({ target, responderId, config: deps.config, direct: target.unverifiable === true, approved: target.approvedBy !== undefined });
     // An approver's yes is the decision the limit waits for: an approved target takes no slot.
-    if (verdict.action === 'run' && !reportOnly && target.approvedBy === undefined && !(await admit(deps, caseId, target))) {
-      Object.assign(target, { status: 'held', reason: `Blast-radius limit reached (${deps.config.BLAST_RADIUS_PER_HOUR} containments per hour): waits for approval.` });
+    const overLimit = verdict.action === 'run' && !reportOnly && target.approvedBy === undefined ? await checkBlastRadius(deps, caseId, target) : undefined;
+    if (overLimit !== undefined) {
+      Object.assign(target, { status: 'held', reason: overLimit });
     } else if (verdict.action === 'skip') {
       Object.assign(target, { status: 'skipped', reason: verdict.reason });
     } else if (verdict.action === 'hold') {
@@ -295,12 +299,6 @@ async function confirmBatch(deps: RunCaseDeps, ctx: StepContext, api: RiskApi, i
   }
   await Promise.all(stops.map((stop) => stop()));
   await Promise.all(claims.map((c) => finishStep(ctx, c.claim, 'done', { requestIds: requestId ? [requestId] : [], detail: `risk confirmed compromised (${api}, ${claims.length} id(s) in one call)` })));
-}
-
-/** Takes a blast-radius slot for a target once; false when the hourly limit is reached. */
-async function admit(deps: RunCaseDeps, caseId: string, target: TargetRecord): Promise<boolean> {
-  const now = deps.now();
-  return deps.keys.takeSlot(BLAST_PARTITION, deps.config.BLAST_RADIUS_PER_HOUR, `${caseId}|${target.key}`, now, now + 3_600_000);
 }
 
 function collect(into: unknown[], err: unknown): undefined {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { approvalLink, requestApproval } from '../approvals/request-approval';
 import { describeCase } from '../containment/case-report';
-import { checkGuardrails, type GuardrailVerdict } from '../containment/guardrails';
+import { checkBlastRadius, checkGuardrails, type GuardrailVerdict } from '../containment/guardrails';
 import { ticketLabel, type Invocation, type RunCaseDeps } from '../containment/run-case';
 import { deleteIdentity } from '../graph/identity-deletion';
 import { KIND_LABEL } from '../graph/identity-kind';
@@ -77,6 +77,11 @@ async function admit(deps: RunCaseDeps, ctx: StepContext, record: CaseRecord, ta
   let verdict: GuardrailVerdict = checkGuardrails({ target, responderId, config: deps.config, direct: false, approved });
   if (verdict.action === 'run' && plan === 'delete' && !approved) {
     verdict = { action: 'hold', reason: 'Deleting an agent always waits for approval (it stays restorable for 30 days).' };
+  }
+  // The same hourly limit as containments: a wrong tag or attribute must not disable the whole fleet at once.
+  const overLimit = verdict.action === 'run' && plan === 'expire' && !approved && record.mode === 'enforce' ? await checkBlastRadius(deps, record.caseId, target) : undefined;
+  if (overLimit !== undefined) {
+    verdict = { action: 'hold', reason: overLimit };
   }
   if (verdict.action === 'skip') {
     Object.assign(target, { status: 'skipped', reason: verdict.reason });

@@ -1,5 +1,5 @@
 import { RecordTable } from './record-table';
-import { isConflict, TABLES, type Storage } from './storage';
+import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 
 export interface KeyValue {
   value: string;
@@ -19,8 +19,11 @@ export class KeyStore {
     return new KeyStore(new RecordTable<KeyValue>(await storage.table(TABLES.keys)));
   }
 
-  /** Claims `key` for `value`; when someone holds it already, returns their value. */
-  async claim(partition: string, key: string, value: string, until?: number): Promise<{ claimed: boolean; value: string }> {
+  /**
+   * Claims `key` for `value`; when someone holds it already, returns their value, when they claimed it, and
+   * the etag to take it over with ({@link takeOver}).
+   */
+  async claim(partition: string, key: string, value: string, until?: number): Promise<{ claimed: boolean; value: string; at?: string; etag?: string }> {
     const record: KeyValue = { value, at: new Date().toISOString(), ...(until === undefined ? {} : { until }) };
     try {
       await this.table.insert(partition, rowKey(key), record);
@@ -31,7 +34,20 @@ export class KeyStore {
       }
     }
     const existing = await this.table.get(partition, rowKey(key));
-    return { claimed: false, value: existing?.value.value ?? value };
+    return existing ? { claimed: false, value: existing.value.value, at: existing.value.at, etag: existing.etag } : { claimed: false, value };
+  }
+
+  /** Replaces a claim only if nobody changed it since it was read; false when another worker got there first. */
+  async takeOver(partition: string, key: string, value: string, etag: string | undefined): Promise<boolean> {
+    try {
+      await this.table.replace(partition, rowKey(key), { value, at: new Date().toISOString() }, etag ?? '*');
+      return true;
+    } catch (err) {
+      if (isConflict(err) || isNotFound(err)) {
+        return false;
+      }
+      throw err;
+    }
   }
 
   async get(partition: string, key: string): Promise<string | undefined> {

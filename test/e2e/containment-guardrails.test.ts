@@ -83,7 +83,7 @@ describe('the blast-radius limit, end to end', () => {
     expect(contained).toHaveLength(1);
     expect(held).toHaveLength(1);
     expect(held[0]?.approvalId).toMatch(/^[0-9a-f]{24}$/);
-    expect(held[0]?.reason).toMatch(/Blast-radius limit reached \(1 containments per hour\)/);
+    expect(held[0]?.reason).toMatch(/Blast-radius limit reached \(1 per rolling hour\)/);
     expect(held[0]?.steps.every((s) => s.state === 'held')).toBe(true);
     const writes = graphWrites(stack.sim).filter((w) => w.startsWith('PATCH'));
     expect(writes).toEqual([`PATCH /v1.0/servicePrincipals/${contained[0]?.objectId}/microsoft.graph.agentIdentity`]);

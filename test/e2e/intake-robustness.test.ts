@@ -7,14 +7,14 @@ import { settled, startStack, type CaseJson, type Stack } from '../helpers/start
 const incidentText = readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8');
 
 /** The demo incident renamed to incident `n` and naming `agentId`, posted as Sentinel would and known to its Sentinel. */
-function incidentFor(stack: Stack, n: number, agentId: string): Record<string, unknown> {
+function incidentFor(stack: Stack, n: number, agentId: string): object {
   const name = `${DEMO.incident.name.slice(0, 24)}${n.toString(16).padStart(12, '0')}`;
   const body = JSON.parse(incidentText.split(DEMO.incident.name).join(name).split(DEMO.agents.invoice).join(agentId)) as {
     object: { id: string; name: string; properties: Record<string, unknown> & { relatedEntities: Record<string, unknown>[] } };
   };
   const { relatedEntities, ...properties } = body.object.properties;
   stack.sim.state.putIncident({ id: body.object.id, name, properties, entities: relatedEntities });
-  return body as unknown as Record<string, unknown>;
+  return body;
 }
 
 async function generateAgent(stack: Stack): Promise<string> {

@@ -22,7 +22,7 @@ describe('lifecycle sweep (enforce) over a seeded tenant of a few hundred agents
 
   beforeAll(async () => {
     app = await startInProcessApp({
-      env: { LIFECYCLE_EXPIRY_ATTRIBUTE: 'AgentLifecycle.ExpiresOn', LIFECYCLE_DELETE_ENABLED: 'true', PROTECTED_IDENTITIES: DEMO.agents.expired },
+      env: { LIFECYCLE_EXPIRY_ATTRIBUTE: 'AgentLifecycle.ExpiresOn', LIFECYCLE_DELETE_ENABLED: 'true', PROTECTED_IDENTITIES: DEMO.agents.expired, BLAST_RADIUS_PER_HOUR: '1000' },
     });
     await generateAgents(app, { agents: 300, expiredFraction: 0.1, expiringFraction: 0.1, orphanFraction: 0.05 });
     app.sim.state.addSeed({

@@ -1,0 +1,128 @@
+import type { ColdStartResult } from './cold-start';
+import type { ContainmentAnatomy } from './containment-anatomy';
+import type { LifecycleBenchResult } from './lifecycle-sweep';
+import type { StormResult } from './storm';
+import type { TimeToContainResult } from './time-to-contain';
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryGb: number;
+  node: string;
+  platform: string;
+  /** 1-minute load average at the start and at the end of the run: above the core count, other work shared the CPUs. */
+  loadAverage: { start: number; end: number };
+}
+
+export interface BenchReport {
+  startedAt: string;
+  quick: boolean;
+  totalSeconds: number;
+  machine: MachineInfo;
+  coldStart?: ColdStartResult;
+  anatomy?: ContainmentAnatomy;
+  timeToContain?: TimeToContainResult[];
+  storm?: StormResult;
+  faults?: StormResult;
+  lifecycle?: LifecycleBenchResult[];
+}
+
+const TARGET_OVERHEAD_P95_MS = 50;
+
+/** The figures as Markdown tables, printed by `npm run bench` and quoted by the README. */
+export function formatReport(r: BenchReport): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.platform}, Node ${m.node}; load average ${m.loadAverage.start} at start, ${m.loadAverage.end} at end` +
+      `${r.quick ? '; BENCH_QUICK (smoke sizes, not figures to quote)' : ''}. Total ${r.totalSeconds} s.`,
+    '',
+  );
+  if (r.timeToContain) {
+    out.push('**Time to contain** (one incident, one agent: POST → disable acknowledged by Graph, through the local host)', '');
+    out.push('| verification | Graph/ARM latency | runs | p50 | p95 | p99 | round trips on the path | overhead p50 | overhead p95 | overhead p99 | intake p50 (POST → 202) |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const t of r.timeToContain) {
+      const flag = t.latencyMs === 100 && t.overheadMs.p95 >= TARGET_OVERHEAD_P95_MS ? ' (target < 50)' : '';
+      out.push(`| ${t.verify ? 'on' : 'off'} | ${t.latencyMs} ms | ${t.runs} | ${t.measuredMs.p50} ms | ${t.measuredMs.p95} ms | ${t.measuredMs.p99} ms | ${t.criticalPathCalls} | ${t.overheadMs.p50} ms | ${t.overheadMs.p95} ms${flag} | ${t.overheadMs.p99} ms | ${t.intakeMs.p50} ms |`);
+    }
+    out.push('', 'The overhead phase by phase, p50 / p95 (ms): POST → first ARM/Graph call (intake, queue hop, loading the case); verification answered → getByIds sent; getByIds answered → disable sent.', '');
+    out.push('| verification | latency | POST → first call | verified → resolve | resolved → disable |', '|---|---|---|---|---|');
+    for (const t of r.timeToContain) {
+      const p = t.phasesMs;
+      const pair = (s: { p50: number; p95: number } | undefined): string => (s ? `${s.p50} / ${s.p95}` : '—');
+      out.push(`| ${t.verify ? 'on' : 'off'} | ${t.latencyMs} ms | ${pair(p.toFirstCall)} | ${pair(p.verifiedToResolve)} | ${pair(p.resolvedToDisable)} |`);
+    }
+    const on = r.timeToContain.find((t) => t.verify && t.latencyMs === 100);
+    const off = r.timeToContain.find((t) => !t.verify && t.latencyMs === 100);
+    if (on && off) {
+      out.push('', `Verification at the source costs ${on.measuredMs.p50 - off.measuredMs.p50} ms at p50 with 100 ms latency (one ARM round trip, both reads in parallel, plus its storage write).`);
+    }
+    out.push('');
+  }
+  if (r.anatomy) {
+    const a = r.anatomy;
+    out.push(`**Where the overhead goes** (latency 0, ${a.runs} isolated runs, medians; storage through a logging proxy)`, '');
+    out.push('| phase | wall | storage round trips | storage time |', '|---|---|---|---|');
+    out.push(`| intake (POST → 202) | ${a.intake.wallMs} ms | ${a.intake.storageRequests} | ${a.intake.storageMs} ms |`);
+    out.push(`| responder (202 → disable acknowledged) | ${a.responder.wallMs} ms | ${a.responder.storageRequests} | ${a.responder.storageMs} ms |`);
+    out.push('', `Responder storage sequence: ${a.responder.sequence.join(' → ')}.`, '');
+  }
+  for (const s of [r.storm, r.faults]) {
+    if (!s) {
+      continue;
+    }
+    const g = s.calls.graph;
+    out.push(
+      `**${s.kill ? 'Storm with faults and a crash' : 'Storm'}**: ${s.alerts} alerts (${s.distinctIncidents} incidents, ${s.alerts - s.distinctIncidents} repeats, ${s.targetMentions} target mentions) naming ${s.agents} agents, ${s.concurrency} posts in flight, ` +
+        `Identity Protection at 1 request/s, latency ${s.latencyMs} ms${s.faultRate > 0 ? `, ${Math.round(s.faultRate * 100)}% of Graph/ARM calls 429/503 (measured ${pct(s.calls.faults.throttled429 + s.calls.faults.unavailable503, s.calls.faults.total)}), ${Math.round(s.dropRate * 100)}% connections dropped (measured ${pct(s.calls.faults.dropped, s.calls.faults.total)})` : ''}` +
+        `${s.kill ? `, host SIGKILLed at ${Math.round(s.kill.atMs / 100) / 10} s (${s.kill.disabledBefore}/${s.agents} disabled) and replaced in ${s.kill.hostBackAfterMs} ms (message lease ${s.kill.functionTimeout}, see below)` : ''}`,
+      '',
+    );
+    out.push('| figure | value |', '|---|---|');
+    out.push(`| intake throughput | ${s.intake.alertsPerSecond} alerts/s (${s.alerts} in ${Math.round(s.intake.wallMs / 100) / 10} s) |`);
+    out.push(`| intake latency p50 / p95 / p99 | ${s.intake.latencyMs.p50} / ${s.intake.latencyMs.p95} / ${s.intake.latencyMs.p99} ms |`);
+    out.push(`| time until all ${s.agents} disabled | ${Math.round(s.allDisabledMs / 100) / 10} s |`);
+    out.push(`| time until every case finished | ${Math.round(s.completeMs / 100) / 10} s |`);
+    out.push(`| cases | ${s.cases.total} (${s.cases.ran} acted, ${s.cases.allTargetsJoined} joined open cases) |`);
+    out.push(`| CPU seconds (app / storage / bench) | ${cpu(s, 'local host (app)')} / ${cpu(s, 'azurite (storage)')} / ${cpu(s, 'bench (simulator, clients)')} |`);
+    out.push('', '| Graph call | calls (ok) | minimum |', '|---|---|---|');
+    out.push(`| disable (PATCH) | ${g.disable.calls} (${g.disable.ok}) | ${s.minimum.disables} |`);
+    out.push(`| confirmCompromised | ${g.confirmCompromised.calls} (${g.confirmCompromised.ok}), ${g.confirmCompromised.ids ?? 0} ids | ${s.minimum.confirmCompromised} (60 ids per call) |`);
+    out.push(`| getByIds | ${g.getByIds.calls} (${g.getByIds.ok}), ${g.getByIds.ids ?? 0} ids | ${s.minimum.getByIds} (1,000 ids per call) |`);
+    out.push(`| other Graph | ${g.other.calls + g.batch.calls} | 0 |`);
+    out.push(`| ARM: incident + entities + comment | ${s.calls.arm.getIncident.calls} + ${s.calls.arm.listEntities.calls} + ${s.calls.arm.putComment.calls} | one of each per case that acted |`);
+    out.push('', '| exactly-once check | result |', '|---|---|');
+    for (const c of s.checks) {
+      out.push(`| ${c.name} | ${c.ok ? 'pass' : '**FAIL**'}: ${c.detail} |`);
+    }
+    out.push('');
+  }
+  if (r.coldStart) {
+    const c = r.coldStart;
+    out.push(`**Cold start** (fresh Node process loads the app and registers its functions; median of ${c.runs})`, '');
+    out.push('| build | load p50 | process spawn → exit p50 | functions | package | deflated (≈ zip) | host ready | first containment (cold) | warm containment p50 |');
+    out.push('|---|---|---|---|---|---|---|---|---|');
+    for (const [name, b] of [['tsc (as deployed today)', c.tsc], [`esbuild bundle (built in ${c.esbuild.buildMs} ms)`, c.esbuild]] as const) {
+      out.push(`| ${name} | ${b.loadMs.p50} ms | ${b.processMs.p50} ms | ${b.functions} | ${b.package.megabytes} MB, ${b.package.files} files | ${b.package.deflatedMegabytes} MB | ${b.hostReadyMs} ms | ${b.firstContainmentMs} ms | ${b.warmContainmentMs} ms |`);
+    }
+    out.push('');
+  }
+  if (r.lifecycle) {
+    out.push('**Lifecycle sweep** (enforce mode, one sweep over a generated tenant)', '');
+    out.push('| agents | wall | Graph requests (pages + batches + other) | minimum | peak RSS |', '|---|---|---|---|---|');
+    for (const l of r.lifecycle) {
+      out.push(`| ${l.agents.toLocaleString('en-US')} | ${Math.round(l.wallMs / 100) / 10} s | ${l.graphRequests.total} (${l.graphRequests.pages} + ${l.graphRequests.batches} + ${l.graphRequests.other}) | ${l.minimumRequests} | ${l.peakRssMb} MB |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function pct(n: number, of: number): string {
+  return of === 0 ? '0%' : `${Math.round((n / of) * 1000) / 10}%`;
+}
+
+function cpu(s: StormResult, role: string): string {
+  return String(s.cpuSeconds.total[role] ?? 0);
+}
