@@ -639,8 +639,8 @@ describe('infra/graph-permissions.json and grant-graph-permissions.sh', () => {
     expect(text).toMatch(/if \[\[ \$APPLY -eq 1 \]\]; then\s+body=/);
   });
 
-  it('is documented in infra/README.md', () => {
-    const readme = read(infra, 'README.md');
+  it('is documented in the README', () => {
+    const readme = read(repo, 'README.md');
     for (const row of table) {
       expect(readme, row.permission).toContain(`\`${row.permission}\``);
     }
