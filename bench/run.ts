@@ -23,7 +23,7 @@ const wanted = (section: string): boolean => ONLY.size === 0 || ONLY.has(section
 
 const SIZES = QUICK
   ? { coldRuns: 2, anatomyRuns: 3, ttcRuns: 20, storm: { alerts: 200, agents: 50, duplicates: 30 }, lifecycle: [1_000] }
-  : { coldRuns: 10, anatomyRuns: 10, ttcRuns: 200, storm: { alerts: 2_000, agents: 500, duplicates: 300 }, lifecycle: [10_000, 100_000] };
+  : { coldRuns: 5, anatomyRuns: 5, ttcRuns: 200, storm: { alerts: 2_000, agents: 500, duplicates: 300 }, lifecycle: [10_000, 100_000] };
 
 const TTC: TimeToContainSetting[] = [
   { verify: true, latencyMs: 0, runs: SIZES.ttcRuns },

@@ -25,7 +25,7 @@ export interface TimeToContainResult extends TimeToContainSetting {
 }
 
 /** Cases allowed to finish in the background (ticket, comment, batched risk confirmation) while the next run starts. */
-const MAX_BACKGROUND_CASES = 2;
+const MAX_BACKGROUND_CASES = 4;
 const WARM_UP_RUNS = 5;
 
 /**

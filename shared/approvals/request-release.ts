@@ -2,7 +2,7 @@ import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { AppError, ConflictError, NotFoundError, ValidationError, ensureError } from '../errors';
 import { issuesToFields } from '../alerts/direct-request';
-import { deterministicGuid } from '../containment/run-case';
+import { deterministicGuid } from '../store/deterministic-guid';
 import type { Sentinel } from '../sentinel/sentinel-client';
 import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import type { CaseStore } from '../store/case-store';

@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Sentinel } from '../sentinel/sentinel-client';
-import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import type { CaseStore } from '../store/case-store';
 import type { KeyStore } from '../store/key-store';
-import type { CaseBundle, CaseRecord, StepRecord, TargetRecord } from '../store/case-model';
+import type { CaseRecord, StepRecord, TargetRecord } from '../store/case-model';
 import { stepId } from '../store/case-model';
-import type { TicketProvider, TicketRef } from '../tickets/ticket-provider';
+import type { TicketProvider } from '../tickets/ticket-provider';
 import { setAccountEnabled } from '../graph/service-principals';
 import { revokeSignInSessions } from '../graph/users';
 import { riskApiFor, type RiskApi } from '../graph/identity-protection';
@@ -15,9 +13,11 @@ import { checkBlastRadius, checkGuardrails } from './guardrails';
 import { planContainment } from './plan-containment';
 import { resolveTargets } from './resolve-targets';
 import { verifyAtSource } from './verify-at-source';
-import { describeCase } from './case-report';
+import { reportCase } from './report-case';
+import { refuseUnverified } from './refuse-unverified';
 import type { RiskCoalescer } from './risk-coalescer';
 import type { Logger } from '../logger';
+import { caseStatus } from '../plans/case-status';
 
 export interface RunCaseDeps extends ApprovalDeps {
   cases: CaseStore;
@@ -84,14 +84,14 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
   const refused = bundle.record.verification;
   if (refused && (refused.state === 'not-found' || refused.state === 'mismatch' || refused.state === 'closed')) {
     // A retry of a refusal that did not finish (e.g. the ticket was throttled): finish it, act on nothing.
-    return refuseUnverified(deps, bundle, bundle.targets.filter((t) => t.status === 'unverified'), { state: refused.state, detail: refused.detail }, inv);
+    return refuseUnverified(deps, ctx, bundle, bundle.targets.filter((t) => t.status === 'unverified'), { state: refused.state, detail: refused.detail }, inv);
   }
   const unchecked = bundle.targets.filter((t) => t.status === 'pending' && !t.verified);
   let unverifiable = false;
   if (unchecked.length > 0) {
     const verdict = await verifyAtSource(deps, bundle.record, unchecked);
     if (verdict.state === 'not-found' || verdict.state === 'mismatch' || verdict.state === 'closed') {
-      return refuseUnverified(deps, bundle, unchecked, verdict, inv);
+      return refuseUnverified(deps, ctx, bundle, unchecked, verdict, inv);
     }
     unverifiable = verdict.state === 'unverifiable';
     for (const t of unchecked) {
@@ -246,7 +246,7 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
       }
     }
   }
-  await report(deps, ctx, bundle, links, reportOnly);
+  await reportCase(deps, ctx, bundle, links, reportOnly);
 
   const final = await deps.cases.updateCase(caseId, (r) => {
     r.status = caseStatus(bundle);
@@ -327,157 +327,4 @@ function targetOutcome(steps: readonly StepRecord[], reportOnly: boolean): Targe
   return reportOnly ? 'would-contain' : 'contained';
 }
 
-function caseStatus(bundle: CaseBundle): CaseRecord['status'] {
-  const targets = bundle.targets;
-  if (targets.some((t) => t.status === 'held')) {
-    return 'held';
-  }
-  if (targets.some((t) => t.status === 'failed') || bundle.steps.some((s) => s.state === 'failed')) {
-    return 'partial';
-  }
-  if (targets.every((t) => ['skipped', 'not-found', 'joined', 'unverified'].includes(t.status))) {
-    return 'ignored';
-  }
-  return 'done';
-}
 
-/** A short stable hash of the targets' outcomes: a new outcome gets a new comment, a retry the same one. */
-function outcomeKey(bundle: CaseBundle): string {
-  const state = bundle.targets
-    .map((t) => `${t.key}=${t.status}`)
-    .sort()
-    .join(',');
-  return createHash('sha256').update(state).digest('hex').slice(0, 12);
-}
-
-/** A GUID derived from a name, so a retried ARM comment PUT replaces instead of duplicating. */
-export function deterministicGuid(name: string): string {
-  const h = createHash('sha256').update(name).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-async function report(deps: RunCaseDeps, ctx: StepContext, bundle: CaseBundle, links: Map<string, string>, reportOnly: boolean): Promise<void> {
-  const caseId = bundle.record.caseId;
-  const key = outcomeKey(bundle);
-  const statusUrl = deps.config.PUBLIC_BASE_URL ? `${deps.config.PUBLIC_BASE_URL}/api/cases/${caseId}` : undefined;
-  const { title, text } = describeCase(bundle, { ...(statusUrl ? { statusUrl } : {}), links });
-  // Until the ticket step finished, run it again: a ticket that failed to open transiently must still be opened.
-  const ticketStep = bundle.steps.find((s) => s.stepId === stepId('case', 'ticket'));
-  const first = ticketStep === undefined || !isTerminal(ticketStep.state);
-  // A redelivered message (or a re-run with nothing new) must not add the same note again.
-  const alreadyTold = !first && bundle.record.reportedOutcome === key;
-  const told = () =>
-    deps.cases.updateCase(caseId, (r) => {
-      r.reportedOutcome = key;
-    });
-  const ticketSpec: StepSpec = first
-    ? { stepId: stepId('case', 'ticket'), targetKey: 'case', action: 'ticket', description: `Open a ${deps.tickets.name} ticket for the case` }
-    : { stepId: `case|ticket-note|${key}`, targetKey: 'case', action: 'ticket-note', description: `Add the new outcome to the ${deps.tickets.name} ticket` };
-  const armId = bundle.record.incidentArmId ? parseIncidentArmId(bundle.record.incidentArmId) : undefined;
-  const commentSpec: StepSpec = { stepId: `case|comment|${key}`, targetKey: 'case', action: 'comment', description: 'Comment on the Sentinel incident' };
-
-  const ticketTask = async () => {
-    if (alreadyTold) {
-      return undefined;
-    }
-    if (reportOnly) {
-      const step = await settleStep(ctx, ticketSpec, 'would-do', `report-only: ${title}`);
-      await told();
-      return step;
-    }
-    return runStep(ctx, ticketSpec, async () => {
-      if (first) {
-        const ref = await deps.tickets.open({ key: `agent-responders:${caseId}`, title, text, severity: bundle.record.severity, caseId });
-        await deps.cases.updateCase(caseId, (r) => {
-          r.ticket = ref;
-          r.reportedOutcome = key;
-        });
-        return { detail: ticketLabel(ref) };
-      }
-      const ref = bundle.record.ticket ?? (await deps.cases.getCase(caseId))?.ticket;
-      if (!ref) {
-        return { detail: 'no ticket to update' };
-      }
-      await deps.tickets.addNote(ref, text, `agent-responders:${caseId}:${key}`);
-      await told();
-      return { detail: `note added to ${ticketLabel(ref)}` };
-    });
-  };
-  const commentTask = async () => {
-    if (!armId) {
-      return undefined;
-    }
-    if (reportOnly) {
-      return settleStep(ctx, commentSpec, 'would-do', 'report-only: comment not posted');
-    }
-    return runStep(ctx, commentSpec, async () => {
-      await deps.sentinel.putComment(armId, deterministicGuid(`${caseId}|${key}`), text.slice(0, 30_000));
-      return { detail: 'comment posted' };
-    });
-  };
-  const results = await Promise.allSettled([ticketTask(), commentTask()]);
-  for (const r of results) {
-    if (r.status === 'rejected') {
-      throw r.reason;
-    }
-    if (r.value) {
-      await deps.audit.write({ action: `case.${r.value.action}`, scope: caseId, actor: 'system', result: r.value.state === 'done' ? 'ok' : r.value.state === 'would-do' ? 'would-do' : r.value.state === 'failed' ? 'failed' : 'info', detail: r.value.detail ?? r.value.errorMessage ?? '' });
-    }
-  }
-}
-
-export function ticketLabel(ref: TicketRef): string {
-  return ref.provider === 'none' ? 'no ticket system configured' : `${ref.provider} ${ref.number ?? ref.id}`;
-}
-
-/**
- * A body that Sentinel does not back (unknown incident, a target the incident does not name) contains
- * nothing: the targets are marked unverified, the case suspicious with both versions kept, and a ticket
- * raised. A closed incident is simply ignored.
- */
-async function refuseUnverified(
-  deps: RunCaseDeps,
-  bundle: CaseBundle,
-  unchecked: TargetRecord[],
-  verdict: { state: 'not-found' | 'mismatch' | 'closed'; detail: string; sentinelEntities?: unknown },
-  inv: Invocation,
-): Promise<CaseRecord> {
-  const caseId = bundle.record.caseId;
-  const suspicious = verdict.state !== 'closed';
-  if (suspicious && verdict.sentinelEntities !== undefined) {
-    const container = await deps.cases.storage().alertBodies();
-    const body = JSON.stringify({ sentinelEntities: verdict.sentinelEntities }, null, 1);
-    await container.getBlockBlobClient(`${caseId}.sentinel.json`).upload(body, Buffer.byteLength(body));
-  }
-  for (const t of unchecked) {
-    t.status = 'unverified';
-    t.reason = verdict.detail;
-    await deps.cases.putTarget(caseId, t);
-  }
-  const note = suspicious
-    ? `SUSPICIOUS: the posted body disagrees with Sentinel (${verdict.detail}). Nothing was contained. Posted body: alert-bodies/${caseId}.json; Sentinel's version: alert-bodies/${caseId}.sentinel.json.`
-    : `Not acted on: ${verdict.detail}.`;
-  await deps.cases.updateCase(caseId, (r) => {
-    r.verification = { state: verdict.state, detail: verdict.detail, at: new Date(deps.now()).toISOString() };
-    r.note = note;
-  });
-  await deps.audit.write({ action: suspicious ? 'intake.suspicious' : 'intake.closed-incident', scope: caseId, actor: bundle.record.requestedBy, result: 'refused', detail: verdict.detail });
-  inv.log.warn(JSON.stringify({ caseId, verification: verdict.state, detail: verdict.detail }));
-  if (suspicious) {
-    // The ticket goes out before the final status, so whoever polls the case sees it with its ticket.
-    const fresh = (await deps.cases.load(caseId)) ?? bundle;
-    const ctx: StepContext = { store: deps.cases, caseId, owner: inv.id, leaseMs: LEASE_MS, now: deps.now };
-    await runStep(ctx, { stepId: stepId('case', 'ticket'), targetKey: 'case', action: 'ticket', description: 'Raise a ticket: suspicious alert' }, async () => {
-      const { text } = describeCase(fresh);
-      const ref = await deps.tickets.open({ key: `agent-responders:${caseId}`, title: `[Agent responders] SUSPICIOUS alert refused (case ${caseId})`, text, severity: 'High', caseId });
-      await deps.cases.updateCase(caseId, (r) => {
-        r.ticket = ref;
-      });
-      return { detail: ticketLabel(ref) };
-    });
-  }
-  const record = await deps.cases.updateCase(caseId, (r) => {
-    r.status = suspicious ? 'suspicious' : 'ignored';
-  });
-  return record;
-}

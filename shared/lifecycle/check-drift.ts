@@ -1,5 +1,5 @@
 import { enqueueCase } from '../containment/case-message';
-import { deterministicGuid } from '../containment/run-case';
+import { deterministicGuid } from '../store/deterministic-guid';
 import type { Config } from '../config';
 import { ensureError } from '../errors';
 import { readAccountStates } from '../graph/account-states';

@@ -1,4 +1,4 @@
-import { deterministicGuid } from '../containment/run-case';
+import { deterministicGuid } from '../store/deterministic-guid';
 import { enqueueCase } from '../containment/case-message';
 import { KIND_LABEL } from '../graph/identity-kind';
 import type { InventoryAgent } from '../graph/agent-inventory';

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { approvalLink, requestApproval } from '../approvals/request-approval';
 import { describeCase } from '../containment/case-report';
 import { checkBlastRadius, checkGuardrails, type GuardrailVerdict } from '../containment/guardrails';
-import { ticketLabel, type Invocation, type RunCaseDeps } from '../containment/run-case';
+import type { Invocation, RunCaseDeps } from '../containment/run-case';
+import { ticketLabel } from '../tickets/ticket-label';
 import { deleteIdentity } from '../graph/identity-deletion';
 import { KIND_LABEL } from '../graph/identity-kind';
 import { sendMail } from '../graph/mail';
@@ -13,6 +14,7 @@ import { stepId, type CaseBundle, type CaseRecord, type StepRecord, type TargetR
 import { AddressBook } from './address-book';
 import { lifecycleCaseInfo, type LifecyclePlan } from './lifecycle-case';
 import { planLifecycle } from './plan-lifecycle';
+import { caseStatus } from '../plans/case-status';
 
 const LEASE_MS = 60_000;
 
@@ -209,19 +211,6 @@ async function settleOutcomes(deps: RunCaseDeps, bundle: CaseBundle, plan: Lifec
   }
 }
 
-function caseStatus(bundle: CaseBundle): CaseRecord['status'] {
-  const targets = bundle.targets;
-  if (targets.some((t) => t.status === 'held')) {
-    return 'held';
-  }
-  if (targets.some((t) => t.status === 'failed') || bundle.steps.some((s) => s.state === 'failed')) {
-    return 'partial';
-  }
-  if (targets.some((t) => t.status === 'pending')) {
-    return 'running';
-  }
-  return targets.every((t) => t.status === 'skipped') ? 'ignored' : 'done';
-}
 
 function ticketTitle(bundle: CaseBundle, plan: LifecyclePlan, reportOnly: boolean): string {
   const names = bundle.targets.map((t) => t.displayName ?? t.objectId ?? t.key).join(', ');

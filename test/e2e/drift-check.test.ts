@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { deterministicGuid } from '../../shared/containment/run-case';
+import { deterministicGuid } from '../../shared/store/deterministic-guid';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;

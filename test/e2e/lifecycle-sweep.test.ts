@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { deterministicGuid } from '../../shared/containment/run-case';
+import { deterministicGuid } from '../../shared/store/deterministic-guid';
 import { lifecycleCaseKey } from '../../shared/lifecycle/lifecycle-case';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 

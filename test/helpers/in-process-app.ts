@@ -11,6 +11,7 @@ import { QUEUES } from '../../shared/store/storage';
 import { processCaseMessage } from '../../shared/containment/process-case-message';
 import type { SeedIncident } from '../../dev/simulator/sim-types';
 import { claimStorageAccount } from './storage-account';
+import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
 
 export interface InProcessApp {
   sim: Simulator;
@@ -27,6 +28,8 @@ export interface InProcessApp {
   drainQueue(): Promise<number>;
   /** Messages waiting on the containment queue (decoded), without taking them. */
   queuedMessages(): Promise<Record<string, unknown>[]>;
+  /** The stored approval `id`; throws when there is none. */
+  approval(id: string): Promise<ApprovalEntity>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +103,13 @@ export async function startInProcessApp(opts: { env?: Record<string, string>; si
       const queue = await deps.storage.queue(QUEUES.containment);
       const peeked = await queue.peekMessages({ numberOfMessages: 32 });
       return peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as Record<string, unknown>);
+    },
+    async approval(id) {
+      const stored = await deps.approvals.get(id, 'approval');
+      if (!stored) {
+        throw new Error(`no approval ${id}`);
+      }
+      return stored.value;
     },
     async stop() {
       restoreEnv();

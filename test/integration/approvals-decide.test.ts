@@ -21,13 +21,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function approvalOf(id: string): Promise<ApprovalEntity> {
-  const stored = await app.deps.approvals.get(id, 'approval');
-  if (!stored) {
-    throw new Error(`no approval ${id}`);
-  }
-  return stored.value;
-}
+const approvalOf = (id: string): Promise<ApprovalEntity> => app.approval(id);
 
 /** The form a person gets by opening the link signed in; fails if the page offers them none. */
 async function formFor(link: string, who: ClientPrincipal, deps: ApprovalFlowDeps = app.deps): Promise<{ token: string; af: string }> {

@@ -20,13 +20,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function approvalOf(id: string): Promise<ApprovalEntity> {
-  const stored = await app.deps.approvals.get(id, 'approval');
-  if (!stored) {
-    throw new Error(`no approval ${id}`);
-  }
-  return stored.value;
-}
+const approvalOf = (id: string): Promise<ApprovalEntity> => app.approval(id);
 
 function ticketNotes(): string[] {
   return app.sim.state.tickets.servicenow.flatMap((t) => t.journal.map((j) => String(j.value)));
