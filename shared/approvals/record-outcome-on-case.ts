@@ -27,8 +27,9 @@ export function describeOutcome(approval: ApprovalEntity): string | undefined {
 /**
  * Writes a rejection or expiry onto the case, so `GET /api/cases/{id}` says who decided and why. A rejected
  * held containment turns its target `rejected` and re-queues the case, so the responder reports the new
- * outcome on the ticket and the incident the same way it reports every other outcome. A rejected or
- * expired release leaves the target contained, with the outcome in its reason.
+ * outcome on the ticket and the incident the same way it reports every other outcome; an expired one turns it
+ * `expired` the same way. A rejected or expired release leaves the target contained, with the outcome in its
+ * reason.
  */
 export async function recordOutcomeOnCase(deps: { cases: CaseStore; storage: Storage }, approval: ApprovalEntity): Promise<void> {
   const text = describeOutcome(approval);
@@ -38,8 +39,9 @@ export async function recordOutcomeOnCase(deps: { cases: CaseStore; storage: Sto
     return;
   }
   const reason = target.reason?.includes(approval.id) === true ? target.reason : [target.reason, text].filter(Boolean).join(' ');
-  if (target.status === 'held' && target.approvalId === approval.id && approval.status === 'rejected') {
-    await deps.cases.putTarget(approval.caseId, { ...target, status: 'rejected', reason });
+  if (target.status === 'held' && target.approvalId === approval.id && (approval.status === 'rejected' || approval.status === 'expired')) {
+    // The hold ends either way; a later alert about the same identity starts a fresh case and a fresh approval.
+    await deps.cases.putTarget(approval.caseId, { ...target, status: approval.status, reason });
     await enqueueCase(deps.storage, { caseId: approval.caseId });
     return;
   }

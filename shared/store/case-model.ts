@@ -66,6 +66,7 @@ export type TargetStatus =
   | 'skipped' // guardrail: never acted on
   | 'held' // waits for approval
   | 'rejected' // approval rejected
+  | 'expired' // approval lapsed without a decision: nothing done; a new alert asks again
   | 'contained'
   | 'would-contain'
   | 'released'

@@ -81,7 +81,7 @@ describe('the approvals timer', () => {
     expect(target?.reason).toContain('"still under investigation"');
   });
 
-  it('expires a held containment nobody decided: the identity stays untouched and the hold says why', async () => {
+  it('expires a held containment nobody decided: the identity stays untouched, the hold ends and says why, and a new alert asks again', async () => {
     const caseId = await app.contain(incidentNaming(12, [{ id: DEMO.blueprintPrincipal, name: 'Contoso Finance Agent Blueprint' }]));
     const held = await targetOf(caseId, DEMO.blueprintPrincipal);
     expect(held?.status).toBe('held');
@@ -91,10 +91,20 @@ describe('the approvals timer', () => {
     expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1 });
 
     const after = await targetOf(caseId, DEMO.blueprintPrincipal);
-    expect(after?.status).toBe('held');
+    expect(after?.status).toBe('expired');
     expect(after?.reason).toContain('Containment request expired');
     expect(app.sim.state.get(DEMO.blueprintPrincipal)?.accountEnabled).toBe(true);
     expect(ticketNotes().some((n) => n.startsWith('ESCALATION') && n.includes('Contoso Finance Agent Blueprint'))).toBe(true);
+
+    // The lapsed hold no longer claims the identity: the next incident naming it gets its own approval.
+    const again = await app.contain(incidentNaming(14, [{ id: DEMO.blueprintPrincipal, name: 'Contoso Finance Agent Blueprint' }]));
+    const heldAgain = await targetOf(again, DEMO.blueprintPrincipal);
+    expect(heldAgain?.status).toBe('held');
+    expect(heldAgain?.approvalId).not.toBe(held?.approvalId);
+    const second = await approvalOf(heldAgain?.approvalId ?? '');
+    expect(second.status).toBe('pending');
+    app.clock.now = second.expiresAt; // let it lapse too, so the tests below start with nothing pending
+    expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1 });
   });
 
   it('sends an escalation the ticket system refused on a later run', async () => {
