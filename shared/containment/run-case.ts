@@ -47,17 +47,10 @@ export const CASE_RUN: StepSpec = { stepId: stepId('case', 'run'), targetKey: 'c
  * ran, so the message is retried and only the unfinished steps run again.
  */
 export async function runCase(deps: RunCaseDeps, caseId: string, inv: Invocation): Promise<CaseRecord | undefined> {
-  const found = await deps.cases.load(caseId);
-  if (!found) {
-    inv.log.warn(JSON.stringify({ caseId, msg: 'case not found; message dropped' }));
-    return undefined;
-  }
-  if (found.record.status === 'suspicious' || found.record.status === 'failed') {
-    return found.record;
-  }
   const ctx: StepContext = { store: deps.cases, caseId, owner: inv.id, leaseMs: LEASE_MS, now: deps.now };
   // One worker per case: two deliveries of one case (a repeated POST, a redelivered message) would otherwise
   // each take some of its steps, find the others' busy, and both go back to the queue for a lease's length.
+  // The lease comes first and the case is read once, under it: one storage round trip less before the disable.
   const release = await holdLease(ctx, CASE_RUN);
   try {
     return await runHeldCase(deps, ctx, inv);
@@ -70,15 +63,14 @@ export async function runCase(deps: RunCaseDeps, caseId: string, inv: Invocation
 async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation): Promise<CaseRecord | undefined> {
   const caseId = ctx.caseId;
   let bundle = await deps.cases.load(caseId);
-  if (!bundle || bundle.record.status === 'suspicious' || bundle.record.status === 'failed') {
-    return bundle?.record;
+  if (!bundle) {
+    inv.log.warn(JSON.stringify({ caseId, msg: 'case not found; message dropped' }));
+    return undefined;
+  }
+  if (bundle.record.status === 'suspicious' || bundle.record.status === 'failed') {
+    return bundle.record;
   }
   const reportOnly = bundle.record.mode === 'report-only';
-  if (bundle.record.status === 'received') {
-    await deps.cases.updateCase(caseId, (r) => {
-      r.status = 'running';
-    });
-  }
 
   // 1. Zero trust: the incident must exist in Sentinel, be open, and name every target, before any write.
   const refused = bundle.record.verification;
@@ -87,14 +79,18 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
     return refuseUnverified(deps, ctx, bundle, bundle.targets.filter((t) => t.status === 'unverified'), { state: refused.state, detail: refused.detail }, inv);
   }
   const unchecked = bundle.targets.filter((t) => t.status === 'pending' && !t.verified);
-  let unverifiable = false;
-  if (unchecked.length > 0) {
-    const verdict = await verifyAtSource(deps, bundle.record, unchecked);
-    if (verdict.state === 'not-found' || verdict.state === 'mismatch' || verdict.state === 'closed') {
-      return refuseUnverified(deps, ctx, bundle, unchecked, verdict, inv);
-    }
-    unverifiable = verdict.state === 'unverifiable';
-    for (const t of unchecked) {
+  // 2. Resolve ids to directory objects and kinds (one getByIds for all object ids). Both are reads, so the
+  // Graph lookup runs alongside the Sentinel re-read: verification costs no extra round trip before the disable.
+  const [verdict, resolved] = await Promise.all([
+    unchecked.length > 0 ? verifyAtSource(deps, bundle.record, unchecked) : Promise.resolve(undefined),
+    resolveTargets(deps.graph, bundle.targets, deps.now),
+  ]);
+  if (verdict && (verdict.state === 'not-found' || verdict.state === 'mismatch' || verdict.state === 'closed')) {
+    return refuseUnverified(deps, ctx, bundle, unchecked, verdict, inv);
+  }
+  if (verdict) {
+    const unverifiable = verdict.state === 'unverifiable';
+    for (const t of [...unchecked, ...resolved.changed.filter((c) => unchecked.some((u) => u.key === c.key))]) {
       t.verified = true;
       if (unverifiable) {
         t.unverifiable = true;
@@ -104,13 +100,15 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
       // Acting on an incident without re-reading it is a deliberate weakening: say so every time.
       inv.log.warn(JSON.stringify({ caseId, msg: 'SENTINEL VERIFICATION SKIPPED: acting on the posted body alone', detail: verdict.detail }));
     }
+  }
+  if (verdict || bundle.record.status === 'received') {
     await deps.cases.updateCase(caseId, (r) => {
-      r.verification = { state: verdict.state === 'unverifiable' ? 'skipped' : verdict.state, detail: verdict.detail, at: new Date(deps.now()).toISOString() };
+      r.status = r.status === 'received' ? 'running' : r.status;
+      if (verdict) {
+        r.verification = { state: verdict.state === 'unverifiable' ? 'skipped' : verdict.state, detail: verdict.detail, at: new Date(deps.now()).toISOString() };
+      }
     });
   }
-
-  // 2. Resolve ids to directory objects and kinds (one getByIds for all object ids).
-  const resolved = await resolveTargets(deps.graph, bundle.targets, deps.now);
   const byKey = new Map(bundle.targets.map((t) => [t.key, t]));
   for (const t of resolved.changed) {
     byKey.set(t.key, t);
@@ -119,6 +117,7 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
   // 3. Guardrails and the blast-radius limit, for targets not yet decided.
   const responderId = await deps.responderId().catch(() => undefined);
   const links = new Map<string, string>();
+  const admissions: Promise<void>[] = [];
   for (const target of byKey.values()) {
     if (target.status !== 'pending' || target.kind === undefined || target.admittedAt !== undefined) {
       continue;
@@ -152,8 +151,19 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
         links.set(approval.id, link);
       }
     }
-    await deps.cases.putTarget(caseId, target);
-    await deps.audit.write({ action: `target.${target.status === 'pending' ? 'admitted' : target.status}`, scope: caseId, actor: 'system', targetId: target.objectId ?? target.key, result: 'info', detail: target.reason ?? 'passed guardrails' });
+    const record = async () => {
+      await deps.cases.putTarget(caseId, target);
+      await deps.audit.write({ action: `target.${target.status === 'pending' ? 'admitted' : target.status}`, scope: caseId, actor: 'system', targetId: target.objectId ?? target.key, result: 'info', detail: target.reason ?? 'passed guardrails' });
+    };
+    if (target.status === 'pending') {
+      // Recording the admission is not on the critical path: it runs alongside the disable. A crash before it
+      // lands only re-runs the guardrails, and the blast-radius slot is idempotent per case and target.
+      const write = record();
+      write.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
+      admissions.push(write);
+    } else {
+      await record();
+    }
   }
   for (const t of resolved.changed) {
     if (byKey.get(t.key) === t && t.status !== 'pending') {
@@ -190,6 +200,7 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
       }
     }),
   );
+  await Promise.all(admissions);
 
   const byApi = new Map<RiskApi, { target: TargetRecord; spec: StepSpec }[]>();
   for (const t of active) {
