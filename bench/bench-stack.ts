@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { simulatorAppEnv } from '../dev/app-env';
 import { freePort } from '../dev/free-port';
 import { startSimulator, type Knobs, type Simulator } from '../dev/simulator/start-simulator';
@@ -6,7 +6,6 @@ import { startBenchHost, type BenchHost } from './bench-host';
 
 /** The repository root, from `dist/bench/` at run time. */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const HOST_MAIN = join(REPO_ROOT, 'dist', 'dev', 'host', 'main.js');
 
 /** Where storage accounts come from: the benchmark's Azurite, or the storage tap in front of it. */
 export interface StorageAccounts {
@@ -29,7 +28,6 @@ export interface BenchStackOptions {
   knobs?: Partial<Knobs>;
   /** Default: the repository (its host.json). */
   appDir?: string;
-  nodeArgs?: string[];
 }
 
 /**
@@ -48,7 +46,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   });
   let host: BenchHost;
   try {
-    host = await startBenchHost({ appDir: opts.appDir ?? REPO_ROOT, hostMain: HOST_MAIN, env, port, ...(opts.nodeArgs ? { nodeArgs: opts.nodeArgs } : {}) });
+    host = await startBenchHost({ appDir: opts.appDir ?? REPO_ROOT, env, port });
   } catch (err) {
     await sim.stop();
     throw err;

@@ -34,10 +34,10 @@ export function checkExactlyOnce(input: {
   sim: Simulator;
   poisoned: number;
   repeatedDisables: readonly RepeatedDisable[];
-  /** When the host was killed (epoch ms), if it was. */
-  killAt: number | undefined;
+  /** When the killed host was dead and its replacement spawned (epoch ms), if there was a crash. */
+  respawnAt: number | undefined;
 }): StormCheck[] {
-  const { agents, outcomes, cases, sim, poisoned, repeatedDisables, killAt } = input;
+  const { agents, outcomes, cases, sim, poisoned, repeatedDisables, respawnAt } = input;
   const checks: StormCheck[] = [];
   const check = (name: string, ok: boolean, detail: string): void => {
     checks.push({ name, ok, detail });
@@ -50,7 +50,9 @@ export function checkExactlyOnce(input: {
   check(`all ${agents.length} agents disabled`, enabled.length === 0, enabled.length === 0 ? 'accountEnabled false for all' : `${enabled.length} still enabled`);
 
   const disables = tallyUpstreamCalls(sim.calls).graph.disable.ok;
-  const unexplained = repeatedDisables.filter((r) => killAt === undefined || r.acknowledgedAt.length !== 2 || !((r.acknowledgedAt[0] ?? 0) < killAt && (r.acknowledgedAt[1] ?? 0) > killAt));
+  // A repeat is the crash's doing when the first acknowledgement went to the old host (logged before the new one
+  // existed; a request in flight at the kill may be answered just after it) and the second to the new one.
+  const unexplained = repeatedDisables.filter((r) => respawnAt === undefined || r.acknowledgedAt.length !== 2 || !((r.acknowledgedAt[0] ?? 0) < respawnAt && (r.acknowledgedAt[1] ?? 0) >= respawnAt));
   check(
     `exactly ${agents.length} disables`,
     disables === agents.length + repeatedDisables.length && unexplained.length === 0,

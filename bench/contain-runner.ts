@@ -14,13 +14,20 @@ export async function generateAgents(sim: Simulator, agents: number): Promise<st
 
 /** One incident per run, each naming a fresh agent (a contained agent would join the open case instead). */
 /**
- * The responder's own time between its upstream calls (ms): POST sent → first call to ARM or Graph (intake,
- * queue hop, loading the case); verification answered → getByIds sent; getByIds answered → disable sent.
+ * Where a run's time went, read back from the simulator's call log (ms). The simulator logs a call when it
+ * answers, after sleeping the latency, so a request was in flight during [at − latency, at]. Whatever the
+ * responder runs in parallel (the Sentinel re-read beside the Graph lookup), the time it waited on upstream
+ * calls before the disable was answered is the union of those intervals; the rest is its own overhead.
  */
 export interface ContainPhases {
+  /** Union of the in-flight intervals of the run's ARM reads, getByIds and the disable itself. */
+  upstreamMs: number;
+  /** POST sent → first ARM or Graph request sent (intake, queue hop, loading the case). */
   toFirstCallMs: number;
-  verifiedToResolveMs?: number;
-  resolvedToDisableMs?: number;
+  /** Time between the first request sent and the last answer before the disable that no call covered. */
+  betweenCallsMs: number;
+  /** Last answer before the disable → disable sent (guardrails, blast-radius slot, step claimed). */
+  toDisableMs: number;
 }
 
 export interface ContainRun {
@@ -95,22 +102,22 @@ export class ContainRunner {
     return { t0, acceptedAt, disabledAt: patch.at, measuredMs: patch.at - t0, intakeMs, phases: this.phases(t0, from, agent, incident.seed.name ?? '', patch) };
   }
 
-  /**
-   * The run's own upstream calls, read back from the call log: the simulator logs a call when it answers, after
-   * sleeping the latency, so a request left the responder at `at − latency`. The gaps between them are the
-   * responder's own work, phase by phase.
-   */
+  /** See {@link ContainPhases}. */
   private phases(t0: number, from: number, agent: string, incidentName: string, patch: CallRecord): ContainPhases {
     const latency = this.latencyMs;
-    const calls = this.sim.calls.slice(from, this.sim.calls.indexOf(patch));
-    const arm = calls.filter((c) => c.service === 'arm' && c.path.includes(incidentName));
-    const resolve = calls.find((c) => c.service === 'graph' && c.path.endsWith('/directoryObjects/getByIds') && JSON.stringify(c.body).includes(agent));
-    const armDone = arm.length > 0 ? Math.max(...arm.map((c) => c.at)) : undefined;
-    const firstSent = Math.min(...[...arm, ...(resolve ? [resolve] : [])].map((c) => c.at - latency));
+    const before = this.sim.calls.slice(from, this.sim.calls.indexOf(patch));
+    const reads = before.filter(
+      (c) => (c.service === 'arm' && c.path.includes(incidentName)) || (c.service === 'graph' && c.path.endsWith('/directoryObjects/getByIds') && JSON.stringify(c.body).includes(agent)),
+    );
+    const intervals = reads.map((c): [number, number] => [c.at - latency, c.at]);
+    const firstSent = Math.min(...intervals.map(([start]) => start), patch.at - latency);
+    const lastAnswer = Math.max(...intervals.map(([, end]) => end), firstSent);
+    const readsCovered = unionLength(intervals);
     return {
+      upstreamMs: unionLength([...intervals, [patch.at - latency, patch.at]]),
       toFirstCallMs: firstSent - t0,
-      ...(armDone !== undefined && resolve ? { verifiedToResolveMs: resolve.at - latency - armDone } : {}),
-      ...(resolve ? { resolvedToDisableMs: patch.at - latency - resolve.at } : {}),
+      betweenCallsMs: lastAnswer - firstSent - readsCovered,
+      toDisableMs: patch.at - latency - lastAnswer,
     };
   }
 
@@ -131,4 +138,18 @@ export class ContainRunner {
       await sleep(2);
     }
   }
+}
+
+/** Total length covered by a set of intervals. */
+function unionLength(intervals: readonly [number, number][]): number {
+  const sorted = [...intervals].sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const [start, stop] of sorted) {
+    if (stop > end) {
+      total += stop - Math.max(start, end);
+      end = stop;
+    }
+  }
+  return total;
 }

@@ -12,7 +12,7 @@ import { benchTimeToContain, type TimeToContainSetting } from './time-to-contain
 
 /**
  * `npm run bench`: every figure of the benchmarks issue in one run, printed as Markdown tables and written to
- * `bench/results/` (`bench-<time>.json`, `latest.json`, `latest.md`).
+ * `bench/results/` (`bench-<time>.json`; a complete full-size run also replaces `latest.json` and `latest.md`).
  * - `BENCH_QUICK=1`: smoke sizes (a minute or two), to check the benchmarks still run; not figures to quote.
  * - `BENCH_ONLY=ttc,storm`: a subset (cold, anatomy, ttc, storm, faults, lifecycle).
  * Exits non-zero when a storm's exactly-once check fails or a section cannot run.
@@ -23,7 +23,7 @@ const wanted = (section: string): boolean => ONLY.size === 0 || ONLY.has(section
 
 const SIZES = QUICK
   ? { coldRuns: 2, anatomyRuns: 3, ttcRuns: 20, storm: { alerts: 200, agents: 50, duplicates: 30 }, lifecycle: [1_000] }
-  : { coldRuns: 5, anatomyRuns: 5, ttcRuns: 200, storm: { alerts: 2_000, agents: 500, duplicates: 300 }, lifecycle: [10_000, 100_000] };
+  : { coldRuns: 10, anatomyRuns: 5, ttcRuns: 200, storm: { alerts: 2_000, agents: 500, duplicates: 300 }, lifecycle: [10_000, 100_000] };
 
 const TTC: TimeToContainSetting[] = [
   { verify: true, latencyMs: 0, runs: SIZES.ttcRuns },
@@ -96,8 +96,11 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const json = JSON.stringify(report, null, 1);
   writeFileSync(join(dir, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`), json);
-  writeFileSync(join(dir, 'latest.json'), json);
-  writeFileSync(join(dir, 'latest.md'), `${markdown}\n`);
+  // `latest` is what the README quotes: only a complete run at full size replaces it.
+  if (!QUICK && ONLY.size === 0) {
+    writeFileSync(join(dir, 'latest.json'), json);
+    writeFileSync(join(dir, 'latest.md'), `${markdown}\n`);
+  }
 
   const failedChecks = [report.storm, report.faults].flatMap((s) => (s ? s.checks.filter((c) => !c.ok).map((c) => `${s.label}: ${c.name}: ${c.detail}`) : []));
   for (const f of [...failures, ...failedChecks]) {

@@ -33,6 +33,8 @@ export interface StormOptions {
 
 export interface StormResult {
   label: string;
+  /** Epoch ms of the first POST: the origin of every duration below. */
+  startedAt: number;
   alerts: number;
   agents: number;
   distinctIncidents: number;
@@ -46,7 +48,8 @@ export interface StormResult {
   allDisabledMs: number;
   /** Storm start → every case finished and the queue empty. */
   completeMs: number;
-  kill?: { atMs: number; disabledBefore: number; hostBackAfterMs: number; functionTimeout: string };
+  /** atMs: the kill decided; respawnAtMs: the old host dead, the new one spawned; hostBackAfterMs: new host ready, after atMs. */
+  kill?: { atMs: number; respawnAtMs: number; disabledBefore: number; hostBackAfterMs: number; functionTimeout: string };
   /** CPU seconds per process during intake and over the whole storm (2 cores: 2 CPU-seconds per second at most). */
   cpuSeconds: { intake: Record<string, number>; total: Record<string, number> };
   /** First lines of host output mentioning an error. */
@@ -119,9 +122,11 @@ async function runStorm(stack: BenchStack, opts: StormOptions, log: (line: strin
         const atMs = Date.now() - start;
         killing = (async () => {
           await host.kill();
+          // From here on a request can only come from the new host: the old one is dead.
+          const respawnAtMs = Date.now() - start;
           log(`${opts.label}: host killed at ${atMs} ms with ${disabled}/${opts.agents} agents disabled; starting a new one`);
           await host.restart();
-          kill = { atMs, disabledBefore: disabled, hostBackAfterMs: Date.now() - start - atMs, functionTimeout: FUNCTION_TIMEOUT_FOR_CRASH };
+          kill = { atMs, respawnAtMs, disabledBefore: disabled, hostBackAfterMs: Date.now() - start - atMs, functionTimeout: FUNCTION_TIMEOUT_FOR_CRASH };
         })();
       }
       if (!posting && (!opts.killMidRun || killing !== undefined)) {
@@ -167,27 +172,28 @@ async function runStorm(stack: BenchStack, opts: StormOptions, log: (line: strin
   const cpuAtEnd = processCpu();
   sim.setKnobs({ latencyMs: 0, throttleRate: 0, errorRate: 0, dropRate: 0 });
 
-  const firstDisable = new Map<string, number[]>();
+  const acknowledgedDisables = new Map<string, number[]>();
   for (const c of sim.calls) {
     if (c.service === 'graph' && c.method === 'PATCH' && c.status >= 200 && c.status < 300) {
       const id = /servicePrincipals\/([^/]+)/.exec(c.path)?.[1];
       if (id) {
-        firstDisable.set(id, [...(firstDisable.get(id) ?? []), c.at]);
+        acknowledgedDisables.set(id, [...(acknowledgedDisables.get(id) ?? []), c.at]);
       }
     }
   }
-  const lastFirstDisable = Math.max(...agents.map((id) => firstDisable.get(id)?.[0] ?? Number.NaN));
+  const lastFirstDisable = Math.max(...agents.map((id) => acknowledgedDisables.get(id)?.[0] ?? Number.NaN));
   const caseIds = [...new Set(outcomes.map((o) => o.caseId).filter((id): id is string => id !== undefined))];
   const cases = await mapLimit(caseIds, 16, (id) => getCase(host.url, id));
   const poisoned = (await poison.exists()) ? ((await poison.getProperties()).approximateMessagesCount ?? 0) : 0;
-  const repeatedDisables = [...firstDisable].filter(([, at]) => at.length > 1).map(([agent, acknowledgedAt]) => ({ agent, acknowledgedAt }));
-  const checks = checkExactlyOnce({ agents, outcomes, cases, sim: stack.sim, poisoned, repeatedDisables, killAt: kill ? start + kill.atMs : undefined });
+  const repeatedDisables = [...acknowledgedDisables].filter(([, at]) => at.length > 1).map(([agent, acknowledgedAt]) => ({ agent, acknowledgedAt }));
+  const checks = checkExactlyOnce({ agents, outcomes, cases, sim: stack.sim, poisoned, repeatedDisables, respawnAt: kill ? start + kill.respawnAtMs : undefined });
 
   const answers = countBy(outcomes.map((o) => o.status));
   const byStatus = countBy(cases.map((c) => c.status));
   const ran = cases.filter((c) => c.targets.some((t) => t.status !== 'joined')).length;
   const result: StormResult = {
     label: opts.label,
+    startedAt: start,
     alerts: opts.alerts,
     agents: opts.agents,
     distinctIncidents: incidents.length,

@@ -10,18 +10,22 @@ export interface TimeToContainSetting {
 }
 
 export interface TimeToContainResult extends TimeToContainSetting {
-  /** Simulated round trips on the critical path: ARM re-read (GET incident ‖ POST entities) + getByIds + PATCH. */
-  criticalPathCalls: number;
+  /**
+   * Latency units the run waited on before the disable was answered (median of upstream wait ÷ latency): 3 when
+   * the Sentinel re-read, getByIds and the disable follow one another, 2 when the re-read runs beside getByIds.
+   * Undefined at 0 ms latency, where waits cannot be told from work.
+   */
+  criticalPathCalls?: number;
   /** POST sent → the simulator answered the disable PATCH (its call log `at`; same machine, same clock). */
   measuredMs: Summary;
-  /** measured − criticalPathCalls × latency: what the responder itself adds. */
+  /** measured − the time spent waiting on Graph and ARM (their in-flight intervals, overlaps counted once): what the responder itself adds. */
   overheadMs: Summary;
   /** POST sent → 202 received. */
   intakeMs: Summary;
   /** Overhead p50 of the first and the last 50 runs: does the responder slow down as its tables fill? */
   overheadP50FirstLast: [number, number];
   /** The overhead phase by phase (see ContainPhases): where the responder spends its time between calls. */
-  phasesMs: { toFirstCall: Summary; verifiedToResolve?: Summary; resolvedToDisable: Summary };
+  phasesMs: { toFirstCall: Summary; betweenCalls: Summary; toDisable: Summary };
 }
 
 /** Cases allowed to finish in the background (ticket, comment, batched risk confirmation) while the next run starts. */
@@ -59,21 +63,16 @@ export async function benchTimeToContain(storage: StorageAccounts, settings: rea
         }
         const measured = runs.map((r) => r.measuredMs);
         const intake = runs.map((r) => r.intakeMs);
-        const phase = (pick: (p: ContainPhases) => number | undefined): Summary => summarize(runs.map((r) => pick(r.phases)).filter((v): v is number => v !== undefined));
-        const criticalPathCalls = verify ? 3 : 2;
-        const overhead = measured.map((m) => m - criticalPathCalls * setting.latencyMs);
+        const phase = (pick: (p: ContainPhases) => number): Summary => summarize(runs.map((r) => pick(r.phases)));
+        const overhead = runs.map((r) => r.measuredMs - r.phases.upstreamMs);
         const result: TimeToContainResult = {
           ...setting,
-          criticalPathCalls,
+          ...(setting.latencyMs > 0 ? { criticalPathCalls: Math.round(summarize(runs.map((r) => r.phases.upstreamMs)).p50 / setting.latencyMs) } : {}),
           measuredMs: summarize(measured),
           overheadMs: summarize(overhead),
           intakeMs: summarize(intake),
           overheadP50FirstLast: [summarize(overhead.slice(0, 50)).p50, summarize(overhead.slice(-50)).p50],
-          phasesMs: {
-            toFirstCall: phase((p) => p.toFirstCallMs),
-            ...(verify ? { verifiedToResolve: phase((p) => p.verifiedToResolveMs) } : {}),
-            resolvedToDisable: phase((p) => p.resolvedToDisableMs),
-          },
+          phasesMs: { toFirstCall: phase((p) => p.toFirstCallMs), betweenCalls: phase((p) => p.betweenCallsMs), toDisable: phase((p) => p.toDisableMs) },
         };
         results.push(result);
         log(`time to contain, verify ${verify ? 'on' : 'off'}, latency ${setting.latencyMs} ms: p50 ${result.measuredMs.p50} p95 ${result.measuredMs.p95} p99 ${result.measuredMs.p99} ms; overhead p95 ${result.overheadMs.p95} ms`);

@@ -110,6 +110,10 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
       });
       await deps.audit.write({ action: 'intake.update', scope: caseId, actor: caller?.objectId ?? 'playbook', result: 'ok', detail: `${toRun} new target(s) from ${alert.dedupeKey}` });
     }
+    // A repeat of a body that named nobody usable gets the same answer as the first time.
+    if (alert.targets.length === 0) {
+      return { status: 422, caseId, enqueue: false, added: 0, joined: 0 };
+    }
     // A case still `received` may never have reached the queue (the enqueue failed after it was recorded).
     return { status: 200, caseId, enqueue: toRun > 0 || existing.status === 'received', added: added.length, joined };
   }

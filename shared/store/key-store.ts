@@ -74,7 +74,10 @@ export class KeyStore {
       return true;
     }
     const byKey = new Map(rows.map((r) => [r.rowKey, r]));
-    for (let i = 0; i < slots; i++) {
+    // Start at a random slot: concurrent workers starting at slot 0 would all race for the same free slot.
+    const start = Math.floor(Math.random() * slots);
+    for (let n = 0; n < slots; n++) {
+      const i = (start + n) % slots;
       const key = rowKey(String(i).padStart(6, '0'));
       const row = byKey.get(key);
       const record: KeyValue = { value, at: new Date(now).toISOString(), until };

@@ -1,0 +1,15 @@
+import { app } from '@azure/functions';
+import { getDeps } from '../shared/deps';
+import { recoverStuckCases } from '../shared/containment/recover-stuck-cases';
+
+/** Every two minutes: re-queue cases that lost their queue message or their worker. */
+app.timer('cases-recover', {
+  schedule: '0 */2 * * * *',
+  handler: async (_timer, context) => {
+    const deps = await getDeps();
+    const { requeued } = await recoverStuckCases(deps);
+    if (requeued.length > 0) {
+      context.warn(JSON.stringify({ requeued }));
+    }
+  },
+});
