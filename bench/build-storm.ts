@@ -1,4 +1,4 @@
-import { seededRandom } from './seeded-random';
+import { seededRandom } from '../dev/seeded-random';
 import { sentinelIncident, type BenchIncident } from './sentinel-incident';
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEMO } from './demo-ids';
 import type { DirObject } from './sim-types';
 import type { TenantState } from './tenant-state';
+import { seededRandom } from '../seeded-random';
 
 export const generateAgentsSchema = z.object({
   agents: z.number().int().min(1).max(1_000_000),
@@ -12,18 +13,6 @@ export const generateAgentsSchema = z.object({
   blueprintId: z.string().optional(),
 });
 export type GenerateAgentsRequest = z.infer<typeof generateAgentsSchema>;
-
-/** Small deterministic PRNG, so a generated tenant is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'normal' | 'expired' | 'expiring' | 'orphan';
 
@@ -46,7 +35,7 @@ export function generateAgents(state: TenantState, req: GenerateAgentsRequest): 
       kinds[at++] = kind;
     }
   }
-  const rand = mulberry32(state.generatedCount + 1);
+  const rand = seededRandom(state.generatedCount + 1); // the same tenant on every run
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     const t = kinds[i] as Kind;
