@@ -25,7 +25,7 @@ app.http('alerts-post', {
     await assertIntakeAllowed(deps, alert, caller);
     const result = await acceptAlert(deps, alert, text, caller);
     if (result.enqueue) {
-      context.extraOutputs.set(containmentQueue, { caseId: result.caseId });
+      context.extraOutputs.set(containmentQueue, { caseId: result.caseId, kind: 'containment' });
     }
     const statusUrl = `${publicBase(request, deps.config.PUBLIC_BASE_URL)}/api/cases/${result.caseId}`;
     context.info(JSON.stringify({ caseId: result.caseId, status: result.status, dedupeKey: alert.dedupeKey, targets: alert.targets.length }));

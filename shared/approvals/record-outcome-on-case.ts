@@ -42,7 +42,7 @@ export async function recordOutcomeOnCase(deps: { cases: CaseStore; storage: Sto
   if (target.status === 'held' && target.approvalId === approval.id && (approval.status === 'rejected' || approval.status === 'expired')) {
     // The hold ends either way; a later alert about the same identity starts a fresh case and a fresh approval.
     await deps.cases.putTarget(approval.caseId, { ...target, status: approval.status, reason });
-    await enqueueCase(deps.storage, { caseId: approval.caseId });
+    await enqueueCase(deps.storage, { caseId: approval.caseId, kind: bundle?.record.kind });
     return;
   }
   if (reason !== target.reason) {

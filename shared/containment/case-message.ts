@@ -5,6 +5,11 @@ import { QUEUES, type Storage } from '../store/storage';
 export const caseMessageSchema = z.object({
   caseId: z.uuid(),
   deferrals: z.number().int().min(0).max(1000).optional(),
+  /**
+   * The case's kind, so the queue trigger picks the planner without reading the case first (one storage
+   * round trip less before the disable). Messages without it are routed by reading the case.
+   */
+  kind: z.enum(['containment', 'release', 'expiry', 'drift']).optional(),
   /** A granted approval whose action (release, held containment, deletion) is to run. */
   approvalId: z.string().regex(/^[0-9a-f]{24}$/).optional(),
 });

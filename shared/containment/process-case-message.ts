@@ -19,7 +19,7 @@ export async function processCaseMessage(deps: RunCaseDeps & { storage: Storage 
   try {
     if (msg.approvalId) {
       await runApprovedAction(deps, msg.approvalId, inv);
-    } else if ((await deps.cases.getCase(msg.caseId))?.kind === 'expiry') {
+    } else if ((msg.kind ?? (await deps.cases.getCase(msg.caseId))?.kind) === 'expiry') {
       await runLifecycleCase(deps, msg.caseId, inv);
     } else {
       await runCase(deps, msg.caseId, inv);

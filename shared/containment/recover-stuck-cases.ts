@@ -19,7 +19,7 @@ export async function recoverStuckCases(deps: { cases: CaseStore; storage: Stora
       if (deps.now() - Date.parse(record.updatedAt) < STUCK_AFTER_MS) {
         continue;
       }
-      await enqueueCase(deps.storage, { caseId: record.caseId });
+      await enqueueCase(deps.storage, { caseId: record.caseId, kind: record.kind });
       await deps.audit.write({ action: 'case.requeued', scope: record.caseId, actor: 'system', result: 'info', detail: `${status} since ${record.updatedAt}` });
       requeued.push(record.caseId);
     }

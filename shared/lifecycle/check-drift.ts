@@ -132,7 +132,7 @@ async function recontain(deps: DriftDeps, caseId: string, target: TargetRecord, 
       throw err;
     }
   }
-  await enqueueCase(deps.storage, { caseId: newCaseId });
+  await enqueueCase(deps.storage, { caseId: newCaseId, kind: record.kind });
   await deps.cases.putTarget(caseId, { ...target, status: 'joined', joinedCaseId: newCaseId, reason: `Re-enabled outside the release process (found ${at}); contained again by case ${newCaseId}.` });
   await deps.audit.write({ action: 'drift.detected', scope: caseId, actor: 'system', targetId: target.objectId ?? target.key, result: 'ok', detail: `${name} is enabled again; case ${newCaseId} contains it again` });
   log.warn(JSON.stringify({ caseId, target: target.key, newCaseId, msg: 'drift: re-enabled outside the release process' }));

@@ -65,7 +65,7 @@ export async function openLifecycleCase(
   const existing = await deps.cases.getCase(caseId);
   if (existing) {
     if (existing.status === 'received' && now - Date.parse(existing.createdAt) > REQUEUE_AFTER_MS) {
-      await enqueueCase(deps.storage, { caseId });
+      await enqueueCase(deps.storage, { caseId, kind: 'expiry' });
       return 'requeued';
     }
     return 'existing';
@@ -98,6 +98,6 @@ export async function openLifecycleCase(
     }
     return 'existing'; // an overlapping run recorded it a moment ago and queues it itself
   }
-  await enqueueCase(deps.storage, { caseId });
+  await enqueueCase(deps.storage, { caseId, kind: 'expiry' });
   return 'created';
 }

@@ -22,6 +22,22 @@ describe('repeated and updated alerts, end to end', () => {
     await stack?.stop();
   });
 
+  it('answers 422 with the same case every time a body naming nobody usable is posted again', async () => {
+    const alert = {
+      SystemAlertId: 'aa11bb22-0000-4000-8000-00000000422a',
+      AlertDisplayName: 'Suspicious sign-in from an IP address',
+      WorkspaceSubscriptionId: DEMO.workspace.subscriptionId,
+      WorkspaceResourceGroup: DEMO.workspace.resourceGroup,
+      Entities: [{ $id: '1', Type: 'ip', Address: '203.0.113.9' }],
+    };
+    const first = await stack.post('/api/alerts', alert);
+    const again = await stack.post('/api/alerts', alert);
+    expect(first.status).toBe(422);
+    expect(again.status).toBe(422);
+    expect(again.body['caseId']).toBe(first.body['caseId']);
+    expect(first.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
   it('answers a repeat of the same incident with 200 and the same case, containing the agent once', async () => {
     const incident = seedIncident(stack.sim, 1, [{ id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' }]);
     const first = await stack.post('/api/alerts', incident.trigger());
