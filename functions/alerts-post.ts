@@ -25,7 +25,7 @@ app.http('alerts-post', {
     await assertIntakeAllowed(deps, alert, caller);
     const result = await acceptAlert(deps, alert, text, caller);
     if (result.enqueue) {
-      context.extraOutputs.set(containmentQueue, { caseId: result.caseId, kind: 'containment' });
+      context.extraOutputs.set(containmentQueue, { caseId: result.caseId, ...(result.hint ? { hint: result.hint } : {}) });
     }
     const statusUrl = `${publicBase(request, deps.config.PUBLIC_BASE_URL)}/api/cases/${result.caseId}`;
     context.info(JSON.stringify({ caseId: result.caseId, status: result.status, dedupeKey: alert.dedupeKey, targets: alert.targets.length }));
@@ -44,6 +44,6 @@ app.http('alerts-post', {
         },
       };
     }
-    return jsonResponse(result.status, { caseId: result.caseId, statusUrl, added: result.added, joined: result.joined }, { location: statusUrl });
+    return jsonResponse(result.status, { caseId: result.caseId, statusUrl, added: result.added }, { location: statusUrl });
   }),
 });

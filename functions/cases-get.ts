@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { getDeps } from '../shared/deps';
 import { httpHandler } from '../shared/http/http-handler';
 import { jsonResponse } from '../shared/http/problem-response';
-import { caseView } from '../shared/containment/case-view';
+import { caseView } from '../shared/store/case-view';
 import { NotFoundError } from '../shared/errors';
 import { listCaseApprovals } from '../shared/approvals/list-case-approvals';
 

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { getDeps } from '../shared/deps';
-import { recoverStuckCases } from '../shared/containment/recover-stuck-cases';
+import { recoverStuckCases } from '../shared/responder/recover-stuck-cases';
 
 /** Every two minutes: re-queue cases that lost their queue message or their worker. */
 app.timer('cases-recover', {

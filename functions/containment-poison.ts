@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { getDeps } from '../shared/deps';
-import { failCase } from '../shared/containment/fail-case';
+import { failCase } from '../shared/plans/fail-case';
 import { QUEUES } from '../shared/store/storage';
 
 /** Messages the host gave up on (after host.json `maxDequeueCount`): mark the case failed, ask a human. */
@@ -9,6 +9,6 @@ app.storageQueue('containment-poison', {
   connection: 'AzureWebJobsStorage',
   handler: async (message, context) => {
     const deps = await getDeps();
-    await failCase(deps, message, context);
+    await failCase(deps, message, { id: context.invocationId, log: context });
   },
 });

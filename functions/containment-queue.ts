@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { getDeps } from '../shared/deps';
-import { processCaseMessage } from '../shared/containment/process-case-message';
+import { processCaseMessage } from '../shared/responder/process-case-message';
 import { QUEUES } from '../shared/store/storage';
 
 /** The responder: one message per case; plans per target inside. */

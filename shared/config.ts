@@ -115,7 +115,18 @@ const configObject = z.object({
     SENTINEL_WORKSPACES: workspaceList,
     SENTINEL_VERIFY: bool(true),
     SENTINEL_VERIFY_DISABLED_WORKSPACES: workspaceList,
-    DIRECT_REQUESTS_REQUIRE_APPROVAL: bool(true),
+    /** Explicit opt-outs: enforce mode refuses to start with an empty allow-list unless one of these says so. */
+    INTAKE_ALLOW_ANY_CALLER: bool(false),
+    INTAKE_ALLOW_ANY_WORKSPACE: bool(false),
+    /** People (not agents) are confirmed compromised and signed out only when this is on. */
+    CONTAIN_HUMAN_USERS: bool(false),
+    /** Incidents and alerts below this severity (Sentinel's, read back at the source) are not acted on. */
+    MIN_INCIDENT_SEVERITY: z.enum(['Informational', 'Low', 'Medium', 'High']).default('Low'),
+    /** Stops every Graph, ARM and ticket write (see shared/control/emergency-stop.ts). */
+    EMERGENCY_STOP: bool(false),
+    /** Cases, their steps, audit rows and raw bodies are kept this long. */
+    RETENTION_DAYS: int(90, 1, 3650),
+    RETENTION_SCHEDULE: ncrontab('0 30 3 * * *'),
   });
 
 type ParsedSettings = z.infer<typeof configObject>;
@@ -152,6 +163,21 @@ function crossFieldRules(c: ParsedSettings, ctx: z.RefinementCtx<ParsedSettings>
   need(c.TICKET_PROVIDER === 'jira', ['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN', 'JIRA_PROJECT_KEY'], 'TICKET_PROVIDER is jira');
   need(c.TICKET_PROVIDER === 'webhook', ['TICKET_WEBHOOK_URL', 'TICKET_WEBHOOK_SECRET'], 'TICKET_PROVIDER is webhook');
   need(c.APPROVAL_SIGNING_KEY !== undefined || c.PUBLIC_BASE_URL !== undefined, ['PUBLIC_BASE_URL', 'APPROVAL_SIGNING_KEY'], 'approvals are configured');
+  // Safe defaults: in enforce mode an empty allow-list would accept any caller or any workspace.
+  if (c.RESPONDER_MODE === 'enforce' && c.INTAKE_ALLOWED_CALLERS.length === 0 && !c.INTAKE_ALLOW_ANY_CALLER) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['INTAKE_ALLOWED_CALLERS'],
+      message: 'must name the playbooks\' identities in enforce mode (or set INTAKE_ALLOW_ANY_CALLER=true to accept any caller with the function key)',
+    });
+  }
+  if (c.RESPONDER_MODE === 'enforce' && c.SENTINEL_WORKSPACES.length === 0 && !c.INTAKE_ALLOW_ANY_WORKSPACE) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SENTINEL_WORKSPACES'],
+      message: 'must name your Sentinel workspaces in enforce mode (or set INTAKE_ALLOW_ANY_WORKSPACE=true to accept bodies from any workspace)',
+    });
+  }
 }
 
 export const configSchema = configObject.check(z.superRefine(crossFieldRules, { when: () => true }));

@@ -6,27 +6,43 @@ import { createSentinel, type Sentinel } from './sentinel/sentinel-client';
 import { createStorage, type Storage } from './store/storage';
 import { CaseStore } from './store/case-store';
 import { KeyStore } from './store/key-store';
+import { IdentityOwners } from './store/identity-owners';
 import { openAuditLog, type AuditLog } from './store/audit-log';
 import { createTicketProvider } from './tickets/create-ticket-provider';
 import type { TicketProvider } from './tickets/ticket-provider';
-import { RiskCoalescer } from './containment/risk-coalescer';
+import { RiskCoalescer } from './graph/risk-coalescer';
+import { DirectoryResolver } from './graph/directory-resolver';
 import { RecordTable } from './store/record-table';
 import { TABLES } from './store/storage';
 import type { ApprovalEntity } from './approvals/approval-entity';
+import { EmergencyStop } from './control/emergency-stop';
+import { guardGraph, guardSentinel, guardTickets } from './control/write-guard';
+import type { AlertReader } from './containment/verify-at-source';
+import { buildPlanners } from './responder/planners';
+import type { Planners } from './plans/run-case';
 
 /** Everything a use-case may need, built once per worker process. Use-cases take the parts they use. */
 export interface Deps {
   config: Config;
   credential: TokenCredential;
+  /** Graph, with every write checked against the emergency stop. */
   graph: Graph;
   sentinel: Sentinel;
+  /** Reads alerts back from their Log Analytics workspace (verification of alert-trigger bodies). */
+  alerts: AlertReader;
   storage: Storage;
   cases: CaseStore;
   keys: KeyStore;
+  owners: IdentityOwners;
   audit: AuditLog;
   approvals: RecordTable<ApprovalEntity>;
   tickets: TicketProvider;
   risk: RiskCoalescer;
+  resolver: DirectoryResolver;
+  stop: EmergencyStop;
+  planners: Planners;
+  /** Where a case is shown to people (ticket and comment links). */
+  caseUrl: (caseId: string) => string | undefined;
   /** The responder's own service principal object id (never acted on). */
   responderId: () => Promise<string | undefined>;
   now: () => number;
@@ -52,29 +68,44 @@ export async function objectIdFromToken(credential: TokenCredential): Promise<st
   }
 }
 
-export async function buildDeps(config: Config): Promise<Deps> {
+/** Until the Log Analytics client is wired: alert bodies cannot be read back, so they are never verified. */
+const noAlertReader: AlertReader = {
+  getAlert: () => Promise.reject(new Error('alerts cannot be read back from their workspace (no Log Analytics client)')),
+};
+
+/** Builds the worker's dependencies; `now` is injectable for tests that move the clock. */
+export async function buildDeps(config: Config, options: { now?: () => number } = {}): Promise<Deps> {
+  const now = options.now ?? Date.now;
   const credential = createCredential(config);
-  const graph = createGraph({ credential, endpoint: config.GRAPH_ENDPOINT });
   const storage = createStorage(config, credential);
-  const [cases, keys, audit, approvalsTable] = await Promise.all([
+  const [cases, keys, owners, audit, approvalsTable, stop] = await Promise.all([
     CaseStore.open(storage),
     KeyStore.open(storage),
+    IdentityOwners.open(storage),
     openAuditLog(storage),
     storage.table(TABLES.approvals),
+    EmergencyStop.open(storage, config.EMERGENCY_STOP, now),
   ]);
+  const graph = guardGraph(createGraph({ credential, endpoint: config.GRAPH_ENDPOINT }), stop);
+  const sentinel = guardSentinel(createSentinel({ credential, endpoint: config.ARM_ENDPOINT }), stop);
+  const tickets = guardTickets(createTicketProvider(config), stop);
+  const risk = new RiskCoalescer(graph);
+  const resolver = new DirectoryResolver(graph);
+  const caseUrl = (caseId: string): string | undefined => (config.PUBLIC_BASE_URL ? `${config.PUBLIC_BASE_URL}/api/cases/${caseId}` : undefined);
   let responder: Promise<string | undefined> | undefined;
+  const base = { config, graph, sentinel, alerts: noAlertReader, resolver, risk, caseUrl };
   return {
-    config,
+    ...base,
     credential,
-    graph,
-    sentinel: createSentinel({ credential, endpoint: config.ARM_ENDPOINT }),
     storage,
     cases,
     keys,
+    owners,
     audit,
     approvals: new RecordTable<ApprovalEntity>(approvalsTable),
-    tickets: createTicketProvider(config),
-    risk: new RiskCoalescer(graph),
+    tickets,
+    stop,
+    planners: buildPlanners(base),
     responderId: () => {
       if (config.RESPONDER_OBJECT_ID) {
         return Promise.resolve(config.RESPONDER_OBJECT_ID);
@@ -85,7 +116,7 @@ export async function buildDeps(config: Config): Promise<Deps> {
       });
       return responder;
     },
-    now: Date.now,
+    now,
   };
 }
 

@@ -1,39 +1,34 @@
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import { ForbiddenError } from '../errors';
 import type { ClientPrincipal } from '../approvals/client-principal';
 import type { AuditLog } from '../store/audit-log';
-import type { CaseStore } from '../store/case-store';
-import type { KeyStore } from '../store/key-store';
+import { CaseStore, storedText } from '../store/case-store';
 import type { CaseRecord, TargetRecord } from '../store/case-model';
+import { MAX_HINTED_TARGETS, type CaseHint } from '../store/case-queue';
+import { deterministicGuid } from '../store/deterministic-guid';
+import { keyOf } from '../store/storage-key';
 import { workspaceKey } from '../sentinel/incident-arm-id';
-import { isConflict } from '../store/storage';
-import { targetKey, type ParsedAlert } from './alert-types';
+import { targetKey, type ParsedAlert, type TargetRef } from './alert-types';
 
 export interface IntakeDeps {
   config: Config;
   cases: CaseStore;
-  keys: KeyStore;
   audit: AuditLog;
   now: () => number;
 }
 
 export interface IntakeResult {
-  /** 202 new case; 200 a repeat (or an update of a known incident); 422 nothing usable (case still recorded). */
+  /** 202 new case; 200 a repeat (or an update of a known incident); 422 nothing usable (the case is still recorded). */
   status: 202 | 200 | 422;
   caseId: string;
-  /** Whether the case must be (re)queued for the responder. */
+  /** Whether the case must be (re)queued for the responder, with what the responder can start on at once. */
   enqueue: boolean;
+  hint?: CaseHint;
   added: number;
-  joined: number;
 }
 
-const DEDUPE = 'dedupe';
-const OPEN_TARGET = 'open-target';
-/** How long a target claim may point at a case that is still being written. */
-const IN_FLIGHT_MS = 60_000;
-/** Target states that mean another case is handling (or handled) the identity. */
-const HANDLED: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'held', 'contained', 'would-contain']);
+/** Rejected entities kept on the case record itself; the full list goes to a blob beside the posted body. */
+const MAX_REJECTED_INLINE = 20;
 
 /**
  * Who may post, from where: the caller allow-list (principals App Service Authentication vouches for), the
@@ -42,7 +37,7 @@ const HANDLED: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'held',
 export async function assertIntakeAllowed(deps: Pick<IntakeDeps, 'config' | 'audit'>, alert: ParsedAlert, caller: ClientPrincipal | undefined): Promise<void> {
   const { config } = deps;
   const refuse = async (code: string, message: string): Promise<never> => {
-    await deps.audit.write({ action: 'intake.refused', scope: 'intake', actor: caller?.objectId ?? 'anonymous', result: 'refused', detail: `${code}: ${message} (${alert.dedupeKey})` });
+    await deps.audit.write({ action: 'intake.refused', scope: 'intake', actor: caller?.objectId ?? 'anonymous', result: 'refused', detail: storedText(`${code}: ${message} (${alert.dedupeKey})`, 500) });
     throw new ForbiddenError(code, message);
   };
   const allowed = caller !== undefined && config.INTAKE_ALLOWED_CALLERS.includes(caller.objectId);
@@ -61,124 +56,96 @@ export async function assertIntakeAllowed(deps: Pick<IntakeDeps, 'config' | 'aud
     // Alert bodies carry subscription and resource group but not always the workspace name.
     const ok = key !== undefined && config.SENTINEL_WORKSPACES.some((w) => w === key || (ws?.workspaceName === undefined && w.startsWith(key)));
     if (!ok) {
-      await refuse('WorkspaceNotAllowed', key ? `Workspace ${key} is not in SENTINEL_WORKSPACES.` : 'The body names no Sentinel workspace; SENTINEL_WORKSPACES requires one.');
+      await refuse('WorkspaceNotAllowed', key ? `Workspace ${storedText(key, 300)} is not in SENTINEL_WORKSPACES.` : 'The body names no Sentinel workspace; SENTINEL_WORKSPACES requires one.');
     }
   }
 }
 
+/** The case of a Sentinel incident, alert or request: its id is derived from the dedupe key, so the case row is the claim. */
+export function caseIdOf(dedupeKey: string): string {
+  return deterministicGuid(`case|${dedupeKey}`);
+}
+
+function newTarget(ref: TargetRef, at: string): TargetRecord {
+  const target: TargetRecord = { key: targetKey(ref), ref: boundedRef(ref), plan: 'contain', round: 0, status: 'pending', receivedAt: at };
+  if (ref.by === 'objectId') {
+    target.objectId = ref.objectId;
+  }
+  if (ref.name !== undefined) {
+    target.displayName = storedText(ref.name, 256);
+  }
+  return target;
+}
+
+/** Display parts of a reference are cut to what a row holds; the identifying part is already bounded by the parser. */
+function boundedRef(ref: TargetRef): TargetRef {
+  return ref.name === undefined ? ref : { ...ref, name: storedText(ref.name, 256) };
+}
+
 /**
- * Records an alert as a case before answering: the raw body (forensics), the case and its targets in one
- * transaction. A repeat of the same incident or alert returns the existing case; an incident update that
- * names new targets adds them; a target another open case already handles joins that case instead.
+ * Records an alert as a case before answering, in one round trip for a new case: the case row and its targets in
+ * one transaction (larger cases: targets first, the case row last), the raw body beside it as a blob (forensics).
+ * Which case acts on an identity is decided later, by the responder (ownership), not here. A repeat of the same
+ * incident or alert finds its case; an update that names new targets adds them, and posting the create and the
+ * update at the same moment loses neither: whichever writes the case row second adds what it named.
  */
 export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody: string, caller: ClientPrincipal | undefined): Promise<IntakeResult> {
-  const now = new Date(deps.now()).toISOString();
-  const proposedId = randomUUID();
-  const claim = await deps.keys.claim(DEDUPE, alert.dedupeKey, proposedId);
-  const caseId = claim.value;
-  const existing = claim.claimed ? undefined : await deps.cases.getCase(caseId);
-
-  const targets: TargetRecord[] = [];
-  let joined = 0;
-  for (const ref of alert.targets) {
-    const key = targetKey(ref);
-    const target: TargetRecord = { key, ref, status: 'pending', receivedAt: now };
-    if (ref.by === 'objectId') {
-      target.objectId = ref.objectId;
-    }
-    if (ref.name !== undefined) {
-      target.displayName = ref.name;
-    }
-    const other = await openCaseOf(deps, key, caseId);
-    if (other !== undefined) {
-      target.status = 'joined';
-      target.joinedCaseId = other;
-      target.reason = `Already handled by open case ${other}`;
-      joined++;
-    }
-    targets.push(target);
-  }
-
-  if (existing) {
-    const added = await deps.cases.addTargets(caseId, targets);
-    const toRun = added.filter((t) => t.status === 'pending').length;
-    if (toRun > 0) {
-      await deps.cases.updateCase(caseId, (r) => {
-        if (r.status !== 'suspicious' && r.status !== 'failed') {
-          r.status = 'running';
-        }
-      });
-      await deps.audit.write({ action: 'intake.update', scope: caseId, actor: caller?.objectId ?? 'playbook', result: 'ok', detail: `${toRun} new target(s) from ${alert.dedupeKey}` });
-    }
-    // A repeat of a body that named nobody usable gets the same answer as the first time.
-    if (alert.targets.length === 0) {
-      return { status: 422, caseId, enqueue: false, added: 0, joined: 0 };
-    }
-    // A case still `received` may never have reached the queue (the enqueue failed after it was recorded).
-    return { status: 200, caseId, enqueue: toRun > 0 || existing.status === 'received', added: added.length, joined };
-  }
-
-  const usable = targets.filter((t) => t.status === 'pending').length;
+  const at = new Date(deps.now()).toISOString();
+  const caseId = caseIdOf(alert.dedupeKey);
+  const targets = alert.targets.map((ref) => newTarget(ref, at));
+  const rejectedBlob = alert.rejected.length > MAX_REJECTED_INLINE ? JSON.stringify(alert.rejected) : undefined;
   const record: CaseRecord = {
     caseId,
     kind: 'containment',
     source: alert.source,
-    createdAt: now,
-    updatedAt: now,
-    status: alert.targets.length === 0 ? 'ignored' : usable === 0 ? 'done' : 'received',
+    createdAt: at,
+    updatedAt: at,
+    status: alert.targets.length === 0 ? 'ignored' : 'received',
     mode: deps.config.RESPONDER_MODE,
-    title: alert.title,
+    title: storedText(alert.title),
     severity: alert.severity,
-    dedupeKey: alert.dedupeKey,
-    requestedBy: caller?.objectId ?? 'playbook',
-    rejected: alert.rejected,
+    dedupeKey: storedText(alert.dedupeKey, 2_000),
+    requestedBy: caller?.objectId ?? 'function-key',
+    rejected: alert.rejected.slice(0, MAX_REJECTED_INLINE),
+    ...(rejectedBlob ? { rejectedCount: alert.rejected.length } : {}),
     ...(alert.incidentArmId ? { incidentArmId: alert.incidentArmId } : {}),
-    ...(alert.alertId ? { alertId: alert.alertId } : {}),
+    ...(alert.incidentNumber !== undefined ? { incidentNumber: alert.incidentNumber } : {}),
+    ...(alert.incidentUrl ? { incidentUrl: storedText(alert.incidentUrl, 2_000) } : {}),
+    ...(alert.alertId ? { alertId: storedText(alert.alertId, 2_000) } : {}),
     ...(alert.workspace ? { workspace: alert.workspace } : {}),
+    ...(alert.workspaceCustomerId ? { workspaceCustomerId: alert.workspaceCustomerId } : {}),
     ...(alert.targets.length === 0 ? { note: 'No entity identifies an Entra identity; see rejected entities.' } : {}),
   };
-  try {
-    await deps.cases.create(record, targets, rawBody);
-  } catch (err) {
-    // The same alert posted twice at once: the other request claimed the key first and created the case
-    // between our claim and our create. Answer as a repeat instead of a 500.
-    if (!claim.claimed && isConflict(err) && (await deps.cases.getCase(caseId))) {
-      return { status: 200, caseId, enqueue: false, added: 0, joined };
-    }
-    throw err;
+  const actor = caller?.objectId ?? 'function-key';
+  // One round trip: the case, its body and the audit of the post go out together.
+  const [{ created }] = await Promise.all([
+    deps.cases.create(record, targets),
+    deps.cases.putBlob(caseId, CaseStore.bodyBlobName(rawBody), rawBody),
+    rejectedBlob ? deps.cases.putBlob(caseId, `rejected-${keyOf(rejectedBlob).slice(0, 16)}`, rejectedBlob) : undefined,
+    deps.audit.write({ action: 'intake.received', scope: caseId, actor, result: 'ok', detail: storedText(`${alert.dedupeKey}: ${targets.length} target(s), ${alert.rejected.length} entity(ies) rejected`, 500) }),
+  ]);
+  const hintOf = (chosen: readonly TargetRecord[]): CaseHint => ({
+    source: alert.source,
+    ...(alert.incidentArmId ? { incidentArmId: alert.incidentArmId } : {}),
+    ...(alert.alertId && alert.alertId.length <= 2_000 ? { alertId: alert.alertId } : {}),
+    ...(alert.workspaceCustomerId ? { workspaceCustomerId: alert.workspaceCustomerId } : {}),
+    targets: chosen.slice(0, MAX_HINTED_TARGETS).map((t) => ({ key: t.key, ref: t.ref })),
+  });
+  if (created) {
+    return { status: targets.length === 0 ? 422 : 202, caseId, enqueue: targets.length > 0, ...(targets.length > 0 ? { hint: hintOf(targets) } : {}), added: targets.length };
   }
-  await deps.audit.write({ action: 'intake.accepted', scope: caseId, actor: record.requestedBy, result: 'ok', detail: `${alert.dedupeKey}: ${usable} target(s), ${joined} joined, ${alert.rejected.length} entity(ies) rejected` });
-  return { status: alert.targets.length === 0 ? 422 : 202, caseId, enqueue: usable > 0, added: targets.length, joined };
-}
 
-/** The open case already handling `key`, or undefined after claiming the key for `caseId`. */
-async function openCaseOf(deps: IntakeDeps, key: string, caseId: string): Promise<string | undefined> {
-  const claim = await deps.keys.claim(OPEN_TARGET, key, caseId);
-  if (claim.claimed || claim.value === caseId) {
-    return undefined;
+  // A repeat or an update: add what the case does not hold yet; queue the case if anything is left to do.
+  const existing = await deps.cases.load(caseId);
+  const known = new Set(existing?.targets.map((t) => t.key) ?? []);
+  const added = await deps.cases.addTargets(caseId, targets, known);
+  const unfinished = existing?.record.status === 'received' || (existing?.targets.some((t) => t.status === 'pending') ?? false);
+  if (added.length > 0) {
+    await deps.audit.write({ action: 'intake.update', scope: caseId, actor, result: 'ok', detail: storedText(`${added.length} new target(s) from ${alert.dedupeKey}`, 500) });
   }
-  const other = await deps.cases.load(claim.value);
-  if (!other) {
-    // Claimed a moment ago by an intake still writing its case: join it. An older claim whose case never
-    // appeared belongs to an intake that failed; its caller's retry re-creates that case, so take over.
-    if (claim.at !== undefined && deps.now() - Date.parse(claim.at) < IN_FLIGHT_MS) {
-      return claim.value;
-    }
-  } else {
-    const handled = other.targets.find((t) => t.key === key);
-    if (handled && HANDLED.has(handled.status) && other.record.status !== 'suspicious') {
-      return claim.value;
-    }
+  // A repeat of a body that named nobody usable gets the same answer as the first time.
+  if (alert.targets.length === 0) {
+    return { status: 422, caseId, enqueue: false, added: 0 };
   }
-  // The other case is gone or done with the target: take over, unless a concurrent intake just did.
-  if (await deps.keys.takeOver(OPEN_TARGET, key, caseId, claim.etag)) {
-    return undefined;
-  }
-  const winner = await deps.keys.get(OPEN_TARGET, key);
-  return winner === undefined || winner === caseId ? undefined : winner;
-}
-
-/** Lets the next alert about `key` start a new containment (after a release). */
-export async function closeOpenTarget(keys: KeyStore, key: string): Promise<void> {
-  await keys.release(OPEN_TARGET, key);
+  return { status: 200, caseId, enqueue: added.length > 0 || unfinished, ...(added.length > 0 ? { hint: hintOf(added) } : {}), added: added.length };
 }

@@ -3,7 +3,7 @@ import { AppError, ensureError, ValidationError } from '../errors';
 import type { CaseStore } from '../store/case-store';
 import type { Storage } from '../store/storage';
 import { isConflict } from '../store/storage';
-import { enqueueCase } from '../containment/case-message';
+import { enqueueCase } from '../store/case-queue';
 import type { ApprovalEntity } from './approval-entity';
 import { approvalColumns } from './approval-columns';
 import { issueAntiForgeryToken, verifyAntiForgeryToken } from './anti-forgery';
@@ -14,7 +14,6 @@ import type { ClientPrincipal } from './client-principal';
 import { applyDecision } from './decide-rules';
 import { isAllowedApprover } from './is-allowed-approver';
 import { parseDecisionForm, type DecisionForm } from './parse-decision-form';
-import { recordOutcomeOnCase } from './record-outcome-on-case';
 import { APPROVAL_ROW, type ApprovalDeps } from './request-approval';
 
 export interface ApprovalFlowDeps extends ApprovalDeps {
@@ -175,18 +174,16 @@ export async function decideApproval(deps: ApprovalFlowDeps, approvalId: string,
       throw err;
     }
     await deps.audit.write({ action: form.decision === 'approve' ? 'approval.approved' : 'approval.rejected', scope: approval.caseId, actor, result: 'ok', detail: `${approval.id}: ${next.status}${form.comment ? ` — ${form.comment}` : ''}` });
-    if (outcome.final && next.status === 'approved') {
+    if (outcome.final) {
+      // Granted or rejected, the case applies the decision; the approvals timer re-drives it if this enqueue fails.
       await queueApprovedAction(deps, next);
-    } else if (outcome.final) {
-      // The decision stands whatever happens here; the case view is told on a best-effort basis.
-      await recordOutcomeOnCase(deps, next).catch((err: unknown) => deps.log?.warn(`approval ${next.id}: outcome not written to case ${next.caseId}: ${ensureError(err).message}`));
     }
     return renderApprovalPage({ kind: 'recorded', approval: approvalSummary(next), decision: form.decision, status: next.status, decisions: next.decisions });
   }
 }
 
 /**
- * Hands a granted approval to the responder; the approvals timer re-drives it if this enqueue fails. The
+ * Hands a decided approval to the responder; the approvals timer re-drives it if this enqueue fails. The
  * `status` column (not the record) moves to `action-queued`, so the timer finds only approvals left behind.
  */
 export async function queueApprovedAction(deps: ApprovalFlowDeps, approval: ApprovalEntity): Promise<void> {

@@ -36,19 +36,20 @@ export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: Ticket
     }
     expired++;
     await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });
-    await recordOutcomeOnCase(deps, next).catch((err: unknown) => deps.log?.warn(`approval ${next.id}: expiry not written to case ${next.caseId}: ${ensureError(err).message}`));
   }
   for (const row of await deps.approvals.query(odata`status eq 'escalation-due'`)) {
     if (await escalate(deps, row.value)) {
       escalated++;
-      await deps.approvals.replace(row.partitionKey, APPROVAL_ROW, row.value, row.etag, approvalColumns(row.value)).catch((err: unknown) => {
+      // The case applies the expiry (its hold ends); until this is queued the row stays escalation-due.
+      await recordOutcomeOnCase(deps, row.value);
+      await deps.approvals.replace(row.partitionKey, APPROVAL_ROW, row.value, row.etag, approvalColumns(row.value, 'action-queued')).catch((err: unknown) => {
         if (!isConflict(err)) {
           throw err;
         }
       });
     }
   }
-  const stuck = await deps.approvals.query(odata`status eq 'approved'`);
+  const stuck = await deps.approvals.query(odata`status eq 'approved' or status eq 'rejected'`);
   for (const row of stuck) {
     await queueApprovedAction(deps, row.value);
     requeued++;

@@ -1,76 +1,170 @@
+import type { Severity, TargetRef } from '../alerts/alert-types';
+import { entityToTarget } from '../alerts/entity-to-target';
+import { FieldReader } from '../alerts/field-reader';
+import { normalizeSeverity } from '../alerts/normalize-severity';
 import type { Config } from '../config';
-import { parseAlert } from '../alerts/parse-alert';
-import type { TargetRef } from '../alerts/alert-types';
+import type { PrepareRecord, SourceVerdict } from '../plans/planner';
 import { parseIncidentArmId, workspaceKey } from '../sentinel/incident-arm-id';
-import type { ArmEntity, Sentinel } from '../sentinel/sentinel-client';
-import type { CaseRecord, TargetRecord } from '../store/case-model';
+import type { Sentinel } from '../sentinel/sentinel-client';
 
-export type Verification =
-  | { state: 'skipped'; detail: string }
-  | { state: 'verified'; detail: string }
-  | { state: 'unverifiable'; detail: string }
-  | { state: 'not-found' | 'closed'; detail: string }
-  | { state: 'mismatch'; detail: string; unnamed: string[]; sentinelEntities: ArmEntity[] };
-
-/** Every identifier (object id, appId, UPN) an entity list names, lower-cased. */
-export function namedIdentifiers(entities: readonly ArmEntity[], armId: string): Set<string> {
-  const names = new Set<string>();
-  // The incident-trigger parser already knows every entity shape and both casings: reuse it.
-  const parsed = parseAlert({ object: { id: armId, properties: { title: 'verification', relatedEntities: entities } } });
-  for (const t of parsed.targets) {
-    identifiersOf(t).forEach((n) => names.add(n));
-  }
-  return names;
+/** An alert as its workspace holds it (Log Analytics `SecurityAlert`). */
+export interface SourceAlert {
+  status: string;
+  severity: string;
+  /** The `Entities` column, parsed: flat entities (`{ Type, Name, UPNSuffix, AadUserId }`). */
+  entities: unknown[];
 }
 
-export function identifiersOf(ref: TargetRef): string[] {
+/** Reads an alert back from its workspace; undefined when the workspace has no such alert. */
+export interface AlertReader {
+  getAlert(workspaceCustomerId: string, systemAlertId: string): Promise<SourceAlert | undefined>;
+}
+
+export interface VerifyDeps {
+  sentinel: Pick<Sentinel, 'getIncident' | 'listEntities'>;
+  alerts: AlertReader;
+  config: Pick<Config, 'SENTINEL_VERIFY' | 'SENTINEL_VERIFY_DISABLED_WORKSPACES'>;
+}
+
+export interface Verification {
+  byKey: Map<string, SourceVerdict>;
+  /** Sentinel's severity of the incident or alert, when it was read. */
+  severity?: Severity;
+  /** Sentinel's own entities, kept beside the posted body when a target is refused as suspicious. */
+  sourceCopy?: unknown;
+}
+
+/** Alert states that mean someone already decided the alert needs nothing more (like a closed incident). */
+const DECIDED_ALERT = new Set(['resolved', 'dismissed']);
+
+/** The identifiers a source's entities name, each kind apart: an identifier of one kind never vouches for another. */
+export interface NamedIdentifiers {
+  objectIds: Set<string>;
+  upns: Set<string>;
+  appIds: Set<string>;
+}
+
+/**
+ * What a list of Sentinel entities names, read with the same entity rules as the intake. Entities that name no
+ * one are simply not counted (Sentinel's copy is not validated like a posted body).
+ */
+export function namedIdentifiers(entities: readonly unknown[]): NamedIdentifiers {
+  const named: NamedIdentifiers = { objectIds: new Set(), upns: new Set(), appIds: new Set() };
+  const reader = new FieldReader();
+  entities.forEach((entity, i) => {
+    const outcome = entityToTarget(entity, `[${i}]`, reader);
+    if (!('target' in outcome)) {
+      return;
+    }
+    const ref = outcome.target;
+    if (ref.by === 'objectId') {
+      named.objectIds.add(ref.objectId);
+      if (ref.upn) {
+        named.upns.add(ref.upn);
+      }
+    } else if (ref.by === 'upn') {
+      named.upns.add(ref.upn);
+    } else {
+      named.appIds.add(ref.appId);
+    }
+  });
+  return named;
+}
+
+/**
+ * Like is matched with like: a target named by object id is backed only if the source names that object id; by
+ * UPN only if it names that UPN; by appId only if it names that appId. The UPN a posted body puts beside an object
+ * id is display only and vouches for nothing.
+ */
+export function isNamed(ref: TargetRef, named: NamedIdentifiers): boolean {
   switch (ref.by) {
     case 'objectId':
-      return ref.upn ? [ref.objectId, ref.upn] : [ref.objectId];
-    case 'appId':
-      return [ref.appId];
+      return named.objectIds.has(ref.objectId.toLowerCase());
     case 'upn':
-      return [ref.upn];
+      return named.upns.has(ref.upn.toLowerCase());
+    case 'appId':
+      return named.appIds.has(ref.appId.toLowerCase());
   }
 }
 
 /**
- * Zero-trust intake: before any write, re-read the incident and its entities from Sentinel (one round trip:
- * both reads in parallel) and check that the incident exists, is not closed, and really names each target.
- * Bodies without an incident id cannot be checked and are `unverifiable` (the caller holds them for approval).
+ * Zero-trust intake: before any write, read the incident (ARM) or the alert (Log Analytics) back from Sentinel
+ * and check, per target, that it exists, is still open, and names the target like with like. Only what Sentinel
+ * answered can refuse a target: a failed, throttled or timed-out read throws (the case is retried later), it is
+ * never taken for "names nobody". Direct requests and entity triggers without an incident cannot be checked:
+ * they are `unverifiable`, which the engine holds for approval whatever the settings.
  */
-export async function verifyAtSource(
-  deps: { sentinel: Sentinel; config: Pick<Config, 'SENTINEL_VERIFY' | 'SENTINEL_VERIFY_DISABLED_WORKSPACES'> },
-  record: CaseRecord,
-  targets: readonly TargetRecord[],
-): Promise<Verification> {
-  if (record.source === 'lifecycle' || record.source === 'drift' || record.source === 'release') {
-    return { state: 'skipped', detail: 'raised by the responder itself' };
+export async function verifyAtSource(deps: VerifyDeps, record: PrepareRecord, targets: readonly { key: string; ref: TargetRef }[]): Promise<Verification> {
+  const all = (verdict: SourceVerdict): Verification => ({ byKey: new Map(targets.map((t) => [t.key, verdict])) });
+  if (record.source === 'lifecycle' || record.source === 'drift') {
+    return all({ state: 'skipped', detail: 'raised by the responder itself' });
   }
-  if (!deps.config.SENTINEL_VERIFY) {
-    return { state: 'skipped', detail: 'SENTINEL_VERIFY is off' };
+  const unverifiable = record.source === 'direct' ? 'a direct request: always held for approval' : undefined;
+
+  if (record.source === 'alert') {
+    if (!deps.config.SENTINEL_VERIFY) {
+      return all({ state: 'skipped', detail: 'SENTINEL_VERIFY is off: acting on the posted alert alone' });
+    }
+    if (!record.workspaceCustomerId || !record.alertId) {
+      return all({ state: 'unverifiable', detail: 'the alert body names no workspace id to read the alert back from' });
+    }
+    const alert = await deps.alerts.getAlert(record.workspaceCustomerId, record.alertId);
+    if (!alert) {
+      return all({ state: 'refused', suspicious: true, detail: `workspace ${record.workspaceCustomerId} has no alert ${record.alertId}` });
+    }
+    const severity = normalizeSeverity(alert.severity);
+    if (DECIDED_ALERT.has(alert.status.toLowerCase())) {
+      return { ...all({ state: 'refused', suspicious: false, detail: `the alert is ${alert.status} in Sentinel` }), severity };
+    }
+    return { ...match(targets, namedIdentifiers(alert.entities), 'the alert'), severity, sourceCopy: { alertEntities: alert.entities } };
   }
-  if (record.source === 'direct' && !record.incidentArmId) {
-    return { state: 'unverifiable', detail: 'direct request without an incident' };
-  }
+
   const id = record.incidentArmId ? parseIncidentArmId(record.incidentArmId) : undefined;
-  if (!id || !record.incidentArmId) {
-    return { state: 'unverifiable', detail: 'the body carries no incident ARM id to check against Sentinel' };
+  if (!id) {
+    return all({ state: 'unverifiable', detail: unverifiable ?? 'the body names no incident to check against Sentinel' });
   }
-  if (deps.config.SENTINEL_VERIFY_DISABLED_WORKSPACES.includes(workspaceKey(id))) {
-    return { state: 'skipped', detail: `verification disabled for workspace ${workspaceKey(id)}` };
+  const off = !deps.config.SENTINEL_VERIFY
+    ? 'SENTINEL_VERIFY is off'
+    : deps.config.SENTINEL_VERIFY_DISABLED_WORKSPACES.includes(workspaceKey(id))
+      ? `verification is off for workspace ${workspaceKey(id)}`
+      : undefined;
+  if (off !== undefined) {
+    // A direct request stays held whatever the settings; an incident is acted on as posted, loudly (see run-case).
+    return all(unverifiable ? { state: 'unverifiable', detail: unverifiable } : { state: 'skipped', detail: `${off}: acting on the posted body alone` });
   }
-  const [incident, entities] = await Promise.all([deps.sentinel.getIncident(id), deps.sentinel.listEntities(id).catch(() => undefined)]);
+  const [incident, entities] = await Promise.all([deps.sentinel.getIncident(id), deps.sentinel.listEntities(id)]);
   if (!incident) {
-    return { state: 'not-found', detail: `Sentinel has no incident ${record.incidentArmId}` };
+    return all({ state: 'refused', suspicious: true, detail: `Sentinel has no incident ${record.incidentArmId}` });
   }
+  const severity = normalizeSeverity(incident.severity);
   if (incident.status.toLowerCase() === 'closed') {
-    return { state: 'closed', detail: `incident is closed in Sentinel` };
+    return { ...all({ state: 'refused', suspicious: false, detail: 'the incident is closed in Sentinel' }), severity };
   }
-  const names = namedIdentifiers(entities ?? [], record.incidentArmId);
-  const unnamed = targets.filter((t) => !identifiersOf(t.ref).some((n) => names.has(n))).map((t) => t.key);
-  if (unnamed.length > 0) {
-    return { state: 'mismatch', detail: `the incident in Sentinel does not name ${unnamed.join(', ')}`, unnamed, sentinelEntities: entities ?? [] };
+  const matched = match(targets, namedIdentifiers(entities), 'the incident');
+  if (unverifiable) {
+    // The cited incident may refuse a direct request; it never verifies one.
+    for (const [key, verdict] of matched.byKey) {
+      if (verdict.state === 'verified') {
+        matched.byKey.set(key, { state: 'unverifiable', detail: `${unverifiable}; the incident it cites names it` });
+      }
+    }
   }
-  return { state: 'verified', detail: `incident ${incident.status}, names all ${targets.length} target(s)` };
+  return { ...matched, severity, sourceCopy: { sentinelEntities: entities } };
+}
+
+function match(targets: readonly { key: string; ref: TargetRef }[], named: NamedIdentifiers, what: string): Verification {
+  const byKey = new Map<string, SourceVerdict>();
+  for (const t of targets) {
+    byKey.set(
+      t.key,
+      isNamed(t.ref, named)
+        ? { state: 'verified', detail: `${what} in Sentinel names it` }
+        : { state: 'refused', suspicious: true, detail: `${what} in Sentinel does not name ${describeRef(t.ref)}` },
+    );
+  }
+  return { byKey };
+}
+
+function describeRef(ref: TargetRef): string {
+  return ref.by === 'objectId' ? `object id ${ref.objectId}` : ref.by === 'upn' ? `UPN ${ref.upn}` : `appId ${ref.appId}`;
 }

@@ -1,6 +1,7 @@
 import type { Graph, GraphResult } from './graph-client';
 import type { DirectoryObject } from './identity-kind';
-import { deleteAgentIdentity, typedPath } from './service-principals';
+import { kindFacts } from './identity-kinds';
+import { typedPath } from './service-principals';
 import { NotFoundError } from '../errors';
 
 /**
@@ -8,13 +9,8 @@ import { NotFoundError } from '../errors';
  * (the least-privileged permission for each kind). Deleted objects are restorable for 30 days.
  */
 export function deleteIdentity(graph: Graph, obj: Pick<DirectoryObject, 'id' | 'kind'>): Promise<GraphResult<unknown>> {
-  switch (obj.kind) {
-    case 'agentIdentity':
-      return deleteAgentIdentity(graph, obj.id);
-    case 'agentBlueprintPrincipal':
-    case 'servicePrincipal':
-      return graph.call({ method: 'DELETE', path: typedPath(obj) });
-    default:
-      return Promise.reject(new NotFoundError(`Object ${obj.id} (${obj.kind}) is not an identity the lifecycle sweep deletes`));
+  if (!kindFacts(obj.kind).deletable) {
+    return Promise.reject(new NotFoundError(`Object ${obj.id} (${obj.kind}) is not an identity the lifecycle sweep deletes`));
   }
+  return graph.call({ method: 'DELETE', path: typedPath(obj) });
 }

@@ -1,3 +1,5 @@
+import { IDENTITY_KINDS } from './identity-kinds';
+
 /**
  * The kinds of identity the responders act on, told apart by the `@odata.type` Graph returns from
  * `directoryObjects/getByIds` or a GET by id.
@@ -16,15 +18,10 @@ export function kindOf(odataType: string | undefined): IdentityKind {
   return (odataType && KIND_BY_ODATA_TYPE[odataType.toLowerCase()]) || 'other';
 }
 
-/** Plain words for cases, tickets and approval pages. */
-export const KIND_LABEL: Record<IdentityKind, string> = {
-  agentIdentity: 'agent identity',
-  agentBlueprintPrincipal: 'agent blueprint principal',
-  servicePrincipal: 'service principal',
-  agentUser: 'agent user account',
-  user: 'user',
-  other: 'directory object',
-};
+/** Plain words for cases, tickets and approval pages (from the kind table). */
+export const KIND_LABEL: Readonly<Record<IdentityKind, string>> = Object.fromEntries(
+  Object.entries(IDENTITY_KINDS).map(([kind, facts]) => [kind, facts.label]),
+) as Record<IdentityKind, string>;
 
 /** A directory object as the responders need it; only the properties the rules read. */
 export interface DirectoryObject {

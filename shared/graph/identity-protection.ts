@@ -1,8 +1,8 @@
 import type { Graph, GraphVersion } from './graph-client';
 import type { IdentityKind } from './identity-kind';
+import { kindFacts, type RiskApi } from './identity-kinds';
 
-/** The Identity Protection collection that holds an identity's risk. */
-export type RiskApi = 'riskyAgents' | 'riskyServicePrincipals' | 'riskyUsers';
+export type { RiskApi } from './identity-kinds';
 
 /** Ids per confirmCompromised / dismiss call (dismiss documents 60; we use the same for confirm). */
 export const RISK_IDS_PER_CALL = 60;
@@ -21,18 +21,7 @@ const RISK_APIS: Record<RiskApi, RiskApiSpec> = {
 
 /** Where an identity's risk lives; `undefined` for objects Identity Protection does not track. */
 export function riskApiFor(kind: IdentityKind): RiskApi | undefined {
-  switch (kind) {
-    case 'agentIdentity':
-    case 'agentBlueprintPrincipal':
-    case 'agentUser':
-      return 'riskyAgents';
-    case 'servicePrincipal':
-      return 'riskyServicePrincipals';
-    case 'user':
-      return 'riskyUsers';
-    case 'other':
-      return undefined;
-  }
+  return kindFacts(kind).risk;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Graph, GraphResult } from './graph-client';
 import { seg } from './graph-client';
 import { toDirectoryObject, type DirectoryObject, type IdentityKind } from './identity-kind';
+import { kindFacts } from './identity-kinds';
 import { NotFoundError, UpstreamError } from '../errors';
 
 const SP_SELECT = 'id,appId,displayName,accountEnabled,appOwnerOrganizationId,servicePrincipalType,tags';
@@ -22,42 +23,23 @@ export async function getServicePrincipalByAppId(graph: Graph, appId: string): P
   }
 }
 
-/**
- * The URL that addresses an object through its own type, so Graph applies that type's rules and the
- * least-privileged permission for it (e.g. `AgentIdentity.EnableDisable.All` rather than
- * `Application.ReadWrite.All` for an agent identity).
- */
+/** The URL that addresses an object through its own type (see the kind table). */
 export function typedPath(obj: Pick<DirectoryObject, 'id' | 'kind'>): string {
-  const id = seg(obj.id);
-  switch (obj.kind) {
-    case 'agentIdentity':
-      return `/servicePrincipals/${id}/microsoft.graph.agentIdentity`;
-    case 'agentBlueprintPrincipal':
-      return `/servicePrincipals/${id}/microsoft.graph.agentIdentityBlueprintPrincipal`;
-    case 'servicePrincipal':
-      return `/servicePrincipals/${id}`;
-    case 'agentUser':
-      return `/users/${id}/microsoft.graph.agentUser`;
-    case 'user':
-      return `/users/${id}`;
-    case 'other':
-      throw new NotFoundError(`Object ${obj.id} is not an identity the responders can act on`);
+  const path = kindFacts(obj.kind).path;
+  if (!path) {
+    throw new NotFoundError(`Object ${obj.id} is not an identity the responders can act on`);
   }
+  return path(obj.id);
 }
 
 /** Kinds whose access is cut by `accountEnabled: false` (DESIGN.md, containment table). */
 export function canDisable(kind: IdentityKind): boolean {
-  return kind === 'agentIdentity' || kind === 'agentBlueprintPrincipal' || kind === 'servicePrincipal';
+  return kindFacts(kind).cut === 'disable';
 }
 
 /** Enables or disables a service principal, agent identity or blueprint principal through its typed URL. */
 export function setAccountEnabled(graph: Graph, obj: Pick<DirectoryObject, 'id' | 'kind'>, enabled: boolean): Promise<GraphResult<unknown>> {
   return graph.call({ method: 'PATCH', path: typedPath(obj), body: { accountEnabled: enabled } });
-}
-
-/** Deletes an agent identity (restorable for 30 days). */
-export function deleteAgentIdentity(graph: Graph, id: string): Promise<GraphResult<unknown>> {
-  return graph.call({ method: 'DELETE', path: `/servicePrincipals/${seg(id)}/microsoft.graph.agentIdentity` });
 }
 
 /** Reads the current `accountEnabled` of a service principal of any kind; `undefined` when it is gone. */
@@ -77,28 +59,12 @@ export async function readAccountEnabled(graph: Graph, id: string): Promise<bool
   }
 }
 
-/** Path of the sponsors collection for an agent object (agent identities, blueprint principals, agent users). */
+/** Path of the sponsors collection of an agent object (agent identities, blueprint principals, agent users). */
 export function sponsorsPath(obj: Pick<DirectoryObject, 'id' | 'kind'>): string | undefined {
-  switch (obj.kind) {
-    case 'agentIdentity':
-    case 'agentBlueprintPrincipal':
-      return `${typedPath(obj)}/sponsors`;
-    case 'agentUser':
-    case 'user':
-      return `/users/${seg(obj.id)}/sponsors`;
-    default:
-      return undefined;
-  }
+  return kindFacts(obj.kind).sponsors?.(obj.id);
 }
 
 /** Path of the owners collection of a service principal of any kind. */
 export function ownersPath(obj: Pick<DirectoryObject, 'id' | 'kind'>): string | undefined {
-  switch (obj.kind) {
-    case 'agentIdentity':
-    case 'servicePrincipal':
-    case 'agentBlueprintPrincipal':
-      return `/servicePrincipals/${seg(obj.id)}/owners`;
-    default:
-      return undefined;
-  }
+  return kindFacts(obj.kind).owners?.(obj.id);
 }

@@ -1,4 +1,4 @@
-import { enqueueCase } from '../containment/case-message';
+import { enqueueCase } from '../store/case-queue';
 import { deterministicGuid } from '../store/deterministic-guid';
 import type { Config } from '../config';
 import { ensureError } from '../errors';
@@ -9,8 +9,9 @@ import { canDisable } from '../graph/service-principals';
 import type { Logger } from '../logger';
 import type { AuditLog } from '../store/audit-log';
 import type { CaseStore } from '../store/case-store';
-import type { CaseBundle, CaseRecord, TargetRecord } from '../store/case-model';
-import { isConflict, type Storage } from '../store/storage';
+import type { CaseRecord, TargetRecord } from '../store/case-model';
+import type { Storage } from '../store/storage';
+import { withCase } from '../plans/with-case';
 
 export interface DriftDeps {
   config: Pick<Config, 'RESPONDER_MODE'>;
@@ -27,8 +28,6 @@ export interface DriftSummary {
   reEnabled: number;
   /** New cases opened (or, in report-only mode, that would be). */
   casesOpened: number;
-  /** Re-enabled by a release in progress: not drift. */
-  releasing: number;
   /** Deleted since they were contained. */
   gone: number;
   errors: number;
@@ -44,7 +43,7 @@ export const DRIFT_AUDIT_SCOPE = 'drift-checks';
  * new case however often the check runs.
  */
 export async function checkDrift(deps: DriftDeps, log: Logger): Promise<DriftSummary> {
-  const summary: DriftSummary = { checked: 0, reEnabled: 0, casesOpened: 0, releasing: 0, gone: 0, errors: 0 };
+  const summary: DriftSummary = { checked: 0, reEnabled: 0, casesOpened: 0, gone: 0, errors: 0 };
   const contained = (await deps.cases.targetsWithStatus('contained')).filter(({ target }) => target.objectId !== undefined && canDisable(target.kind ?? 'other'));
   summary.checked = contained.length;
   if (contained.length > 0) {
@@ -60,10 +59,7 @@ export async function checkDrift(deps: DriftDeps, log: Logger): Promise<DriftSum
       } else if (state === true) {
         summary.reEnabled++;
         try {
-          const opened = await recontain(deps, caseId, target, log);
-          if (opened === 'releasing') {
-            summary.releasing++;
-          } else if (opened) {
+          if (await recontain(deps, caseId, target, log)) {
             summary.casesOpened++;
           }
         } catch (err) {
@@ -78,18 +74,10 @@ export async function checkDrift(deps: DriftDeps, log: Logger): Promise<DriftSum
   return summary;
 }
 
-/** A release whose approval was granted re-enables the target before marking it released: not drift. */
-function releaseInProgress(bundle: CaseBundle, target: TargetRecord): boolean {
-  return bundle.steps.some((s) => s.targetKey === target.key && s.action === 'enable' && s.state !== 'failed');
-}
-
-async function recontain(deps: DriftDeps, caseId: string, target: TargetRecord, log: Logger): Promise<boolean | 'releasing'> {
-  const original = await deps.cases.load(caseId);
+async function recontain(deps: DriftDeps, caseId: string, target: TargetRecord, log: Logger): Promise<boolean> {
+  const original = await deps.cases.getCase(caseId);
   if (!original) {
     return false;
-  }
-  if (releaseInProgress(original, target)) {
-    return 'releasing';
   }
   const reportOnly = deps.config.RESPONDER_MODE === 'report-only';
   const name = `${KIND_LABEL[target.kind ?? 'other']} "${target.displayName ?? target.objectId ?? target.key}"`;
@@ -97,13 +85,13 @@ async function recontain(deps: DriftDeps, caseId: string, target: TargetRecord, 
     await deps.audit.write({ action: 'drift.detected', scope: caseId, actor: 'system', targetId: target.objectId ?? target.key, result: 'would-do', detail: `report-only: ${name} is enabled again; would open a case to contain it again` });
     return true;
   }
-  // The new case's id is derived from the original case and target: a crash or an overlapping check finds it.
-  const dedupeKey = `drift|${caseId}|${target.key}`;
+  // The new case's id is derived from the original case, target and round: a crash or an overlapping check finds it.
+  const dedupeKey = `drift|${caseId}|${target.key}|${target.round}`;
   const newCaseId = deterministicGuid(dedupeKey);
   const at = new Date(deps.now()).toISOString();
   const record: CaseRecord = {
     caseId: newCaseId,
-    kind: original.record.kind === 'expiry' ? 'expiry' : 'containment',
+    kind: original.kind,
     source: 'drift',
     createdAt: at,
     updatedAt: at,
@@ -116,25 +104,26 @@ async function recontain(deps: DriftDeps, caseId: string, target: TargetRecord, 
     rejected: [],
     relatedCaseId: caseId,
     note: `Drift: found enabled at ${at} although case ${caseId} contained it and no release was approved.`,
-    ...(original.record.incidentArmId ? { incidentArmId: original.record.incidentArmId } : {}),
-    ...(original.record.workspace ? { workspace: original.record.workspace } : {}),
+    ...(original.endDate ? { endDate: original.endDate } : {}),
+    ...(original.incidentArmId ? { incidentArmId: original.incidentArmId } : {}),
+    ...(original.workspace ? { workspace: original.workspace } : {}),
   };
-  const fresh: TargetRecord = { key: target.key, ref: target.ref, status: 'pending', receivedAt: at, verified: true };
+  const fresh: TargetRecord = { key: target.key, ref: target.ref, plan: target.plan === 'expire' ? 'expire' : 'contain', round: 0, status: 'pending', receivedAt: at, resolvedAt: at, verified: true };
   for (const k of ['objectId', 'kind', 'displayName', 'appId', 'appOwnerOrganizationId', 'agentIdentityBlueprintId'] as const) {
     if (target[k] !== undefined) {
       Object.assign(fresh, { [k]: target[k] });
     }
   }
-  try {
-    await deps.cases.create(record, [fresh]);
-  } catch (err) {
-    if (!isConflict(err)) {
-      throw err;
+  await deps.cases.create(record, [fresh]);
+  await enqueueCase(deps.storage, { caseId: newCaseId });
+  // The original target now points at the new case, so one re-enable gives one new case however often this runs.
+  const marked = await withCase(deps, caseId, `drift-check:${newCaseId}`, async (session) => {
+    const current = session.targets.get(target.key);
+    if (current?.status === 'contained' && current.round === target.round) {
+      await session.saveTarget({ ...current, status: 'joined', joinedCaseId: newCaseId, reason: `Re-enabled outside the release process (found ${at}); contained again by case ${newCaseId}.` });
     }
-  }
-  await enqueueCase(deps.storage, { caseId: newCaseId, kind: record.kind });
-  await deps.cases.putTarget(caseId, { ...target, status: 'joined', joinedCaseId: newCaseId, reason: `Re-enabled outside the release process (found ${at}); contained again by case ${newCaseId}.` });
-  await deps.audit.write({ action: 'drift.detected', scope: caseId, actor: 'system', targetId: target.objectId ?? target.key, result: 'ok', detail: `${name} is enabled again; case ${newCaseId} contains it again` });
+  });
+  await deps.audit.write({ action: 'drift.detected', scope: caseId, actor: 'system', targetId: target.objectId ?? target.key, result: 'ok', detail: `${name} is enabled again; case ${newCaseId} contains it again${marked === 'busy' ? ' (the original case was busy; marked on a later check)' : ''}` });
   log.warn(JSON.stringify({ caseId, target: target.key, newCaseId, msg: 'drift: re-enabled outside the release process' }));
   return true;
 }

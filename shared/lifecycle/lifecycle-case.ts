@@ -1,10 +1,10 @@
 import { deterministicGuid } from '../store/deterministic-guid';
-import { enqueueCase } from '../containment/case-message';
+import { enqueueCase } from '../store/case-queue';
 import { KIND_LABEL } from '../graph/identity-kind';
 import type { InventoryAgent } from '../graph/agent-inventory';
 import type { CaseStore } from '../store/case-store';
 import type { CaseRecord, TargetRecord } from '../store/case-model';
-import { isConflict, type Storage } from '../store/storage';
+import type { Storage } from '../store/storage';
 import type { EndOfLife } from './end-of-life';
 
 /** What a lifecycle case does: disable an expired agent, or delete one past its grace period (held for approval). */
@@ -19,17 +19,13 @@ export function lifecycleCaseKey(plan: LifecyclePlan, objectId: string, date: st
   return `${PREFIX}${plan}|${objectId.toLowerCase()}|${date}`;
 }
 
-/** Plan and end date of a lifecycle case from its dedupe key; drift cases of expired agents re-run the expiry plan. */
-export function lifecycleCaseInfo(record: Pick<CaseRecord, 'dedupeKey'>): { plan: LifecyclePlan; endDate?: string } {
-  const m = /^lifecycle:(expire|delete)\|[^|]+\|(\d{4}-\d{2}-\d{2})$/.exec(record.dedupeKey);
-  return m ? { plan: m[1] as LifecyclePlan, endDate: m[2] } : { plan: 'expire' };
-}
-
 /** The case target for an inventory agent: resolved already (the inventory gave its kind), nothing to verify. */
-export function targetOfAgent(agent: InventoryAgent, at: string): TargetRecord {
+export function targetOfAgent(agent: InventoryAgent, at: string, plan: LifecyclePlan = 'expire'): TargetRecord {
   const target: TargetRecord = {
     key: `oid:${agent.id}`,
     ref: { by: 'objectId', objectId: agent.id, ...(agent.displayName ? { name: agent.displayName } : {}) },
+    plan,
+    round: 0,
     status: 'pending',
     objectId: agent.id,
     kind: agent.kind,
@@ -65,7 +61,7 @@ export async function openLifecycleCase(
   const existing = await deps.cases.getCase(caseId);
   if (existing) {
     if (existing.status === 'received' && now - Date.parse(existing.createdAt) > REQUEUE_AFTER_MS) {
-      await enqueueCase(deps.storage, { caseId, kind: 'expiry' });
+      await enqueueCase(deps.storage, { caseId });
       return 'requeued';
     }
     return 'existing';
@@ -88,16 +84,13 @@ export async function openLifecycleCase(
     dedupeKey,
     requestedBy: 'system',
     rejected: [],
+    endDate: end.date,
     note: `End of lifecycle ${end.date}, read from the ${end.from === 'tag' ? 'expiry tag' : 'custom security attribute'}.`,
   };
-  try {
-    await deps.cases.create(record, [targetOfAgent(agent, at)]);
-  } catch (err) {
-    if (!isConflict(err)) {
-      throw err;
-    }
+  const { created } = await deps.cases.create(record, [targetOfAgent(agent, at, plan)]);
+  if (!created) {
     return 'existing'; // an overlapping run recorded it a moment ago and queues it itself
   }
-  await enqueueCase(deps.storage, { caseId, kind: 'expiry' });
+  await enqueueCase(deps.storage, { caseId });
   return 'created';
 }

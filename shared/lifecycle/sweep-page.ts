@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { checkGuardrails } from '../containment/guardrails';
+import { checkGuardrails } from '../plans/guardrails';
 import { ensureError } from '../errors';
 import type { InventoryAgent } from '../graph/agent-inventory';
 import type { Graph } from '../graph/graph-client';
@@ -16,7 +16,7 @@ import type { AddressBook } from './address-book';
 import { readEndOfLife, type EndOfLife } from './end-of-life';
 import { daysUntil, lifecyclePhase } from './lifecycle-phase';
 import { openLifecycleCase, targetOfAgent } from './lifecycle-case';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../async/map-limit';
 import type { SweepCounts, SweepState } from './sweep-checkpoint';
 
 /** What the sweep needs from the app's dependencies. */
@@ -154,7 +154,7 @@ function decide(ctx: PageContext, agent: InventoryAgent, accountable: Accountabl
   } else if (phase === 'expired' || phase === 'past-grace') {
     counts.expired++;
     counts.pastGrace += phase === 'past-grace' ? 1 : 0;
-    const verdict = checkGuardrails({ target: targetOfAgent(agent, ''), responderId: ctx.responderId, config, direct: false, approved: false });
+    const verdict = checkGuardrails({ target: targetOfAgent(agent, ''), responderId: ctx.responderId, config, unverifiable: false, approved: false });
     if (verdict.action === 'skip') {
       counts.protected++;
     } else {

@@ -1,24 +1,30 @@
 import type { CaseBundle, CaseRecord, TargetRecord } from '../store/case-model';
 
-/** Target states in which nothing was, or will be, done to the identity by this case. */
-const UNTOUCHED: ReadonlySet<TargetRecord['status']> = new Set(['skipped', 'not-found', 'joined', 'unverified']);
+/** Target states in which this case did nothing to the identity and never will. */
+const UNTOUCHED: ReadonlySet<TargetRecord['status']> = new Set(['skipped', 'not-found', 'unverified']);
 
 /**
- * A case's status from its targets and steps, the same for every planner: waiting for a human first, then
- * anything that failed, then unfinished work; a case that touched nobody (no target acted on, no step done)
- * is `ignored`.
+ * A case's status from its targets and steps, the same for every planner: unfinished work first, then what waits
+ * for a human (an approval), then anything that failed, then what waits for another case; a case whose every
+ * target was refused as not backed by Sentinel is `suspicious`; one that touched nobody is `ignored`.
  */
 export function caseStatus(bundle: Pick<CaseBundle, 'targets' | 'steps'>): CaseRecord['status'] {
   const targets = bundle.targets;
-  if (targets.some((t) => t.status === 'held')) {
-    return 'held';
-  }
-  if (targets.some((t) => t.status === 'failed') || bundle.steps.some((s) => s.state === 'failed')) {
-    return 'partial';
-  }
-  if (targets.some((t) => t.status === 'pending')) {
+  const has = (status: TargetRecord['status']): boolean => targets.some((t) => t.status === status);
+  if (has('pending')) {
     return 'running';
   }
-  const touched = bundle.steps.some((s) => s.state === 'done' || s.state === 'would-do') || targets.some((t) => !UNTOUCHED.has(t.status));
-  return touched ? 'done' : 'ignored';
+  if (has('held')) {
+    return 'held';
+  }
+  if (has('failed') || bundle.steps.some((s) => s.state === 'failed')) {
+    return 'partial';
+  }
+  if (has('waiting')) {
+    return 'waiting';
+  }
+  if (targets.length > 0 && targets.every((t) => t.status === 'unverified' && t.suspicious === true)) {
+    return 'suspicious';
+  }
+  return targets.some((t) => !UNTOUCHED.has(t.status)) ? 'done' : 'ignored';
 }

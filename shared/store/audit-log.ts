@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { odata } from '@azure/data-tables';
 import { RecordTable } from './record-table';
 import { TABLES, type Storage } from './storage';
 
@@ -19,6 +20,10 @@ export interface AuditEntry {
 export interface AuditLog {
   write(entry: AuditEntry): Promise<void>;
   list(scope: string): Promise<AuditEntry[]>;
+  /** Removes a scope's entries (a case removed at the end of its retention). */
+  purgeScope(scope: string): Promise<number>;
+  /** Removes entries written before `cutoff` (ISO time) in scopes that are not cases. */
+  purgeBefore(cutoff: string, maxRows?: number): Promise<number>;
 }
 
 /**
@@ -36,6 +41,13 @@ export async function openAuditLog(storage: Storage, log?: { info(msg: string): 
     },
     async list(scope) {
       return (await table.partition(scope)).map((r) => r.value);
+    },
+    async purgeScope(scope) {
+      return table.deleteRows(await table.partition(scope));
+    },
+    async purgeBefore(cutoff, maxRows = 5_000) {
+      // Row keys start with the entry's ISO time, so one range query finds what is older than the cutoff.
+      return table.deleteRows(await table.query(odata`RowKey lt ${cutoff}`, maxRows));
     },
   };
 }

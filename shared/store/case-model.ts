@@ -1,21 +1,30 @@
 import type { RejectedEntity, Severity, TargetRef, WorkspaceRef } from '../alerts/alert-types';
 import type { IdentityKind } from '../graph/identity-kind';
 import type { TicketRef } from '../tickets/ticket-provider';
+import { keyOf } from './storage-key';
 
-/** What started a case: a Sentinel body, a direct request, a timer (lifecycle, drift) or a release request. */
-export type CaseSource = 'incident' | 'alert' | 'entity' | 'direct' | 'lifecycle' | 'drift' | 'release';
-/** Which planner builds the steps of its targets. */
-export type CaseKind = 'containment' | 'release' | 'expiry' | 'drift';
+/** What started a case: a Sentinel body, a direct request, or the responder itself (lifecycle sweep, drift check). */
+export type CaseSource = 'incident' | 'alert' | 'entity' | 'direct' | 'lifecycle' | 'drift';
+/** What a case is about: containment (Sentinel, direct requests, drift) or an agent's end of lifecycle. */
+export type CaseKind = 'containment' | 'expiry';
+
+/**
+ * Which planner builds a target's steps. A target starts with its case's plan (`contain`, or `expire` /
+ * `delete` for lifecycle cases); an approved release starts a new round of the same target with `release`.
+ */
+export type TargetPlan = 'contain' | 'release' | 'expire' | 'delete';
 
 export type CaseStatus =
   | 'received' // recorded and queued, not yet picked up
   | 'running'
-  | 'done' // every step finished (some may be skipped)
+  | 'waiting' // a target waits for another case that acts on the same identity
   | 'held' // at least one target waits for an approval
-  | 'partial' // some steps failed permanently
-  | 'failed' // the case could not be processed (poison)
-  | 'suspicious' // the posted body disagrees with Sentinel: nothing contained
-  | 'ignored'; // nothing to do (closed incident, no usable target)
+  | 'paused' // the emergency stop is on: nothing is written until it is lifted
+  | 'done' // every target reached an outcome
+  | 'partial' // some steps failed permanently: a human must look
+  | 'failed' // the case could not be processed (poison): a human must look
+  | 'suspicious' // every target was refused: the posted body disagrees with Sentinel
+  | 'ignored'; // nothing to act on (no usable target, or every target refused for a stated reason)
 
 export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'held' | 'failed' | 'would-do';
 
@@ -29,9 +38,8 @@ export type StepAction =
   | 'notify-sponsors'
   | 'ticket'
   | 'ticket-note'
-  | 'comment'
-  /** Not a side effect: the lease that lets one worker at a time run the case. */
-  | 'run';
+  | 'refusal-ticket'
+  | 'comment';
 
 export interface CaseRecord {
   caseId: string;
@@ -40,43 +48,61 @@ export interface CaseRecord {
   createdAt: string;
   updatedAt: string;
   status: CaseStatus;
+  /** The mode the case last ran in (the setting is read at every run, not fixed at intake). */
   mode: 'enforce' | 'report-only';
   title: string;
+  /** As posted (or the responder's own, for timers); see `verifiedSeverity` for Sentinel's. */
   severity: Severity;
+  /** Sentinel's severity of the incident or alert, read back at the source. Gates every action. */
+  verifiedSeverity?: Severity;
   dedupeKey: string;
   incidentArmId?: string;
+  incidentNumber?: number;
+  incidentUrl?: string;
   alertId?: string;
   workspace?: WorkspaceRef;
-  /** Who asked: the caller principal's object id, an approver, or `system` for timers. */
+  /** Log Analytics workspace (customer) id an alert trigger body names: where the alert is re-read. */
+  workspaceCustomerId?: string;
+  /** Who asked: the verified caller's object id (playbook identity, analyst), or the responder's own for timers. */
   requestedBy: string;
+  /** The first rejected entities; all of them are in the `{caseId}/rejected.json` blob when there are more. */
   rejected: RejectedEntity[];
+  rejectedCount?: number;
   ticket?: TicketRef;
-  /** The outcome (targets and their states, hashed) the ticket last described, so a re-run adds no duplicate note. */
+  /** Chain key of the outcomes reported so far on the ticket and the incident (see report-case). */
   reportedOutcome?: string;
-  /** A short explanation of the status for the analyst (e.g. why it is suspicious). */
+  /** The outcome (targets and their states, hashed) last reported, so a re-run with nothing new reports nothing. */
+  reportedState?: string;
+  /** A short explanation of the status for the analyst (e.g. why it is suspicious or paused). */
   note?: string;
   relatedCaseId?: string;
-  /** Whether the incident was re-read from Sentinel and agreed (zero-trust intake). */
-  verification?: { state: 'verified' | 'skipped' | 'mismatch' | 'not-found' | 'closed'; detail: string; at: string };
+  /** The lifecycle end date (`YYYY-MM-DD`) a lifecycle case acts on. */
+  endDate?: string;
 }
 
 export type TargetStatus =
-  | 'pending'
+  | 'pending' // its plan has steps to run
   | 'not-found'
-  | 'skipped' // guardrail: never acted on
-  | 'held' // waits for approval
+  | 'skipped' // a guardrail, the severity gate or a setting: never acted on automatically (reason says which)
+  | 'held' // waits for an approval (`approvalId`)
+  | 'would-hold' // report-only: would wait for approval in enforce mode
   | 'rejected' // approval rejected
   | 'expired' // approval lapsed without a decision: nothing done; a new alert asks again
+  | 'waiting' // another case acts on the same identity now; re-checked when it finishes (`joinedCaseId`)
+  | 'joined' // another case contained the identity while this one waited (`joinedCaseId`)
   | 'contained'
   | 'would-contain'
   | 'released'
-  | 'joined' // already handled by another open case
+  | 'deleted'
   | 'failed'
-  | 'unverified'; // not named by the incident in Sentinel
+  | 'unverified'; // refused: Sentinel does not back it (reason says how)
 
 export interface TargetRecord {
   key: string;
   ref: TargetRef;
+  plan: TargetPlan;
+  /** Incremented when a new plan starts on the same target (a release after a containment). */
+  round: number;
   status: TargetStatus;
   reason?: string;
   objectId?: string;
@@ -86,18 +112,21 @@ export interface TargetRecord {
   appOwnerOrganizationId?: string;
   agentIdentityBlueprintId?: string;
   joinedCaseId?: string;
+  /** The approval the target waits for (a held plan) or the approval that released its hold. */
   approvalId?: string;
   receivedAt: string;
   resolvedAt?: string;
-  /** When Graph acknowledged the disable (or the session revocation for users): the end of exposure. */
+  /** When Graph acknowledged the access cut (the disable, or the session revocation for users). */
   accessCutAt?: string;
-  /** Checked against Sentinel (or verification did not apply). */
+  /** Checked against Sentinel, or verification did not apply (the responder's own cases). */
   verified?: boolean;
-  /** No incident to check against (direct request, alert without incident id): held for approval. */
+  /** Nothing in Sentinel backs the target (a direct request, an entity trigger without incident): held. */
   unverifiable?: boolean;
-  /** Passed the guardrails and the blast-radius limit; steps may run. */
+  /** Refused because the posted body disagrees with Sentinel (a forgery, or a body edited on its way). */
+  suspicious?: boolean;
+  /** Passed the guardrails, the blast-radius limit and ownership; its steps may run. */
   admittedAt?: string;
-  /** Who approved a held containment of this target. */
+  /** Who approved the held plan (names), when it was held. */
   approvedBy?: string;
 }
 
@@ -110,9 +139,9 @@ export interface StepRecord {
   attempts: number;
   /** Plain words: what this step does or would do. */
   description: string;
-  leaseUntil?: number;
-  leaseOwner?: string;
   startedAt?: string;
+  /** When a non-idempotent call (a ticket create) was last sent: its retry looks before creating again. */
+  attemptAt?: number;
   endedAt?: string;
   requestIds: string[];
   errorCode?: string;
@@ -121,10 +150,22 @@ export interface StepRecord {
   detail?: string;
 }
 
+/** The lease row that lets one worker at a time run a case. */
+export interface LeaseRecord {
+  owner?: string;
+  until?: number;
+  /** How many runs took the lease: shown nowhere, but every take-over changes the row. */
+  runs: number;
+}
+
+/** Row keys are derived from the ids (hashes), never the ids themselves: see `keyOf`. */
 export const CASE_ROW = 'case';
-export const targetRow = (key: string) => `t|${key}`;
-export const stepRow = (stepId: string) => `s|${stepId}`;
-export const stepId = (targetKey: string, action: StepAction) => `${targetKey}|${action}`;
+export const LEASE_ROW = 'lease';
+export const targetRow = (key: string): string => `t|${keyOf(key)}`;
+export const stepRow = (stepId: string): string => `s|${keyOf(stepId)}`;
+/** A target step of one round of a target's plans; case-level steps use `case` as the target key. */
+export const stepId = (targetKey: string, round: number, action: StepAction, suffix?: string): string =>
+  [targetKey, String(round), action, ...(suffix === undefined ? [] : [suffix])].join('|');
 
 /** A case with everything in its partition. */
 export interface CaseBundle {

@@ -1,40 +1,88 @@
-import { RecordTable, type Stored } from './record-table';
+import { odata } from '@azure/data-tables';
+import { RecordTable, TRANSACTION_MAX, type RowOp, type Stored } from './record-table';
 import { isConflict, TABLES, type Storage } from './storage';
-import { CASE_ROW, stepRow, targetRow, type CaseBundle, type CaseRecord, type StepRecord, type TargetRecord } from './case-model';
+import { CASE_ROW, LEASE_ROW, targetRow, type CaseBundle, type CaseRecord, type LeaseRecord, type StepRecord, type TargetRecord } from './case-model';
+import { keyOf } from './storage-key';
 
-type Row = CaseRecord | TargetRecord | StepRecord;
+type Row = CaseRecord | TargetRecord | StepRecord | LeaseRecord;
+
+/** A case as loaded, with the lease row's etag: the engine compares it with the lease it took (see CaseLease). */
+export interface LoadedCase extends CaseBundle {
+  leaseEtag: string | undefined;
+  /** Rows the load read; a snapshot of more than one page is not a single point in time. */
+  rows: number;
+}
+
+/** Strings a caller controls are stored cut to these lengths; a Table property holds at most 32K characters. */
+export const MAX_STORED_TEXT = 1_000;
 
 /**
- * Cases, their targets and their steps, all in the case's own partition of the `cases` table: one query
- * reads a whole case, and a case and its targets are written in one transaction.
+ * Cases, their targets and their steps, all in the case's own partition of the `cases` table: one query reads a
+ * whole case. Row keys are hashes of the ids (`targetRow`, `stepRow`), never the ids. Raw bodies and other large
+ * parts (Sentinel's copy of a refused incident, long rejected-entity lists) are blobs named `{caseId}/…`.
  */
 export class CaseStore {
-  private constructor(private readonly table: RecordTable<Row>, private readonly storageRef: Storage) {}
-
-  /** The storage the store writes to (for blobs that belong to a case). */
-  storage(): Storage {
-    return this.storageRef;
-  }
+  private constructor(
+    private readonly table: RecordTable<Row>,
+    private readonly storageRef: Storage,
+  ) {}
 
   static async open(storage: Storage): Promise<CaseStore> {
     return new CaseStore(new RecordTable<Row>(await storage.table(TABLES.cases)), storage);
   }
 
-  /** Records a new case with its targets atomically; the raw body (forensics) goes to blob storage first. */
-  async create(record: CaseRecord, targets: TargetRecord[], rawBody?: string): Promise<void> {
-    if (rawBody !== undefined) {
-      const container = await this.storageRef.alertBodies();
-      await container.getBlockBlobClient(`${record.caseId}.json`).upload(rawBody, Buffer.byteLength(rawBody), {
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-      });
+  /**
+   * Records a new case with its targets; `created: false` when the case row exists already (a repeat, or the
+   * same incident posted twice at once). Up to 99 targets go in one transaction with the case row; a larger case
+   * writes its targets first, 100 to a transaction, and the case row last: the case row is the commit point, so a
+   * case is never seen without all its targets (a retry re-writes them).
+   */
+  async create(record: CaseRecord, targets: readonly TargetRecord[]): Promise<{ created: boolean }> {
+    const caseOp: RowOp<Row> = { op: 'create', rowKey: CASE_ROW, value: record, columns: caseColumns(record) };
+    const targetOps = targets.map((t): RowOp<Row> => ({ op: 'upsert', rowKey: targetRow(t.key), value: t, columns: targetColumns(t) }));
+    try {
+      if (targetOps.length < TRANSACTION_MAX) {
+        await this.table.transact(record.caseId, [caseOp, ...targets.map((t): RowOp<Row> => ({ op: 'create', rowKey: targetRow(t.key), value: t, columns: targetColumns(t) }))]);
+        return { created: true };
+      }
+      if (await this.table.get(record.caseId, CASE_ROW)) {
+        return { created: false };
+      }
+      const chunks: RowOp<Row>[][] = [];
+      for (let i = 0; i < targetOps.length; i += TRANSACTION_MAX) {
+        chunks.push(targetOps.slice(i, i + TRANSACTION_MAX));
+      }
+      await Promise.all(chunks.map((chunk) => this.table.transact(record.caseId, chunk)));
+      await this.table.transact(record.caseId, [caseOp]);
+      return { created: true };
+    } catch (err) {
+      if (isConflict(err)) {
+        return { created: false };
+      }
+      throw err;
     }
-    await this.table.insertAll(record.caseId, [
-      { rowKey: CASE_ROW, value: record, columns: caseColumns(record) },
-      ...targets.map((t) => ({ rowKey: targetRow(t.key), value: t, columns: targetColumns(t) })),
-    ]);
   }
 
-  async load(caseId: string): Promise<CaseBundle | undefined> {
+  /** Adds targets a later post names (an incident update); returns those that were not on the case yet. */
+  async addTargets(caseId: string, targets: readonly TargetRecord[], existing: ReadonlySet<string>): Promise<TargetRecord[]> {
+    const fresh = targets.filter((t) => !existing.has(t.key));
+    const added: TargetRecord[] = [];
+    await Promise.all(
+      fresh.map(async (t) => {
+        try {
+          await this.table.insert(caseId, targetRow(t.key), t, targetColumns(t));
+          added.push(t);
+        } catch (err) {
+          if (!isConflict(err)) {
+            throw err; // a concurrent post added it first: it is not ours to count
+          }
+        }
+      }),
+    );
+    return added;
+  }
+
+  async load(caseId: string): Promise<LoadedCase | undefined> {
     const rows = await this.table.partition(caseId);
     const caseRow = rows.find((r) => r.rowKey === CASE_ROW) as Stored<CaseRecord> | undefined;
     if (!caseRow) {
@@ -45,6 +93,8 @@ export class CaseStore {
       etag: caseRow.etag,
       targets: rows.filter((r) => r.rowKey.startsWith('t|')).map((r) => r.value as TargetRecord),
       steps: rows.filter((r) => r.rowKey.startsWith('s|')).map((r) => r.value as StepRecord),
+      leaseEtag: rows.find((r) => r.rowKey === LEASE_ROW)?.etag,
+      rows: rows.length,
     };
   }
 
@@ -52,77 +102,78 @@ export class CaseStore {
     return (await this.table.get(caseId, CASE_ROW))?.value as CaseRecord | undefined;
   }
 
-  /** Applies `change` to the case record, retrying when another worker changed it meanwhile. */
-  async updateCase(caseId: string, change: (record: CaseRecord) => void): Promise<CaseRecord> {
-    for (;;) {
-      const current = await this.table.get(caseId, CASE_ROW);
-      if (!current) {
-        throw new Error(`case ${caseId} not found`);
-      }
-      const record = current.value as CaseRecord;
-      change(record);
-      record.updatedAt = new Date().toISOString();
-      try {
-        await this.table.replace(caseId, CASE_ROW, record, current.etag, caseColumns(record));
-        return record;
-      } catch (err) {
-        if (!isConflict(err)) {
-          throw err;
-        }
-      }
-    }
+  /** The lease row of a case (see CaseLease). */
+  async getLease(caseId: string): Promise<Stored<LeaseRecord> | undefined> {
+    return (await this.table.get(caseId, LEASE_ROW)) as Stored<LeaseRecord> | undefined;
   }
 
-  async putTarget(caseId: string, target: TargetRecord): Promise<void> {
-    await this.table.upsert(caseId, targetRow(target.key), target, targetColumns(target));
+  /** Raw access for the case lease: one atomic write of rows of the case's partition. */
+  transact(caseId: string, ops: readonly RowOp<Row>[]): Promise<Map<string, string>> {
+    return this.table.transact(caseId, ops);
   }
 
-  /** Adds targets an incident update names; those already on the case are left as they are. */
-  async addTargets(caseId: string, targets: TargetRecord[]): Promise<TargetRecord[]> {
-    const added: TargetRecord[] = [];
-    for (const t of targets) {
-      try {
-        await this.table.insert(caseId, targetRow(t.key), t, targetColumns(t));
-        added.push(t);
-      } catch (err) {
-        if (!isConflict(err)) {
-          throw err;
-        }
-      }
-    }
-    return added;
-  }
-
-  /** Step rows, read and written by the step runner with etags. */
-  async getStep(caseId: string, id: string): Promise<Stored<StepRecord> | undefined> {
-    return (await this.table.get(caseId, stepRow(id))) as Stored<StepRecord> | undefined;
-  }
-
-  async insertStep(caseId: string, step: StepRecord): Promise<string> {
-    return this.table.insert(caseId, stepRow(step.stepId), step, { type: 'step', state: step.state });
-  }
-
-  async replaceStep(caseId: string, step: StepRecord, etag: string | undefined): Promise<string> {
-    return this.table.replace(caseId, stepRow(step.stepId), step, etag, { type: 'step', state: step.state });
-  }
-
-  /** Targets across all cases in a status (the drift check reads contained ones). */
-  async targetsWithStatus(status: TargetRecord['status']): Promise<{ caseId: string; target: TargetRecord }[]> {
-    const rows = await this.table.query(`type eq 'target' and status eq '${status}'`);
+  /** Targets across all cases in a status (the drift check reads contained ones, recovery pending ones). */
+  async targetsWithStatus(status: TargetRecord['status'], maxRows = Number.POSITIVE_INFINITY): Promise<{ caseId: string; target: TargetRecord }[]> {
+    const rows = await this.table.query(odata`type eq 'target' and status eq ${status}`, maxRows);
     return rows.map((r) => ({ caseId: r.partitionKey, target: r.value as TargetRecord }));
   }
 
-  /** Cases in a status, oldest first (used to re-queue cases stuck in `received`). */
+  /** Cases in a status, up to `maxRows`. */
   async casesWithStatus(status: CaseRecord['status'], maxRows = 500): Promise<CaseRecord[]> {
-    const rows = await this.table.query(`type eq 'case' and status eq '${status}'`, maxRows);
+    const rows = await this.table.query(odata`type eq 'case' and status eq ${status}`, maxRows);
     return rows.map((r) => r.value as CaseRecord);
+  }
+
+  /** Cases created before `cutoff` (ISO time), for retention. */
+  async casesCreatedBefore(cutoff: string, maxRows = 500): Promise<CaseRecord[]> {
+    const rows = await this.table.query(odata`type eq 'case' and createdAt lt ${cutoff}`, maxRows);
+    return rows.map((r) => r.value as CaseRecord);
+  }
+
+  /** Deletes every row of a case and its blobs (retention). */
+  async deleteCase(caseId: string): Promise<void> {
+    const rows = await this.table.partition(caseId);
+    // The case row goes last: a case is never half there without its record saying so.
+    const ordered = [...rows.filter((r) => r.rowKey !== CASE_ROW), ...rows.filter((r) => r.rowKey === CASE_ROW)];
+    for (let i = 0; i < ordered.length; i += TRANSACTION_MAX) {
+      await this.table.transact(caseId, ordered.slice(i, i + TRANSACTION_MAX).map((r) => ({ op: 'delete' as const, rowKey: r.rowKey })));
+    }
+    const container = await this.storageRef.alertBodies();
+    for await (const blob of container.listBlobsFlat({ prefix: `${caseId}/` })) {
+      await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stores a document that belongs to a case (a posted body, Sentinel's copy of a refused incident, a long
+   * rejected-entity list) as `{caseId}/{name}.json`. `name` is a fixed word or derived with `keyOf`.
+   */
+  async putBlob(caseId: string, name: string, text: string): Promise<string> {
+    const container = await this.storageRef.alertBodies();
+    const blobName = `${caseId}/${name}.json`;
+    await container.getBlockBlobClient(blobName).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    return blobName;
+  }
+
+  /** The blob name of a posted body: one blob per distinct body, so a repeat overwrites itself only. */
+  static bodyBlobName(rawBody: string): string {
+    return `body-${keyOf(rawBody).slice(0, 24)}`;
   }
 }
 
-function caseColumns(r: CaseRecord) {
-  return { type: 'case', status: r.status, kind: r.kind, createdAt: r.createdAt };
+export function caseColumns(r: CaseRecord): Record<string, string> {
+  return { type: 'case', status: r.status, kind: r.kind, createdAt: r.createdAt, updatedAt: r.updatedAt };
 }
 
-function targetColumns(t: TargetRecord) {
+export function targetColumns(t: TargetRecord): Record<string, string | undefined> {
   return { type: 'target', status: t.status, objectId: t.objectId };
+}
+
+export function stepColumns(s: StepRecord): Record<string, string> {
+  return { type: 'step', state: s.state };
+}
+
+/** Cuts a caller-controlled string to what a Table property can hold next to the rest of its record. */
+export function storedText(text: string, max = MAX_STORED_TEXT): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -1,5 +1,6 @@
 import { RecordTable } from './record-table';
-import { isConflict, isNotFound, TABLES, type Storage } from './storage';
+import { isConflict, TABLES, type Storage } from './storage';
+import { keyOf } from './storage-key';
 
 export interface KeyValue {
   value: string;
@@ -9,8 +10,8 @@ export interface KeyValue {
 }
 
 /**
- * Small keyed facts that must be claimed exactly once across workers: duplicate detection of alerts,
- * the open case of a target, blast-radius slots. Claims are conditional inserts.
+ * Small keyed facts that must be claimed exactly once across workers (a sponsor warning per end date,
+ * blast-radius slots). Claims are conditional inserts; row keys are hashes of the keys (`keyOf`).
  */
 export class KeyStore {
   private constructor(private readonly table: RecordTable<KeyValue>) {}
@@ -19,47 +20,27 @@ export class KeyStore {
     return new KeyStore(new RecordTable<KeyValue>(await storage.table(TABLES.keys)));
   }
 
-  /**
-   * Claims `key` for `value`; when someone holds it already, returns their value, when they claimed it, and
-   * the etag to take it over with ({@link takeOver}).
-   */
-  async claim(partition: string, key: string, value: string, until?: number): Promise<{ claimed: boolean; value: string; at?: string; etag?: string }> {
-    const record: KeyValue = { value, at: new Date().toISOString(), ...(until === undefined ? {} : { until }) };
+  /** Claims `key` for `value`; when someone holds it already, returns their value and when they claimed it. */
+  async claim(partition: string, key: string, value: string): Promise<{ claimed: boolean; value: string; at?: string }> {
+    const record: KeyValue = { value, at: new Date().toISOString() };
     try {
-      await this.table.insert(partition, rowKey(key), record);
+      await this.table.insert(partition, keyOf(key), record);
       return { claimed: true, value };
     } catch (err) {
       if (!isConflict(err)) {
         throw err;
       }
     }
-    const existing = await this.table.get(partition, rowKey(key));
-    return existing ? { claimed: false, value: existing.value.value, at: existing.value.at, etag: existing.etag } : { claimed: false, value };
-  }
-
-  /** Replaces a claim only if nobody changed it since it was read; false when another worker got there first. */
-  async takeOver(partition: string, key: string, value: string, etag: string | undefined): Promise<boolean> {
-    try {
-      await this.table.replace(partition, rowKey(key), { value, at: new Date().toISOString() }, etag ?? '*');
-      return true;
-    } catch (err) {
-      if (isConflict(err) || isNotFound(err)) {
-        return false;
-      }
-      throw err;
-    }
+    const existing = await this.table.get(partition, keyOf(key));
+    return existing ? { claimed: false, value: existing.value.value, at: existing.value.at } : { claimed: false, value };
   }
 
   async get(partition: string, key: string): Promise<string | undefined> {
-    return (await this.table.get(partition, rowKey(key)))?.value.value;
-  }
-
-  async set(partition: string, key: string, value: string): Promise<void> {
-    await this.table.upsert(partition, rowKey(key), { value, at: new Date().toISOString() });
+    return (await this.table.get(partition, keyOf(key)))?.value.value;
   }
 
   async release(partition: string, key: string): Promise<void> {
-    await this.table.delete(partition, rowKey(key));
+    await this.table.delete(partition, keyOf(key));
   }
 
   /**
@@ -68,39 +49,57 @@ export class KeyStore {
    * concurrent workers.
    */
   async takeSlot(partition: string, slots: number, value: string, now: number, until: number): Promise<boolean> {
-    const rows = await this.table.partition(partition);
-    // Idempotent per value: a re-run (redelivered message, two workers on one case) must not take a second slot.
-    if (rows.some((r) => r.value.value === value && (r.value.until ?? 0) > now)) {
-      return true;
-    }
-    const byKey = new Map(rows.map((r) => [r.rowKey, r]));
-    // Start at a random slot: concurrent workers starting at slot 0 would all race for the same free slot.
-    const start = Math.floor(Math.random() * slots);
-    for (let n = 0; n < slots; n++) {
-      const i = (start + n) % slots;
-      const key = rowKey(String(i).padStart(6, '0'));
-      const row = byKey.get(key);
+    for (;;) {
+      const rows = await this.table.partition(partition);
+      // Idempotent per value: a re-run (redelivered message, a second look at the same target) takes no second slot.
+      if (rows.some((r) => r.value.value === value && (r.value.until ?? 0) > now)) {
+        return true;
+      }
+      const byKey = new Map(rows.map((r) => [r.rowKey, r]));
+      const free: number[] = [];
+      for (let i = 0; i < slots; i++) {
+        const row = byKey.get(slotKey(i));
+        if (!row || (row.value.until ?? 0) <= now) {
+          free.push(i);
+        }
+      }
+      if (free.length === 0) {
+        return false;
+      }
+      // A random free slot: concurrent workers taking the lowest free one would all race for the same slot.
+      const i = free[Math.floor(Math.random() * free.length)] ?? 0;
+      const row = byKey.get(slotKey(i));
       const record: KeyValue = { value, at: new Date(now).toISOString(), until };
       try {
-        if (!row) {
-          await this.table.insert(partition, key, record);
-          return true;
+        if (row) {
+          await this.table.replace(partition, slotKey(i), record, row.etag);
+        } else {
+          await this.table.insert(partition, slotKey(i), record);
         }
-        if ((row.value.until ?? 0) <= now) {
-          await this.table.replace(partition, key, record, row.etag);
-          return true;
-        }
+        return true;
       } catch (err) {
         if (!isConflict(err)) {
           throw err;
         }
+        // Another worker took that slot between our read and our write: read again.
       }
     }
-    return false;
+  }
+
+  /** Gives back the slot `value` holds (a target admitted early that did not act after all). */
+  async freeSlot(partition: string, value: string, now: number): Promise<void> {
+    const rows = await this.table.partition(partition);
+    const held = rows.find((r) => r.value.value === value && (r.value.until ?? 0) > now);
+    if (held) {
+      await this.table.replace(partition, held.rowKey, { ...held.value, until: 0 }, held.etag).catch((err: unknown) => {
+        if (!isConflict(err)) {
+          throw err;
+        }
+      });
+    }
   }
 }
 
-/** Row keys cannot hold `/ \ # ?`; keys are ids, UPNs and ARM ids, so encode them. */
-function rowKey(key: string): string {
-  return encodeURIComponent(key.toLowerCase()).replace(/%/g, '~');
+function slotKey(i: number): string {
+  return `slot-${String(i).padStart(6, '0')}`;
 }

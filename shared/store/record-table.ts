@@ -4,6 +4,15 @@ import { isNotFound } from './storage';
 /** Queryable columns stored beside the JSON document (Table storage filters only top-level properties). */
 export type Columns = Record<string, string | number | boolean | undefined>;
 
+/** Entity group transactions take at most 100 operations. */
+export const TRANSACTION_MAX = 100;
+
+/** One operation of a {@link RecordTable.transact} call. */
+export type RowOp<T> =
+  | { op: 'create' | 'upsert'; rowKey: string; value: T; columns?: Columns }
+  | { op: 'replace'; rowKey: string; value: T; etag: string | undefined; columns?: Columns }
+  | { op: 'delete'; rowKey: string };
+
 export interface Stored<T> {
   partitionKey: string;
   rowKey: string;
@@ -82,12 +91,55 @@ export class RecordTable<T> {
     return out;
   }
 
-  /** Writes several rows of one partition atomically (at most 100): nothing is half-written. */
-  async insertAll(partitionKey: string, rows: { rowKey: string; value: T; columns?: Columns }[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 100) {
-      const actions: TransactionAction[] = rows.slice(i, i + 100).map((r) => ['create', this.toRow(partitionKey, r.rowKey, r.value, r.columns ?? {})]);
-      await this.client.submitTransaction(actions);
+  /**
+   * Writes up to {@link TRANSACTION_MAX} rows of one partition atomically (an entity group transaction): all or
+   * nothing. Conditions (`create` fails on an existing row, `replace` with an etag fails when it moved) apply to
+   * the whole transaction, which throws the failing operation's 409/412 (see `isConflict`). Returns the etag
+   * of each row written, by row key.
+   */
+  async transact(partitionKey: string, ops: readonly RowOp<T>[]): Promise<Map<string, string>> {
+    if (ops.length === 0) {
+      return new Map();
     }
+    if (ops.length > TRANSACTION_MAX) {
+      throw new Error(`a transaction holds at most ${TRANSACTION_MAX} operations (${ops.length} given)`);
+    }
+    const actions: TransactionAction[] = ops.map((op) => {
+      if (op.op === 'delete') {
+        return ['delete', { partitionKey, rowKey: op.rowKey }];
+      }
+      const row = this.toRow(partitionKey, op.rowKey, op.value, op.columns ?? {});
+      if (op.op === 'create') {
+        return ['create', row];
+      }
+      if (op.op === 'replace') {
+        return ['update', row, 'Replace', { etag: op.etag ?? '*' }];
+      }
+      return ['upsert', row, 'Replace'];
+    });
+    const res = await this.client.submitTransaction(actions);
+    const etags = new Map<string, string>();
+    res.subResponses.forEach((r, i) => {
+      const op = ops[i];
+      if (op && r.etag) {
+        etags.set(op.rowKey, r.etag);
+      }
+    });
+    return etags;
+  }
+
+  /** Deletes rows, grouped by partition into transactions of at most 100 (retention). */
+  async deleteRows(rows: readonly Pick<Stored<T>, 'partitionKey' | 'rowKey'>[]): Promise<number> {
+    const byPartition = new Map<string, string[]>();
+    for (const r of rows) {
+      byPartition.set(r.partitionKey, [...(byPartition.get(r.partitionKey) ?? []), r.rowKey]);
+    }
+    for (const [partitionKey, keys] of byPartition) {
+      for (let i = 0; i < keys.length; i += TRANSACTION_MAX) {
+        await this.transact(partitionKey, keys.slice(i, i + TRANSACTION_MAX).map((rowKey) => ({ op: 'delete' as const, rowKey })));
+      }
+    }
+    return rows.length;
   }
 
   private toRow(partitionKey: string, rowKey: string, value: T, columns: Columns): Row {

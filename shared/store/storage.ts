@@ -5,7 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import { RestError } from '@azure/core-rest-pipeline';
 
 /** Table names: one partition per case in `cases` keeps a whole case readable with one query. */
-export const TABLES = { cases: 'cases', approvals: 'approvals', audit: 'audit', keys: 'keys', sweeps: 'sweeps' } as const;
+export const TABLES = { cases: 'cases', approvals: 'approvals', audit: 'audit', keys: 'keys', sweeps: 'sweeps', owners: 'owners', control: 'control' } as const;
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
 
 export const QUEUES = { containment: 'containment' } as const;

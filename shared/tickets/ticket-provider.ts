@@ -16,10 +16,19 @@ export interface TicketRef {
   number?: string;
 }
 
+/** What the caller knows of earlier attempts to open the same ticket. */
+export interface OpenOptions {
+  /**
+   * When an earlier create was sent whose outcome is unknown (its answer was lost): the provider looks for that
+   * ticket before creating, and waits for a search that is not read-after-write consistent to catch up.
+   */
+  earlierAttemptAt?: number;
+}
+
 export interface TicketProvider {
   readonly name: TicketRef['provider'];
   /** Opens the ticket for `request.key`, or returns the one already open for it. */
-  open(request: TicketRequest): Promise<TicketRef>;
+  open(request: TicketRequest, options?: OpenOptions): Promise<TicketRef>;
   /** Adds a note; `noteKey` makes a retried note idempotent where the provider allows it. */
   addNote(ticket: TicketRef, note: string, noteKey: string): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { UpstreamError } from '../errors';
-import type { Graph } from '../graph/graph-client';
-import { RISK_IDS_PER_CALL, setRisk, type RiskApi } from '../graph/identity-protection';
+import type { Graph } from './graph-client';
+import { RISK_IDS_PER_CALL, setRisk, type RiskApi } from './identity-protection';
 
 type RiskAction = 'confirmCompromised' | 'dismiss';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../../shared/errors';
 import type { Graph, GraphCall, GraphResult } from '../../../shared/graph/graph-client';
-import { RiskCoalescer } from '../../../shared/containment/risk-coalescer';
+import { RiskCoalescer } from '../../../shared/graph/risk-coalescer';
 
 const BAD = '00000000-0000-4000-8000-0000000000ba';
 

@@ -1,4 +1,4 @@
-import type { CaseBundle, StepRecord } from '../store/case-model';
+import type { CaseBundle, StepRecord } from './case-model';
 
 /** A step as `GET /cases/{id}` shows it: no lease internals. */
 function stepView(s: StepRecord) {
@@ -36,7 +36,7 @@ export function caseView(bundle: CaseBundle) {
     incidentArmId: r.incidentArmId,
     alertId: r.alertId,
     requestedBy: r.requestedBy,
-    verification: r.verification,
+    verifiedSeverity: r.verifiedSeverity,
     ticket: r.ticket,
     note: r.note,
     relatedCaseId: r.relatedCaseId,
@@ -57,6 +57,6 @@ export function caseView(bundle: CaseBundle) {
       timeToAccessCutMs: t.accessCutAt ? Date.parse(t.accessCutAt) - Date.parse(t.receivedAt) : undefined,
       steps: bundle.steps.filter((s) => s.targetKey === t.key).map(stepView),
     })),
-    caseSteps: bundle.steps.filter((s) => s.targetKey === 'case' && s.action !== 'run').map(stepView),
+    caseSteps: bundle.steps.filter((s) => s.targetKey === 'case').map(stepView),
   };
 }

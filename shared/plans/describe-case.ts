@@ -11,6 +11,13 @@ const STATE_WORDS: Record<StepRecord['state'], string> = {
   'would-do': 'would do (report-only)',
 };
 
+/** Lines shown of a long list: a case may name a thousand identities, a ticket stays readable. */
+const MAX_LINES = 200;
+
+function capped(lines: string[]): string[] {
+  return lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES), `- … and ${lines.length - MAX_LINES} more (see the case)`] : lines;
+}
+
 function targetLine(t: TargetRecord): string {
   const who = `${t.displayName ?? t.key} (${KIND_LABEL[t.kind ?? 'other']}${t.objectId ? `, ${t.objectId}` : ''})`;
   return `- ${who}: ${t.status}${t.reason ? ` — ${t.reason}` : ''}`;
@@ -23,6 +30,7 @@ function targetLine(t: TargetRecord): string {
 export function describeCase(bundle: CaseBundle, opts: { statusUrl?: string; links?: Map<string, string> } = {}): { title: string; text: string } {
   const r = bundle.record;
   const held = bundle.targets.filter((t) => t.status === 'held');
+  const wouldHold = bundle.targets.filter((t) => t.status === 'would-hold');
   const failed = bundle.steps.filter((s) => s.state === 'failed');
   const lines = [
     `Agent responders case ${r.caseId} (${r.mode === 'report-only' ? 'REPORT-ONLY: nothing was changed' : 'enforce'})`,
@@ -30,19 +38,23 @@ export function describeCase(bundle: CaseBundle, opts: { statusUrl?: string; lin
     `Reason: ${r.title}`,
     '',
     'Targets:',
-    ...bundle.targets.map(targetLine),
+    ...capped(bundle.targets.map(targetLine)),
     '',
     'Steps:',
-    ...bundle.steps
-      .filter((s) => s.targetKey !== 'case')
-      .map((s) => `- ${s.description}: ${STATE_WORDS[s.state]}${s.errorCode ? ` (${s.errorCode}${s.errorMessage ? `: ${s.errorMessage}` : ''})` : ''}`),
+    ...capped(
+      bundle.steps
+        .filter((s) => s.targetKey !== 'case')
+        .map((s) => `- ${s.description}: ${STATE_WORDS[s.state]}${s.errorCode ? ` (${s.errorCode}${s.errorMessage ? `: ${s.errorMessage}` : ''})` : ''}`),
+    ),
   ];
   if (r.rejected.length > 0) {
-    lines.push('', 'Entities not acted on:', ...r.rejected.map((e) => `- ${e.kind}${e.name ? ` ${e.name}` : ''}: ${e.reason}`));
+    const more = (r.rejectedCount ?? r.rejected.length) - r.rejected.length;
+    lines.push('', 'Entities not acted on:', ...r.rejected.map((e) => `- ${e.kind}${e.name ? ` ${e.name}` : ''}: ${e.reason}`), ...(more > 0 ? [`- … and ${more} more (all in the case's rejected-entity list)`] : []));
   }
-  if (held.length > 0 && r.mode === 'report-only') {
-    lines.push('', 'Would wait for approval in enforce mode (report-only: no approval was requested):', ...held.map((t) => `- ${t.displayName ?? t.key}`));
-  } else if (held.length > 0) {
+  if (wouldHold.length > 0) {
+    lines.push('', 'Would wait for approval in enforce mode (report-only: no approval was requested):', ...capped(wouldHold.map((t) => `- ${t.displayName ?? t.key}`)));
+  }
+  if (held.length > 0) {
     lines.push('', 'Waiting for approval:');
     for (const t of held) {
       const link = t.approvalId ? opts.links?.get(t.approvalId) : undefined;
@@ -72,11 +84,23 @@ function headline(targets: readonly TargetRecord[], mode: CaseBundle['record']['
   if (mode === 'report-only') {
     return 'would contain';
   }
+  if (has('released')) {
+    return 'released';
+  }
+  if (has('deleted')) {
+    return 'deleted';
+  }
   if (has('failed')) {
     return has('contained') ? 'partly contained, manual action needed' : 'containment FAILED, manual action needed';
   }
   if (has('contained')) {
     return 'contained';
+  }
+  if (has('waiting')) {
+    return 'waiting for another case';
+  }
+  if (has('unverified')) {
+    return 'refused: not backed by Sentinel';
   }
   return 'not acted on';
 }

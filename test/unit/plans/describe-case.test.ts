@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCase } from '../../../shared/containment/case-report';
+import { describeCase } from '../../../shared/plans/describe-case';
 import type { CaseBundle, TargetRecord } from '../../../shared/store/case-model';
 
 function bundle(targets: Partial<TargetRecord>[], mode: 'enforce' | 'report-only' = 'enforce'): CaseBundle {

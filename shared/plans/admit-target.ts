@@ -1,0 +1,114 @@
+import { requestApproval, type ApprovalDeps } from '../approvals/request-approval';
+import type { CaseSource, TargetRecord } from '../store/case-model';
+import type { ClaimResult } from '../store/identity-owners';
+import type { CaseSession } from './case-session';
+import { belowMinimumSeverity, blastSlotOf, checkGuardrails, freeBlastSlot, takeBlastSlot, type BlastRadiusDeps } from './guardrails';
+import { identityOf, releaseOwnership, takeOwnership, type OwnershipDeps } from './ownership';
+import type { Planner } from './planner';
+
+export type AdmitDeps = ApprovalDeps & OwnershipDeps & BlastRadiusDeps;
+
+/** Work started before the case was loaded (see run-case), reused here instead of repeated. */
+export interface EarlyClaims {
+  claims: Map<string, Promise<ClaimResult>>;
+  slots: Map<string, Promise<string | undefined>>;
+}
+
+export interface AdmitContext {
+  session: CaseSession;
+  planner: Planner;
+  reportOnly: boolean;
+  responderId: string | undefined;
+  early: EarlyClaims | undefined;
+}
+
+/** Sources whose severity Sentinel sets: only those are gated by MIN_INCIDENT_SEVERITY. */
+const SENTINEL_SOURCES: ReadonlySet<CaseSource> = new Set(['incident', 'alert', 'entity', 'direct']);
+
+/**
+ * Admits a resolved, verified target before any write, in order: the severity gate, the guardrails (skips are
+ * final, holds wait for an approver), the plan's own hold, ownership of the identity (act, wait for the case
+ * that owns it, or — for a release — give up), and the blast-radius limit. Ends with the target `pending` and
+ * admitted, `held` with an approval someone can act on, `waiting` for another case, or `skipped` with a reason.
+ */
+export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: TargetRecord): Promise<TargetRecord> {
+  const { session, planner } = ctx;
+  const record = session.record;
+  const approved = target.approvedBy !== undefined;
+  const skip = (reason: string): Promise<TargetRecord> => save(session, { ...target, status: 'skipped', reason });
+
+  const lowSeverity = planner.plan === 'contain' && SENTINEL_SOURCES.has(record.source) ? belowMinimumSeverity(record.verifiedSeverity ?? record.severity, deps.config.MIN_INCIDENT_SEVERITY) : undefined;
+  if (lowSeverity) {
+    return skip(lowSeverity);
+  }
+  const verdict = checkGuardrails({ target, responderId: ctx.responderId, config: deps.config, unverifiable: target.unverifiable === true, approved });
+  if (verdict.action === 'skip') {
+    return skip(verdict.reason);
+  }
+  let hold = verdict.action === 'hold' ? verdict.reason : approved ? undefined : planner.holdReason?.(target, record);
+  if (ctx.reportOnly) {
+    // Report-only changes nothing and asks nobody: no ownership, no slot, no approval.
+    return hold ? save(session, { ...target, status: 'would-hold', reason: `Report-only: in enforce mode this would wait for approval. ${hold}` }) : save(session, { ...target, admittedAt: new Date(deps.now()).toISOString() });
+  }
+
+  const identity = identityOf(target);
+  const slot = blastSlotOf(session.caseId, target);
+  if (identity) {
+    const ownership = await takeOwnership(
+      deps,
+      identity,
+      session.caseId,
+      { state: hold ? 'held' : 'acting', verified: target.unverifiable !== true, onConflict: planner.plan === 'release' ? 'refuse' : 'wait' },
+      await ctx.early?.claims.get(identity),
+    );
+    if (ownership.result !== 'owned') {
+      if (ctx.early?.slots.has(slot)) {
+        await freeBlastSlot(deps, slot);
+      }
+      return ownership.result === 'wait'
+        ? save(session, { ...target, status: 'waiting', joinedCaseId: ownership.ownerCaseId, reason: `Case ${ownership.ownerCaseId} acts on this identity now; this case continues when it is done.` })
+        : save(session, { ...target, status: 'contained', reason: `Release not performed: case ${ownership.ownerCaseId} acts on this identity now (a new incident or hold). Ask again once it is done.` });
+    }
+  }
+  if (!hold && planner.cutsAccess && !approved) {
+    hold = await (ctx.early?.slots.get(slot) ?? takeBlastSlot(deps, slot));
+    if (hold && identity) {
+      await takeOwnership(deps, identity, session.caseId, { state: 'held', verified: target.unverifiable !== true, onConflict: 'wait' });
+    }
+  } else if (ctx.early?.slots.has(slot)) {
+    await freeBlastSlot(deps, slot); // taken early, before the hold or the approval was known
+  }
+  if (!hold) {
+    return save(session, { ...target, admittedAt: new Date(deps.now()).toISOString() });
+  }
+  if (!deps.config.PUBLIC_BASE_URL || !deps.config.APPROVAL_SIGNING_KEY) {
+    // A hold nobody can approve would be a dead end: refuse it, with the reason on the case and its ticket.
+    if (identity) {
+      await releaseOwnership(deps, identity, session.caseId, 'skipped');
+    }
+    return skip(`${hold} Approvals are not configured (PUBLIC_BASE_URL, APPROVAL_SIGNING_KEY), so nobody could approve it: not acted on. A human must handle it.`);
+  }
+  try {
+    const { approval } = await requestApproval(deps, {
+      kind: planner.approvalKind,
+      caseId: session.caseId,
+      target,
+      reason: `${hold} Case reason: ${record.title}`,
+      requestedBy: record.requestedBy,
+      requestedByName: record.requestedBy === 'system' ? 'agent responders (timer)' : `the caller ${record.requestedBy} (the playbook or analyst who raised the case)`,
+      ...(target.round > 0 ? { round: String(target.round) } : {}),
+    });
+    return await save(session, { ...target, status: 'held', reason: hold, approvalId: approval.id });
+  } catch (err) {
+    // No approval could be asked for: the identity must not stay claimed by a hold nobody can act on.
+    if (identity) {
+      await releaseOwnership(deps, identity, session.caseId, 'approval-unavailable');
+    }
+    throw err;
+  }
+}
+
+async function save(session: CaseSession, target: TargetRecord): Promise<TargetRecord> {
+  await session.saveTarget(target);
+  return target;
+}

@@ -1,0 +1,184 @@
+import { AppError } from '../errors';
+import type { CaseStore, LoadedCase } from '../store/case-store';
+import { LEASE_ROW, type LeaseRecord } from '../store/case-model';
+import { TRANSACTION_MAX } from '../store/record-table';
+import { isConflict } from '../store/storage';
+
+/** Another worker runs this case: try again once its lease lapses (the message goes back to the queue). */
+export class CaseBusyError extends AppError {
+  constructor(
+    readonly caseId: string,
+    readonly retryAfterMs: number,
+  ) {
+    super('CaseBusy', 409, `case ${caseId} is running in another worker`);
+  }
+}
+
+/** Our lease lapsed and another worker took the case over: nothing more may be written by this run. */
+export class LeaseLostError extends AppError {
+  constructor(readonly caseId: string) {
+    super('LeaseLost', 409, `the lease on case ${caseId} was taken over by another worker`);
+  }
+}
+
+type Op = Parameters<CaseStore['transact']>[1][number];
+
+interface Waiter {
+  ops: Op[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The lease that lets one worker at a time run a case, and the only way that worker writes to the case's
+ * partition: every write is an entity group transaction that also renews the lease row, conditional on its
+ * etag. A worker whose lease lapsed and was taken over therefore cannot write anything more (its transactions
+ * fail as a whole): step completions are fenced, not merely timed.
+ *
+ * Writes are coalesced: while one transaction is in flight, later writes queue and go out together in the next
+ * (at most 99 rows beside the lease row), so a case with hundreds of targets costs a handful of round trips.
+ */
+export class CaseLease {
+  private etag: string;
+  private queue: Waiter[] = [];
+  private flushing: Promise<void> | undefined;
+  private lost = false;
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly store: Pick<CaseStore, 'transact' | 'getLease'>,
+    readonly caseId: string,
+    private readonly owner: string,
+    private readonly leaseMs: number,
+    private readonly now: () => number,
+    etag: string,
+    /** The lease row's etag we replaced, or undefined when we created the row (the case's first run). */
+    readonly takenFrom: string | undefined,
+    private runs: number,
+  ) {
+    this.etag = etag;
+    this.timer = setInterval(() => {
+      if (!this.flushing && this.queue.length === 0) {
+        void this.write([]).catch(() => undefined); // a lost lease is seen by the next real write
+      }
+    }, Math.max(1_000, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  /**
+   * Takes the case's lease: creates the lease row, or takes over one that is free or lapsed. Throws
+   * {@link CaseBusyError} while another worker holds it.
+   */
+  static async acquire(store: Pick<CaseStore, 'transact' | 'getLease'>, caseId: string, owner: string, leaseMs: number, now: () => number): Promise<CaseLease> {
+    for (;;) {
+      const fresh: LeaseRecord = { owner, until: now() + leaseMs, runs: 1 };
+      try {
+        const etags = await store.transact(caseId, [{ op: 'create', rowKey: LEASE_ROW, value: fresh }]);
+        return new CaseLease(store, caseId, owner, leaseMs, now, etags.get(LEASE_ROW) ?? '*', undefined, 1);
+      } catch (err) {
+        if (!isConflict(err)) {
+          throw err;
+        }
+      }
+      const current = await store.getLease(caseId);
+      if (!current) {
+        continue;
+      }
+      const held = current.value;
+      const t = now();
+      if (held.owner !== undefined && held.owner !== owner && (held.until ?? 0) > t) {
+        throw new CaseBusyError(caseId, (held.until ?? t) - t);
+      }
+      const runs = (held.runs ?? 0) + 1;
+      try {
+        const etags = await store.transact(caseId, [{ op: 'replace', rowKey: LEASE_ROW, value: { owner, until: t + leaseMs, runs }, etag: current.etag }]);
+        return new CaseLease(store, caseId, owner, leaseMs, now, etags.get(LEASE_ROW) ?? '*', current.etag, runs);
+      } catch (err) {
+        if (!isConflict(err)) {
+          throw err;
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether a load that ran alongside {@link acquire} saw every write of the runs before ours: each of their
+   * writes moved the lease row, so a snapshot holding the etag we replaced (or ours) is after all of them.
+   */
+  isCurrent(loaded: Pick<LoadedCase, 'leaseEtag' | 'rows'>): boolean {
+    if (loaded.rows > 1000) {
+      return false; // several pages: not one point in time
+    }
+    return this.takenFrom === undefined || loaded.leaseEtag === this.takenFrom || loaded.leaseEtag === this.etag;
+  }
+
+  /** Writes `ops` (rows of the case's partition) atomically with a renewal of the lease. */
+  write(ops: Op[]): Promise<void> {
+    if (this.lost) {
+      return Promise.reject(new LeaseLostError(this.caseId));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ops, resolve, reject });
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = undefined;
+      });
+    });
+  }
+
+  /** Waits for queued writes, stops renewing, and frees the lease for the next run. */
+  async release(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushing?.catch(() => undefined);
+    if (this.lost) {
+      return;
+    }
+    const free: LeaseRecord = { runs: this.runs };
+    try {
+      await this.store.transact(this.caseId, [{ op: 'replace', rowKey: LEASE_ROW, value: free, etag: this.etag }]);
+    } catch (err) {
+      if (!isConflict(err)) {
+        throw err;
+      }
+    }
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: Waiter[] = [];
+      const byRow = new Map<string, Op>();
+      while (this.queue.length > 0) {
+        const next = this.queue[0];
+        if (!next) {
+          break;
+        }
+        const rows = new Set([...byRow.keys(), ...next.ops.map((o) => o.rowKey)]);
+        if (rows.size > TRANSACTION_MAX - 1 && batch.length > 0) {
+          break;
+        }
+        this.queue.shift();
+        batch.push(next);
+        // A row written twice goes out once, as last written (one transaction may touch a row only once).
+        for (const op of next.ops) {
+          byRow.set(op.rowKey, op);
+        }
+      }
+      const ops = [...byRow.values()];
+      try {
+        for (let i = 0; i < Math.max(1, ops.length); i += TRANSACTION_MAX - 1) {
+          const lease: Op = { op: 'replace', rowKey: LEASE_ROW, value: { owner: this.owner, until: this.now() + this.leaseMs, runs: this.runs }, etag: this.etag };
+          const etags = await this.store.transact(this.caseId, [lease, ...ops.slice(i, i + TRANSACTION_MAX - 1)]);
+          this.etag = etags.get(LEASE_ROW) ?? this.etag;
+        }
+        batch.forEach((w) => w.resolve());
+      } catch (err) {
+        const failure = isConflict(err) ? new LeaseLostError(this.caseId) : err;
+        if (isConflict(err)) {
+          this.lost = true;
+          clearInterval(this.timer);
+          this.queue.splice(0).forEach((w) => w.reject(failure));
+        }
+        batch.forEach((w) => w.reject(failure));
+      }
+    }
+  }
+}

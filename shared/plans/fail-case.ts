@@ -1,0 +1,96 @@
+import type { Logger } from '../logger';
+import type { AuditLog } from '../store/audit-log';
+import type { CaseStore } from '../store/case-store';
+import type { TargetRecord } from '../store/case-model';
+import { caseMessageSchema } from '../store/case-queue';
+import type { EmergencyStop } from '../control/emergency-stop';
+import type { TicketProvider } from '../tickets/ticket-provider';
+import { ticketLabel } from '../tickets/ticket-label';
+import { CaseLease, CaseBusyError } from './case-lease';
+import { CaseSession } from './case-session';
+import { describeCase } from './describe-case';
+import { identityOf, releaseOwnership, type OwnershipDeps } from './ownership';
+import { runStep } from './run-plan-steps';
+import { LEASE_MS } from './run-case';
+
+export interface FailCaseDeps extends OwnershipDeps {
+  cases: CaseStore;
+  audit: AuditLog;
+  tickets: TicketProvider;
+  stop: EmergencyStop;
+  caseUrl: (caseId: string) => string | undefined;
+}
+
+/** Target states the poison handler ends: work the responder could not finish. */
+const UNFINISHED: ReadonlySet<TargetRecord['status']> = new Set(['pending']);
+
+/**
+ * The poison-queue handler's use-case: a case whose message kept failing is marked failed, every target it could
+ * not finish is marked failed and its identity released (so the next alert about it acts again), and a "manual
+ * action needed" ticket is raised, exactly once. Held targets keep their approval; targets waiting for another
+ * case keep waiting. Runs under the case's lease like any run.
+ */
+export async function failCase(deps: FailCaseDeps, message: unknown, inv: { id: string; log: Logger }): Promise<void> {
+  const parsed = caseMessageSchema.safeParse(message);
+  if (!parsed.success) {
+    inv.log.error(JSON.stringify({ msg: 'unreadable poison message', issues: parsed.error.issues.map((i) => i.path.join('.')) }));
+    await deps.audit.write({ action: 'case.poison-unreadable', scope: 'system', actor: 'system', result: 'failed', detail: 'a poison message could not be parsed' });
+    return;
+  }
+  const { caseId } = parsed.data;
+  let lease: CaseLease;
+  try {
+    lease = await CaseLease.acquire(deps.cases, caseId, inv.id, LEASE_MS, deps.now);
+  } catch (err) {
+    if (err instanceof CaseBusyError) {
+      // The worker whose message failed may still be running it: wait for its lease, then take the case.
+      await new Promise((r) => setTimeout(r, Math.min(err.retryAfterMs + 250, LEASE_MS)));
+      lease = await CaseLease.acquire(deps.cases, caseId, inv.id, LEASE_MS, deps.now);
+    } else {
+      throw err;
+    }
+  }
+  try {
+    const loaded = await deps.cases.load(caseId);
+    if (!loaded) {
+      inv.log.error(JSON.stringify({ caseId, msg: 'poison message for an unknown case' }));
+      return;
+    }
+    const session = new CaseSession(lease, loaded, deps.now);
+    const why = 'The responder could not finish this after repeated attempts. Manual action needed.';
+    for (const t of [...session.targets.values()].filter((t) => UNFINISHED.has(t.status))) {
+      await session.saveTarget({ ...t, status: 'failed', reason: why });
+      const identity = identityOf(t);
+      if (identity) {
+        await releaseOwnership(deps, identity, caseId, 'failed');
+      }
+    }
+    await session.saveRecord((r) => {
+      r.status = 'failed';
+      r.note = `${why} Check each target below.`;
+    });
+    const caseUrl = deps.caseUrl(caseId);
+    const { text } = describeCase({ record: session.record, etag: '', targets: [...session.targets.values()], steps: [...session.steps.values()] }, caseUrl ? { statusUrl: caseUrl } : {});
+    const step = await runStep(
+      { session, stop: deps.stop, reportOnly: false, now: deps.now },
+      { stepId: 'case|0|manual-ticket', targetKey: 'case' },
+      {
+        action: 'ticket',
+        description: 'Raise a MANUAL ACTION NEEDED ticket',
+        idempotent: false,
+        run: async (prior) => {
+          const ref = await deps.tickets.open(
+            { key: `agent-responders:${caseId}:manual`, title: `[Agent responders] MANUAL ACTION NEEDED: case ${caseId} failed`, text, severity: 'High', caseId },
+            prior.attemptAt === undefined ? {} : { earlierAttemptAt: prior.attemptAt },
+          );
+          return { detail: ticketLabel(ref) };
+        },
+      },
+    );
+    await session.settled();
+    await deps.audit.write({ action: 'case.failed', scope: caseId, actor: 'system', result: 'failed', detail: `poison; manual ticket: ${step.detail ?? step.state}` });
+    inv.log.error(JSON.stringify({ caseId, msg: 'case failed (poison); manual action ticket raised', ticket: step.detail }));
+  } finally {
+    await lease.release();
+  }
+}

@@ -1,0 +1,158 @@
+import { approvalLink, APPROVAL_ROW, type ApprovalDeps } from '../approvals/request-approval';
+import { parseIncidentArmId } from '../sentinel/incident-arm-id';
+import type { Sentinel } from '../sentinel/sentinel-client';
+import type { CaseBundle, TargetRecord } from '../store/case-model';
+import { deterministicGuid } from '../store/deterministic-guid';
+import { keyOf } from '../store/storage-key';
+import { ticketLabel } from '../tickets/ticket-label';
+import type { TicketProvider } from '../tickets/ticket-provider';
+import { describeCase } from './describe-case';
+import { isTransient, runStep, type StepRunContext } from './run-plan-steps';
+
+export interface ReportDeps extends Pick<ApprovalDeps, 'config' | 'approvals'> {
+  tickets: TicketProvider;
+  sentinel: Pick<Sentinel, 'putComment'>;
+  /** Where the case is shown to people (the case page), for the ticket and the comment. */
+  caseUrl: (caseId: string) => string | undefined;
+}
+
+/** The targets' outcomes, as a short hash: a new outcome gets a new note and comment, a retry the same one. */
+export function outcomeOf(targets: readonly Pick<TargetRecord, 'key' | 'status' | 'round'>[]): string {
+  return keyOf(...targets.map((t) => `${t.key}=${t.status}@${t.round}`).sort()).slice(0, 16);
+}
+
+/**
+ * Tells the outside world a case's outcome, once per change of outcome: one ticket per case (a note on it for
+ * each later outcome) and one Sentinel incident comment per outcome; plus one High ticket for targets refused as
+ * not backed by Sentinel (a forged or edited body), whatever the mode. Each is a step of the case: the ticket
+ * create is recorded as started before it is sent (a retry looks for it first, see TicketProvider.open), notes and
+ * comments carry keys derived from the chain of outcomes, so a retried run neither skips nor repeats them.
+ */
+export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise<void> {
+  const session = ctx.session;
+  const caseId = session.caseId;
+  const bundle: CaseBundle = { record: session.record, etag: '', targets: [...session.targets.values()], steps: [...session.steps.values()] };
+  const caseUrl = deps.caseUrl(caseId);
+  const links = await approvalLinks(deps, bundle.targets);
+  const { title, text } = describeCase(bundle, { ...(caseUrl ? { statusUrl: caseUrl } : {}), links });
+  const transient: unknown[] = [];
+  const collect = (err: unknown): undefined => {
+    if (!isTransient(err)) {
+      throw err;
+    }
+    transient.push(err);
+    return undefined;
+  };
+
+  const refused = bundle.targets.filter((t) => t.status === 'unverified' && t.suspicious === true);
+  const refusal =
+    refused.length > 0
+      ? (() => {
+          const hash = keyOf(...refused.map((t) => t.key).sort()).slice(0, 16);
+          return runStep(
+            { ...ctx, reportOnly: false },
+            { stepId: `case|0|refusal-ticket|${hash}`, targetKey: 'case' },
+            {
+              action: 'refusal-ticket',
+              description: `Raise a ticket: ${refused.length} target(s) refused, not backed by Sentinel`,
+              idempotent: false,
+              run: async (prior) => {
+                const ref = await deps.tickets.open(
+                  {
+                    key: `agent-responders:${caseId}:refused:${hash}`,
+                    title: `[Agent responders] SUSPICIOUS: refused ${refused.length} target(s) Sentinel does not back (case ${caseId})`,
+                    text,
+                    severity: 'High',
+                    caseId,
+                  },
+                  prior.attemptAt === undefined ? {} : { earlierAttemptAt: prior.attemptAt },
+                );
+                return { detail: ticketLabel(ref) };
+              },
+            },
+          ).catch(collect);
+        })()
+      : undefined;
+
+  const outcome = outcomeOf(bundle.targets);
+  const record = session.record;
+  if (record.reportedState === outcome) {
+    await refusal;
+    if (transient.length > 0) {
+      throw transient[0];
+    }
+    return;
+  }
+  const chain = keyOf(record.reportedOutcome ?? '', outcome).slice(0, 16);
+  const ticket = record.ticket;
+  const ticketTask = ticket
+    ? runStep(ctx, { stepId: `case|0|ticket-note|${chain}`, targetKey: 'case' }, {
+        action: 'ticket-note',
+        description: `Add the new outcome to ${ticketLabel(ticket)}`,
+        idempotent: true,
+        run: async () => {
+          await deps.tickets.addNote(ticket, `${title}\n\n${text}`, `agent-responders:${caseId}:${chain}`);
+          return { detail: `note added to ${ticketLabel(ticket)}` };
+        },
+      })
+    : (() => {
+        let opened: Awaited<ReturnType<TicketProvider['open']>> | undefined;
+        return runStep(
+          ctx,
+          { stepId: 'case|0|ticket', targetKey: 'case' },
+          {
+            action: 'ticket',
+            description: `Open a ${deps.tickets.name} ticket for the case`,
+            idempotent: false,
+            run: async (prior) => {
+              opened = await deps.tickets.open({ key: `agent-responders:${caseId}`, title, text, severity: record.verifiedSeverity ?? record.severity, caseId }, prior.attemptAt === undefined ? {} : { earlierAttemptAt: prior.attemptAt });
+              return { detail: ticketLabel(opened) };
+            },
+          },
+          // The ticket's reference is stored with the step's outcome, in one write.
+          (done) =>
+            session.saveStepAndRecord(done, (r) => {
+              if (opened) {
+                r.ticket = opened;
+              }
+            }),
+        );
+      })();
+  const armId = record.incidentArmId ? parseIncidentArmId(record.incidentArmId) : undefined;
+  const commentTask = armId
+    ? runStep(ctx, { stepId: `case|0|comment|${chain}`, targetKey: 'case' }, {
+        action: 'comment',
+        description: 'Comment on the Sentinel incident',
+        idempotent: true,
+        run: async () => {
+          await deps.sentinel.putComment(armId, deterministicGuid(`${caseId}|${chain}`), text.slice(0, 30_000));
+          return { detail: 'comment posted' };
+        },
+      })
+    : undefined;
+  await Promise.all([refusal, ticketTask.catch(collect), commentTask?.catch(collect)]);
+  if (transient.length > 0) {
+    throw transient[0];
+  }
+  await session.saveRecord((r) => {
+    r.reportedOutcome = chain;
+    r.reportedState = outcome;
+  });
+}
+
+/** The signed link of each pending approval a held target waits for. */
+async function approvalLinks(deps: Pick<ApprovalDeps, 'config' | 'approvals'>, targets: readonly TargetRecord[]): Promise<Map<string, string>> {
+  const links = new Map<string, string>();
+  await Promise.all(
+    targets
+      .filter((t) => t.status === 'held' && t.approvalId)
+      .map(async (t) => {
+        const stored = await deps.approvals.get(t.approvalId ?? '', APPROVAL_ROW);
+        const link = stored ? approvalLink(deps.config, stored.value) : undefined;
+        if (link) {
+          links.set(t.approvalId ?? '', link);
+        }
+      }),
+  );
+  return links;
+}

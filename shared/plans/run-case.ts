@@ -1,0 +1,393 @@
+import { mapLimit } from '../async/map-limit';
+import { EmergencyStopError, type EmergencyStop, type StopState } from '../control/emergency-stop';
+import type { Logger } from '../logger';
+import type { AuditLog } from '../store/audit-log';
+import type { CaseHint, CaseMessage } from '../store/case-queue';
+import { stepId, type CaseRecord, type TargetPlan, type TargetRecord } from '../store/case-model';
+import { storedText, type CaseStore } from '../store/case-store';
+import type { DirectoryObject } from '../graph/identity-kind';
+import type { ClaimResult } from '../store/identity-owners';
+import { IdentityOwners } from '../store/identity-owners';
+import { keyOf } from '../store/storage-key';
+import { admitTarget, type AdmitDeps, type EarlyClaims } from './admit-target';
+import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
+import { CaseLease } from './case-lease';
+import { CaseSession } from './case-session';
+import { caseStatus } from './case-status';
+import { blastSlotOf, freeBlastSlot, takeBlastSlot } from './guardrails';
+import { identityOf, releaseOwnership } from './ownership';
+import type { Planner, PrepareResult } from './planner';
+import { reportCase, type ReportDeps } from './report-case';
+import { isFinished, isTransient, runPlanSteps, type StepRunContext } from './run-plan-steps';
+
+export interface Invocation {
+  id: string;
+  log: Logger;
+}
+
+export type EngineDeps = AdmitDeps &
+  ApplyApprovalDeps &
+  ReportDeps & {
+    cases: CaseStore;
+    stop: EmergencyStop;
+    audit: AuditLog;
+    responderId: () => Promise<string | undefined>;
+  };
+
+export type Planners = Readonly<Record<TargetPlan, Planner>>;
+
+/**
+ * How long a run holds its case without renewing; renewed every third of it while the run lasts, so a crashed
+ * worker's case is taken over within this time. Longer than any one outbound call (their time-outs are shorter).
+ */
+export const LEASE_MS = 15_000;
+/** Targets of one case run at the same time (a case may name a thousand identities). */
+const TARGET_CONCURRENCY = 16;
+
+/** Reads and claims started from the queue message's hint, before the case is loaded. */
+interface Early extends EarlyClaims {
+  prepare: Promise<PrepareResult> | undefined;
+  keys: Set<string>;
+  stop: Promise<StopState>;
+}
+
+/**
+ * The one engine every plan runs through. For one case: take its lease and load it once (alongside, the Graph
+ * and Sentinel reads of the targets the intake named, and their early claims: see {@link startEarly}); apply a
+ * decided approval; re-check targets that wait for another case; prepare (resolve, verify at source), admit
+ * (guardrails, severity, ownership, blast radius, approvals), run each target's plan (access cut first), settle
+ * the targets' outcomes (releasing their identities), report (ticket, incident comment), and record the case's
+ * status. Every write is fenced by the lease; a transient failure is rethrown at the end, so the message is
+ * retried and only unfinished work runs again.
+ */
+export async function runCase(deps: EngineDeps, planners: Planners, message: CaseMessage, inv: Invocation): Promise<CaseRecord | undefined> {
+  const early = startEarly(deps, planners, message.caseId, message.hint);
+  const [leased, loaded] = await Promise.allSettled([CaseLease.acquire(deps.cases, message.caseId, inv.id, LEASE_MS, deps.now), deps.cases.load(message.caseId)]);
+  if (leased.status === 'rejected') {
+    await settleEarly(early);
+    throw leased.reason;
+  }
+  const lease = leased.value;
+  try {
+    if (loaded.status === 'rejected') {
+      throw loaded.reason;
+    }
+    const current = loaded.value && !lease.isCurrent(loaded.value) ? await deps.cases.load(message.caseId) : loaded.value;
+    if (!current) {
+      await undoEarly(deps, message.caseId, early, new Map());
+      inv.log.warn(JSON.stringify({ caseId: message.caseId, msg: 'case not found; message dropped' }));
+      return undefined;
+    }
+    return await runLoaded(deps, planners, new CaseSession(lease, current, deps.now), message, early, inv);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSession, message: CaseMessage, early: Early, inv: Invocation): Promise<CaseRecord> {
+  const caseId = session.caseId;
+  const reportOnly = deps.config.RESPONDER_MODE === 'report-only';
+  const stop = await early.stop;
+  if (stop.stopped) {
+    await undoEarly(deps, caseId, early, session.targets);
+    await pause(session, stop);
+    throw new EmergencyStopError(stop);
+  }
+  const mode = reportOnly ? 'report-only' : 'enforce';
+  if (session.record.mode !== mode || session.record.status === 'received' || session.record.status === 'paused') {
+    await session.saveRecord((r) => {
+      r.mode = mode;
+      r.status = 'running';
+      delete r.note;
+    });
+  }
+  if (message.approvalId) {
+    await applyApproval(deps, session, message.approvalId);
+  }
+  if (!reportOnly) {
+    await recheckOwnership(deps, session);
+  }
+  await prepareTargets(deps, planners, session, early, inv);
+
+  const responderId = await deps.responderId().catch(() => undefined);
+  const toAdmit = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined && t.kind !== undefined);
+  await mapLimit(toAdmit, TARGET_CONCURRENCY, async (t) => {
+    const admitted = await admitTarget(deps, { session, planner: planners[t.plan], reportOnly, responderId, early }, t);
+    audit(deps, session, admitted, admitted.status === 'pending' ? 'admitted' : admitted.status);
+  });
+  await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.map((t) => t.key)));
+
+  const ctx: StepRunContext = { session, stop: deps.stop, reportOnly, now: deps.now };
+  const transient: unknown[] = [];
+  const collect = (err: unknown): void => {
+    if (!isTransient(err)) {
+      throw err;
+    }
+    transient.push(err);
+  };
+  const running = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt !== undefined);
+  await mapLimit(running, TARGET_CONCURRENCY, (t) => runPlanSteps(ctx, t, planners[t.plan].steps(t, session.record)).catch(collect));
+  await settleOutcomes(deps, planners, session, reportOnly);
+
+  if (![...session.targets.values()].some((t) => t.status === 'pending') && transient.length === 0) {
+    await reportCase(deps, ctx).catch(collect);
+  }
+  const stopped = transient.find((e): e is EmergencyStopError => e instanceof EmergencyStopError);
+  if (stopped) {
+    await pause(session, stopped.state);
+  } else {
+    const status = caseStatus({ targets: [...session.targets.values()], steps: [...session.steps.values()] });
+    await session.saveRecord((r) => {
+      r.status = status;
+    });
+  }
+  await session.settled();
+  inv.log.info(JSON.stringify({ caseId, status: session.record.status, mode, targets: [...session.targets.values()].map((t) => ({ key: t.key, plan: t.plan, status: t.status })) }));
+  if (transient.length > 0) {
+    throw transient[0];
+  }
+  return session.record;
+}
+
+/** The emergency stop interrupted the case: it says so, and waits in the queue until the stop is lifted. */
+async function pause(session: CaseSession, stop: StopState): Promise<void> {
+  await session.saveRecord((r) => {
+    r.status = 'paused';
+    r.note = `Paused by the emergency stop${stop.reason ? ` (${stop.reason})` : ''}${stop.by ? `, set by ${stop.by}` : ''}: nothing is written until it is lifted; the case then resumes.`;
+  });
+  await session.settled();
+}
+
+/**
+ * Starts, from the queue message's hint, what the run will need before its first write: the planner's reads
+ * (Graph, Sentinel) and, in enforce mode, the ownership claims and blast-radius slots of the identities named by
+ * object id. They run beside taking the lease and loading the case, so the access cut waits for one storage round
+ * trip and one Graph round trip instead of a chain of them. Everything here is a read or a claim this case may give
+ * back; the loaded case decides ({@link undoEarly} gives back what it does not use).
+ */
+function startEarly(deps: EngineDeps, planners: Planners, caseId: string, hint: CaseHint | undefined): Early {
+  const early: Early = { prepare: undefined, claims: new Map(), slots: new Map(), keys: new Set(), stop: deps.stop.state() };
+  early.stop.catch(() => undefined);
+  if (!hint || hint.targets.length === 0) {
+    return early;
+  }
+  const planner = planners.contain;
+  const record = { caseId, source: hint.source, ...pick(hint, ['incidentArmId', 'alertId', 'workspaceCustomerId']) };
+  early.prepare = planner.prepare?.(record, hint.targets);
+  early.prepare?.catch(() => undefined); // awaited in prepareTargets; this only keeps an early failure from counting as unhandled
+  hint.targets.forEach((t) => early.keys.add(t.key));
+  if (deps.config.RESPONDER_MODE === 'report-only') {
+    return early;
+  }
+  const backed = hint.source !== 'direct' && !(hint.source === 'entity' && !hint.incidentArmId);
+  const at = new Date(deps.now()).toISOString();
+  for (const t of hint.targets) {
+    if (t.ref.by !== 'objectId') {
+      continue;
+    }
+    const identity = IdentityOwners.identityOf(t.ref.objectId);
+    const claim = deps.owners.claim(identity, caseId, backed ? 'acting' : 'held', backed, at);
+    claim.catch(() => undefined);
+    early.claims.set(identity, claim);
+    if (backed) {
+      const slot = blastSlotOf(caseId, { key: t.key, round: 0 });
+      const taken = takeBlastSlot(deps, slot);
+      taken.catch(() => undefined);
+      early.slots.set(slot, taken);
+    }
+  }
+  return early;
+}
+
+/** Waits for early work that is no longer needed (the case was busy), so none of it runs unobserved. */
+async function settleEarly(early: Early): Promise<void> {
+  await Promise.allSettled([early.prepare, early.stop, ...early.claims.values(), ...early.slots.values()]);
+}
+
+/**
+ * Gives back early claims and slots the run did not use: identities claimed afresh for targets that were not
+ * admitted in this run (already handled, or not on the case at all), and slots of hinted targets the case does
+ * not hold. Admission itself frees the slots of targets it held or left waiting.
+ */
+async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets: ReadonlyMap<string, TargetRecord>, admittedNow: ReadonlySet<string> = new Set()): Promise<void> {
+  await settleEarly(early);
+  const byIdentity = new Map([...targets.values()].flatMap((t) => (t.objectId ? [[IdentityOwners.identityOf(t.objectId), t] as const] : [])));
+  await Promise.all([
+    ...[...early.claims].map(async ([identity, claim]) => {
+      const result: ClaimResult | undefined = await claim.catch(() => undefined);
+      const target = byIdentity.get(identity);
+      if (result?.owned && result.fresh && (!target || !admittedNow.has(target.key))) {
+        await releaseOwnership(deps, identity, caseId, target?.status ?? 'not-on-case');
+      }
+    }),
+    ...[...early.keys].map(async (key) => {
+      const slot = blastSlotOf(caseId, { key, round: 0 });
+      if (early.slots.has(slot) && !targets.has(key)) {
+        await freeBlastSlot(deps, slot);
+      }
+    }),
+  ]);
+  early.claims.clear();
+  early.slots.clear();
+}
+
+/**
+ * Targets that wait for another case go back to work when that case released the identity (or end `joined` when
+ * it contained it); a hold this case had on an identity that a verified case took over becomes a wait.
+ */
+async function recheckOwnership(deps: EngineDeps, session: CaseSession): Promise<void> {
+  const candidates = [...session.targets.values()].filter((t) => (t.status === 'waiting' || t.status === 'held') && identityOf(t) !== undefined);
+  await Promise.all(
+    candidates.map(async (t) => {
+      const owner = (await deps.owners.get(identityOf(t) ?? ''))?.value;
+      if (t.status === 'held') {
+        if (owner?.caseId !== undefined && owner.caseId !== session.caseId) {
+          await session.saveTarget({ ...t, status: 'waiting', joinedCaseId: owner.caseId, reason: `Case ${owner.caseId}, which Sentinel backs, acts on this identity now; this hold waits for it (its approval no longer decides anything).` });
+        }
+        return;
+      }
+      if (owner?.caseId !== undefined && owner.caseId !== session.caseId) {
+        return; // still in the owner's waiters: it queues this case again when it is done
+      }
+      const last = owner?.last;
+      if (last && last.caseId === t.joinedCaseId && last.outcome === 'contained' && (t.plan === 'contain' || t.plan === 'expire')) {
+        await session.saveTarget({ ...t, status: 'joined', reason: `Contained by case ${last.caseId} while this case waited.` });
+        audit(deps, session, t, 'joined');
+        return;
+      }
+      const next: TargetRecord = { ...t, status: 'pending' };
+      delete next.admittedAt;
+      delete next.reason;
+      await session.saveTarget(next);
+    }),
+  );
+}
+
+/**
+ * The planners' reads (resolve, verify at source) for targets not yet resolved or verified, reusing what the
+ * early reads found for the hinted ones. A refused target is refused on its own (the rest of the case goes on);
+ * Sentinel's own copy is kept beside the posted body when something is refused as suspicious.
+ */
+async function prepareTargets(deps: EngineDeps, planners: Planners, session: CaseSession, early: Early, inv: Invocation): Promise<void> {
+  const need = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined && planners[t.plan].prepare && (t.kind === undefined || t.verified !== true));
+  if (need.length === 0) {
+    return;
+  }
+  const fromEarly = early.prepare ? await early.prepare : undefined;
+  const uncovered = need.filter((t) => !fromEarly?.byKey.has(t.key) || !early.keys.has(t.key));
+  const planner = planners.contain;
+  const more = uncovered.length > 0 && planner.prepare ? await planner.prepare(session.record, uncovered) : undefined;
+  const severity = more?.severity ?? fromEarly?.severity;
+  const copy = more?.sourceCopy ?? fromEarly?.sourceCopy;
+  let suspicious = 0;
+  const at = new Date(deps.now()).toISOString();
+  for (const t of need) {
+    const prep = more?.byKey.get(t.key) ?? fromEarly?.byKey.get(t.key);
+    if (!prep) {
+      continue;
+    }
+    const next: TargetRecord = { ...t };
+    const verdict = prep.verdict;
+    if (verdict?.state === 'refused') {
+      Object.assign(next, { status: 'unverified', reason: verdict.detail, verified: false, suspicious: verdict.suspicious });
+      suspicious += verdict.suspicious ? 1 : 0;
+    } else {
+      next.verified = verdict?.state !== 'unverifiable';
+      if (verdict?.state === 'unverifiable') {
+        next.unverifiable = true;
+      }
+      if (verdict?.state === 'skipped' && session.record.source !== 'drift' && session.record.source !== 'lifecycle') {
+        // Acting on a body without reading it back is a deliberate weakening: say so every time.
+        inv.log.warn(JSON.stringify({ caseId: session.caseId, target: t.key, msg: 'SENTINEL VERIFICATION SKIPPED: acting on the posted body alone', detail: verdict.detail }));
+      }
+      applyResolution(next, prep.resolved, at);
+    }
+    await session.saveTarget(next);
+    if (next.status !== 'pending') {
+      audit(deps, session, next, next.status);
+    }
+  }
+  if (severity && session.record.verifiedSeverity !== severity) {
+    await session.saveRecord((r) => {
+      r.verifiedSeverity = severity;
+    });
+  }
+  if (suspicious > 0 && copy !== undefined) {
+    const text = JSON.stringify(copy, null, 1);
+    await deps.cases.putBlob(session.caseId, `sentinel-copy-${keyOf(text).slice(0, 16)}`, text);
+  }
+}
+
+function applyResolution(target: TargetRecord, resolved: DirectoryObject | null | undefined, at: string): void {
+  if (resolved === undefined) {
+    return;
+  }
+  if (resolved === null) {
+    Object.assign(target, { status: 'not-found', reason: 'No such identity in the tenant (deleted, or the alert named another tenant)', resolvedAt: at });
+    return;
+  }
+  const obj = resolved;
+  Object.assign(target, { objectId: obj.id, kind: obj.kind, resolvedAt: at });
+  const name = obj.displayName ?? obj.userPrincipalName;
+  if (name !== undefined) {
+    target.displayName = storedText(name, 256);
+  }
+  for (const k of ['appId', 'appOwnerOrganizationId', 'agentIdentityBlueprintId'] as const) {
+    if (obj[k] !== undefined) {
+      target[k] = obj[k];
+    }
+  }
+  if (obj.kind === 'other') {
+    Object.assign(target, { status: 'skipped', reason: `Object is a ${obj.odataType || 'directory object'}, not an identity the responders act on` });
+  }
+}
+
+/**
+ * Targets whose plan finished: their outcome from their steps (failed if any step failed), and the identity
+ * released, with the outcome, for the cases that wait for it.
+ */
+async function settleOutcomes(deps: EngineDeps, planners: Planners, session: CaseSession, reportOnly: boolean): Promise<void> {
+  const finished = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt !== undefined);
+  await Promise.all(
+    finished.map(async (t) => {
+      const planner = planners[t.plan];
+      const steps = planner.steps(t, session.record).map((s) => session.steps.get(stepId(t.key, t.round, s.action)));
+      if (steps.some((s) => !isFinished(s))) {
+        return;
+      }
+      const failed = steps.find((s) => s?.state === 'failed');
+      const next: TargetRecord = failed
+        ? { ...t, status: 'failed', reason: `${failed.action} failed: ${failed.errorCode ?? ''} ${failed.errorMessage ?? ''}`.trim() }
+        : { ...t, status: reportOnly ? planner.outcome.reportOnly : planner.outcome.done, reason: reportOnly ? `Report-only: ${planner.outcome.reason(t, session.record)}` : planner.outcome.reason(t, session.record) };
+      await session.saveTarget(next);
+      audit(deps, session, next, next.status);
+      const identity = identityOf(next);
+      if (identity && !reportOnly) {
+        await releaseOwnership(deps, identity, session.caseId, next.status);
+      }
+    }),
+  );
+}
+
+/** Audits a target's new state; written beside the run and awaited with the case's writes. */
+function audit(deps: EngineDeps, session: CaseSession, target: TargetRecord, what: string): void {
+  const write = deps.audit.write({
+    action: `target.${what}`,
+    scope: session.caseId,
+    actor: 'system',
+    targetId: target.objectId ?? target.key,
+    result: what === 'failed' ? 'failed' : what.startsWith('would') ? 'would-do' : what === 'unverified' || what === 'skipped' ? 'refused' : 'ok',
+    detail: storedText(target.reason ?? what, 500),
+  });
+  void session.track(write);
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) {
+    if (obj[k] !== undefined) {
+      out[k] = obj[k];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,144 @@
+import { odata } from '@azure/data-tables';
+import { RecordTable, type Stored } from './record-table';
+import { isConflict, isNotFound, TABLES, type Storage } from './storage';
+import { keyOf } from './storage-key';
+
+/** What the owning case is doing with the identity. */
+export type OwnerState = 'acting' | 'held';
+
+/**
+ * The one record per identity that says which case may act on it. Held while a case can still act (it runs the
+ * identity's plan, or holds it for an approval); released the moment it can no longer act (done, failed,
+ * refused, report-only, hold rejected or expired), leaving what happened in `last` for the cases that waited.
+ */
+export interface OwnerRecord {
+  /** `oid:<object id>`: identities are keyed by their directory object, however an alert named them. */
+  identity: string;
+  /** The case that owns the identity now; absent when released. */
+  caseId?: string;
+  state?: OwnerState;
+  /** Whether the owner's claim is backed by Sentinel (a held direct request is not: a verified case takes over). */
+  verified?: boolean;
+  since?: string;
+  /** Cases that wait for the owner to finish: they are queued again when it releases the identity. */
+  waiters: string[];
+  /** The last owner's outcome, kept when it released. */
+  last?: { caseId: string; outcome: string; at: string };
+}
+
+/** `fresh`: nobody owned the identity before this claim (it was created, or taken from a released record). */
+export type ClaimResult = { owned: true; fresh: boolean; record: OwnerRecord; etag: string } | { owned: false; record: OwnerRecord; etag: string };
+
+/**
+ * Identity ownership in the `owners` table. Partition = the first two hex digits of the key's hash (spreads a
+ * storm over 256 partitions), row = the hash. Every change is conditional on the row's etag.
+ */
+export class IdentityOwners {
+  private constructor(private readonly table: RecordTable<OwnerRecord>) {}
+
+  static async open(storage: Storage): Promise<IdentityOwners> {
+    return new IdentityOwners(new RecordTable<OwnerRecord>(await storage.table(TABLES.owners)));
+  }
+
+  /** The ownership key of a directory object. */
+  static identityOf(objectId: string): string {
+    return `oid:${objectId.toLowerCase()}`;
+  }
+
+  async get(identity: string): Promise<Stored<OwnerRecord> | undefined> {
+    const { pk, rk } = where(identity);
+    return this.table.get(pk, rk);
+  }
+
+  /**
+   * Takes the identity for `caseId` when nobody owns it (or `caseId` already does); otherwise returns the current
+   * owner's record and etag, for the caller to join it or take it over with {@link replace}.
+   */
+  async claim(identity: string, caseId: string, state: OwnerState, verified: boolean, at: string): Promise<ClaimResult> {
+    const { pk, rk } = where(identity);
+    const fresh: OwnerRecord = { identity, caseId, state, verified, since: at, waiters: [] };
+    for (;;) {
+      // Most identities have no record yet: try the insert first (one round trip), read only when it exists.
+      try {
+        const etag = await this.table.insert(pk, rk, fresh, { caseId });
+        return { owned: true, fresh: true, record: fresh, etag };
+      } catch (err) {
+        if (!isConflict(err)) {
+          throw err;
+        }
+      }
+      const current = await this.table.get(pk, rk);
+      if (!current) {
+        continue;
+      }
+      if (current.value.caseId === caseId) {
+        return { owned: true, fresh: false, record: current.value, etag: current.etag };
+      }
+      if (current.value.caseId === undefined) {
+        const record: OwnerRecord = { ...current.value, caseId, state, verified, since: at };
+        const etag = await this.replace(identity, record, current.etag);
+        if (etag !== undefined) {
+          return { owned: true, fresh: true, record, etag };
+        }
+        continue;
+      }
+      return { owned: false, record: current.value, etag: current.etag };
+    }
+  }
+
+  /** Replaces the record if nobody changed it since `etag`; undefined when someone did (read and decide again). */
+  async replace(identity: string, record: OwnerRecord, etag: string): Promise<string | undefined> {
+    const { pk, rk } = where(identity);
+    try {
+      return await this.table.replace(pk, rk, record, etag, { caseId: record.caseId });
+    } catch (err) {
+      if (isConflict(err) || isNotFound(err)) {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Gives the identity up if `caseId` owns it, recording `outcome`; returns the cases that waited for it (to be
+   * queued again), or an empty list when `caseId` did not own it.
+   */
+  async release(identity: string, caseId: string, outcome: string, at: string): Promise<string[]> {
+    for (;;) {
+      const current = await this.get(identity);
+      if (!current || current.value.caseId !== caseId) {
+        return [];
+      }
+      const released: OwnerRecord = { identity, waiters: [], last: { caseId, outcome, at } };
+      if ((await this.replace(identity, released, current.etag)) !== undefined) {
+        return current.value.waiters.filter((w) => w !== caseId);
+      }
+    }
+  }
+
+  /** Changes the owner's state (acting ↔ held) if `caseId` still owns the identity. */
+  async setState(identity: string, caseId: string, state: OwnerState, verified: boolean): Promise<boolean> {
+    for (;;) {
+      const current = await this.get(identity);
+      if (!current || current.value.caseId !== caseId) {
+        return false;
+      }
+      if (current.value.state === state && current.value.verified === verified) {
+        return true;
+      }
+      if ((await this.replace(identity, { ...current.value, state, verified }, current.etag)) !== undefined) {
+        return true;
+      }
+    }
+  }
+
+  /** Records owned by `caseId` (the retention timer and the poison handler release what a case still holds). */
+  async ownedBy(caseId: string): Promise<Stored<OwnerRecord>[]> {
+    return this.table.query(odata`caseId eq ${caseId}`);
+  }
+}
+
+function where(identity: string): { pk: string; rk: string } {
+  const rk = keyOf(identity);
+  return { pk: rk.slice(0, 2), rk };
+}
