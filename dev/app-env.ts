@@ -33,6 +33,8 @@ export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, public
     APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup].join(','),
     APPROVAL_MAIL_SENDER: DEMO.mailboxUpn,
     SENTINEL_WORKSPACES: `${DEMO.workspace.subscriptionId}/${DEMO.workspace.resourceGroup}/${DEMO.workspace.workspaceName}`,
+    // Until every local caller signs in with a playbook token, any caller holding the function key is accepted.
+    INTAKE_ALLOW_ANY_CALLER: 'true',
     LOCAL_DEV_EASY_AUTH: 'true',
     LOCAL_DEV_USERS: JSON.stringify(users),
     ...overrides,

@@ -48,7 +48,7 @@ export function releasePlanner(deps: { graph: Graph; risk: Pick<RiskCoalescer, '
     outcome: {
       done: 'released',
       reportOnly: 'contained',
-      reason: (target) => `Released: approved by ${target.approvedBy ?? 'an approver'}.`,
+      reason: (target) => `Released ${targetName(target)}: approved by ${target.approvedBy ?? 'an approver'}.`,
     },
   };
 }

@@ -108,7 +108,7 @@ async function recontain(deps: DriftDeps, caseId: string, target: TargetRecord, 
     ...(original.incidentArmId ? { incidentArmId: original.incidentArmId } : {}),
     ...(original.workspace ? { workspace: original.workspace } : {}),
   };
-  const fresh: TargetRecord = { key: target.key, ref: target.ref, plan: target.plan === 'expire' ? 'expire' : 'contain', round: 0, status: 'pending', receivedAt: at, resolvedAt: at, verified: true };
+  const fresh: TargetRecord = { key: target.key, ref: target.ref, plan: target.plan === 'expire' ? 'expire' : 'contain', round: 0, status: 'pending', receivedAt: at, resolvedAt: at, verification: { state: 'skipped', detail: 'raised by the responder itself (drift check)' } };
   for (const k of ['objectId', 'kind', 'displayName', 'appId', 'appOwnerOrganizationId', 'agentIdentityBlueprintId'] as const) {
     if (target[k] !== undefined) {
       Object.assign(fresh, { [k]: target[k] });

@@ -31,7 +31,7 @@ export function targetOfAgent(agent: InventoryAgent, at: string, plan: Lifecycle
     kind: agent.kind,
     receivedAt: at,
     resolvedAt: at,
-    verified: true,
+    verification: { state: 'skipped', detail: 'raised by the responder itself (lifecycle sweep)' },
   };
   const optional = { displayName: agent.displayName, appId: agent.appId, appOwnerOrganizationId: agent.appOwnerOrganizationId, agentIdentityBlueprintId: agent.agentIdentityBlueprintId };
   for (const [k, v] of Object.entries(optional)) {

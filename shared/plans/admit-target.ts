@@ -1,5 +1,5 @@
 import { requestApproval, type ApprovalDeps } from '../approvals/request-approval';
-import type { CaseSource, TargetRecord } from '../store/case-model';
+import { isUnverifiable, type CaseSource, type TargetRecord } from '../store/case-model';
 import type { ClaimResult } from '../store/identity-owners';
 import type { CaseSession } from './case-session';
 import { belowMinimumSeverity, blastSlotOf, checkGuardrails, freeBlastSlot, takeBlastSlot, type BlastRadiusDeps } from './guardrails';
@@ -41,7 +41,7 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   if (lowSeverity) {
     return skip(lowSeverity);
   }
-  const verdict = checkGuardrails({ target, responderId: ctx.responderId, config: deps.config, unverifiable: target.unverifiable === true, approved });
+  const verdict = checkGuardrails({ target, responderId: ctx.responderId, config: deps.config, unverifiable: isUnverifiable(target), approved });
   if (verdict.action === 'skip') {
     return skip(verdict.reason);
   }
@@ -58,7 +58,7 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
       deps,
       identity,
       session.caseId,
-      { state: hold ? 'held' : 'acting', verified: target.unverifiable !== true, onConflict: planner.plan === 'release' ? 'refuse' : 'wait' },
+      { state: hold ? 'held' : 'acting', verified: !isUnverifiable(target), onConflict: planner.plan === 'release' ? 'refuse' : 'wait' },
       await ctx.early?.claims.get(identity),
     );
     if (ownership.result !== 'owned') {
@@ -73,7 +73,7 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   if (!hold && planner.cutsAccess && !approved) {
     hold = await (ctx.early?.slots.get(slot) ?? takeBlastSlot(deps, slot));
     if (hold && identity) {
-      await takeOwnership(deps, identity, session.caseId, { state: 'held', verified: target.unverifiable !== true, onConflict: 'wait' });
+      await takeOwnership(deps, identity, session.caseId, { state: 'held', verified: !isUnverifiable(target), onConflict: 'wait' });
     }
   } else if (ctx.early?.slots.has(slot)) {
     await freeBlastSlot(deps, slot); // taken early, before the hold or the approval was known

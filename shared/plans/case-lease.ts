@@ -119,9 +119,20 @@ export class CaseLease {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops, resolve, reject });
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = undefined;
-      });
+      this.kick();
+    });
+  }
+
+  /** Starts flushing unless a flush runs; a write queued as a flush ends is picked up by the next one. */
+  private kick(): void {
+    if (this.flushing) {
+      return;
+    }
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) {
+        this.kick();
+      }
     });
   }
 

@@ -1,4 +1,4 @@
-import type { CaseBundle, CaseRecord, TargetRecord } from '../store/case-model';
+import { isSuspicious, type CaseBundle, type CaseRecord, type TargetRecord } from '../store/case-model';
 
 /** Target states in which this case did nothing to the identity and never will. */
 const UNTOUCHED: ReadonlySet<TargetRecord['status']> = new Set(['skipped', 'not-found', 'unverified']);
@@ -23,7 +23,7 @@ export function caseStatus(bundle: Pick<CaseBundle, 'targets' | 'steps'>): CaseR
   if (has('waiting')) {
     return 'waiting';
   }
-  if (targets.length > 0 && targets.every((t) => t.status === 'unverified' && t.suspicious === true)) {
+  if (targets.length > 0 && targets.every(isSuspicious)) {
     return 'suspicious';
   }
   return targets.some((t) => !UNTOUCHED.has(t.status)) ? 'done' : 'ignored';

@@ -1,7 +1,9 @@
 import type { Severity } from '../alerts/alert-types';
 import type { ApprovalKind } from '../approvals/approval-entity';
 import type { DirectoryObject } from '../graph/identity-kind';
-import type { CaseRecord, StepAction, TargetPlan, TargetRecord, TargetStatus } from '../store/case-model';
+import type { CaseRecord, SourceVerdict, StepAction, TargetPlan, TargetRecord, TargetStatus } from '../store/case-model';
+
+export type { SourceVerdict } from '../store/case-model';
 
 /** What a step reports when it ran. */
 export interface StepResult {
@@ -35,17 +37,6 @@ export interface Preparation {
   /** What the target's source (Sentinel) says about it. */
   verdict?: SourceVerdict;
 }
-
-/** Whether the target's source backs it: only what the source answered may refuse it. */
-export type SourceVerdict =
-  /** The source names the target, like with like, and is open. */
-  | { state: 'verified'; detail: string }
-  /** Not checked, on purpose: SENTINEL_VERIFY is off, or the responder raised the case itself. */
-  | { state: 'skipped'; detail: string }
-  /** Nothing to check against (a direct request, an entity trigger without an incident): held for approval. */
-  | { state: 'unverifiable'; detail: string }
-  /** The source answered and does not back it; `suspicious` when the body disagrees with it (a forgery). */
-  | { state: 'refused'; suspicious: boolean; detail: string };
 
 /** What a planner's reads need of the case: enough to start them before the case is loaded. */
 export type PrepareRecord = Pick<CaseRecord, 'caseId' | 'source' | 'incidentArmId' | 'alertId' | 'workspaceCustomerId'>;

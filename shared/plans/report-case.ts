@@ -1,7 +1,7 @@
 import { approvalLink, APPROVAL_ROW, type ApprovalDeps } from '../approvals/request-approval';
 import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import type { Sentinel } from '../sentinel/sentinel-client';
-import type { CaseBundle, TargetRecord } from '../store/case-model';
+import { isSuspicious, type CaseBundle, type TargetRecord } from '../store/case-model';
 import { deterministicGuid } from '../store/deterministic-guid';
 import { keyOf } from '../store/storage-key';
 import { ticketLabel } from '../tickets/ticket-label';
@@ -44,38 +44,27 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
     return undefined;
   };
 
-  const refused = bundle.targets.filter((t) => t.status === 'unverified' && t.suspicious === true);
+  const record = session.record;
+  const refused = bundle.targets.filter(isSuspicious);
+  const refusalHash = keyOf(...refused.map((t) => t.key).sort()).slice(0, 16);
+  const refusalSlot = { stepId: `case|0|refusal-ticket|${refusalHash}`, targetKey: 'case' };
+  const suspiciousTitle = `[Agent responders] SUSPICIOUS: refused ${refused.length} target(s) Sentinel does not back (case ${caseId})`;
+  // A forgery inside a case that already has a ticket (a forged update to a genuine incident) gets its own
+  // High ticket: it is a security event of its own, not a change of the genuine case's outcome.
   const refusal =
-    refused.length > 0
-      ? (() => {
-          const hash = keyOf(...refused.map((t) => t.key).sort()).slice(0, 16);
-          return runStep(
-            { ...ctx, reportOnly: false },
-            { stepId: `case|0|refusal-ticket|${hash}`, targetKey: 'case' },
-            {
-              action: 'refusal-ticket',
-              description: `Raise a ticket: ${refused.length} target(s) refused, not backed by Sentinel`,
-              idempotent: false,
-              run: async (prior) => {
-                const ref = await deps.tickets.open(
-                  {
-                    key: `agent-responders:${caseId}:refused:${hash}`,
-                    title: `[Agent responders] SUSPICIOUS: refused ${refused.length} target(s) Sentinel does not back (case ${caseId})`,
-                    text,
-                    severity: 'High',
-                    caseId,
-                  },
-                  prior.attemptAt === undefined ? {} : { earlierAttemptAt: prior.attemptAt },
-                );
-                return { detail: ticketLabel(ref) };
-              },
-            },
-          ).catch(collect);
-        })()
+    refused.length > 0 && record.ticket
+      ? runStep({ ...ctx, reportOnly: false }, refusalSlot, {
+          action: 'refusal-ticket',
+          description: `Raise a ticket: ${refused.length} target(s) refused, not backed by Sentinel`,
+          idempotent: false,
+          run: async (prior) => {
+            const ref = await deps.tickets.open({ key: `agent-responders:${caseId}:refused:${refusalHash}`, title: suspiciousTitle, text, severity: 'High', caseId }, prior.attemptAt === undefined ? {} : { earlierAttemptAt: prior.attemptAt });
+            return { detail: ticketLabel(ref) };
+          },
+        }).catch(collect)
       : undefined;
 
   const outcome = outcomeOf(bundle.targets);
-  const record = session.record;
   if (record.reportedState === outcome) {
     await refusal;
     if (transient.length > 0) {
@@ -96,16 +85,22 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
         },
       })
     : (() => {
+        // The case's first ticket; when the case refused a forgery it says so in its title, in the ticket that
+        // every refusal raises (even in report-only mode: refusing a forgery changes nothing in the tenant).
+        const suspicious = refused.length > 0;
         let opened: Awaited<ReturnType<TicketProvider['open']>> | undefined;
         return runStep(
-          ctx,
+          suspicious ? { ...ctx, reportOnly: false } : ctx,
           { stepId: 'case|0|ticket', targetKey: 'case' },
           {
             action: 'ticket',
             description: `Open a ${deps.tickets.name} ticket for the case`,
             idempotent: false,
             run: async (prior) => {
-              opened = await deps.tickets.open({ key: `agent-responders:${caseId}`, title, text, severity: record.verifiedSeverity ?? record.severity, caseId }, prior.attemptAt === undefined ? {} : { earlierAttemptAt: prior.attemptAt });
+              opened = await deps.tickets.open(
+                { key: `agent-responders:${caseId}`, title: suspicious ? suspiciousTitle : title, text, severity: suspicious ? 'High' : (record.verifiedSeverity ?? record.severity), caseId },
+                prior.attemptAt === undefined ? {} : { earlierAttemptAt: prior.attemptAt },
+              );
               return { detail: ticketLabel(opened) };
             },
           },

@@ -98,7 +98,9 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     await session.saveRecord((r) => {
       r.mode = mode;
       r.status = 'running';
-      delete r.note;
+      if (r.note?.startsWith('Paused')) {
+        delete r.note;
+      }
     });
   }
   if (message.approvalId) {
@@ -114,6 +116,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   await mapLimit(toAdmit, TARGET_CONCURRENCY, async (t) => {
     const admitted = await admitTarget(deps, { session, planner: planners[t.plan], reportOnly, responderId, early }, t);
     audit(deps, session, admitted, admitted.status === 'pending' ? 'admitted' : admitted.status);
+    await recordPlan(session, planners[t.plan], admitted, deps.now);
   });
   await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.map((t) => t.key)));
 
@@ -147,6 +150,39 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     throw transient[0];
   }
   return session.record;
+}
+
+/**
+ * Shows the plan of a target that does not run now: its steps `held` (with the approval they wait for) or
+ * `skipped` (with the reason), so the case says what would happen once approved, or what was not done and why.
+ */
+async function recordPlan(session: CaseSession, planner: Planner, target: TargetRecord, now: () => number): Promise<void> {
+  const state = target.status === 'held' ? 'held' : target.status === 'skipped' ? 'skipped' : undefined;
+  if (!state) {
+    return;
+  }
+  const at = new Date(now()).toISOString();
+  await Promise.all(
+    planner.steps(target, session.record).map((step) => {
+      const id = stepId(target.key, target.round, step.action);
+      if (isFinished(session.steps.get(id))) {
+        return undefined;
+      }
+      return session.saveStep({
+        stepId: id,
+        targetKey: target.key,
+        action: step.action,
+        round: target.round,
+        description: step.description,
+        state,
+        attempts: 0,
+        requestIds: [],
+        ...(state === 'skipped' ? { endedAt: at } : {}),
+        ...(target.reason ? { detail: target.reason } : {}),
+        ...(target.approvalId ? { approvalId: target.approvalId } : {}),
+      });
+    }),
+  );
 }
 
 /** The emergency stop interrupted the case: it says so, and waits in the queue until the stop is lifted. */
@@ -269,7 +305,7 @@ async function recheckOwnership(deps: EngineDeps, session: CaseSession): Promise
  * Sentinel's own copy is kept beside the posted body when something is refused as suspicious.
  */
 async function prepareTargets(deps: EngineDeps, planners: Planners, session: CaseSession, early: Early, inv: Invocation): Promise<void> {
-  const need = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined && planners[t.plan].prepare && (t.kind === undefined || t.verified !== true));
+  const need = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined && planners[t.plan].prepare && (t.kind === undefined || t.verification === undefined));
   if (need.length === 0) {
     return;
   }
@@ -289,12 +325,11 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
     const next: TargetRecord = { ...t };
     const verdict = prep.verdict;
     if (verdict?.state === 'refused') {
-      Object.assign(next, { status: 'unverified', reason: verdict.detail, verified: false, suspicious: verdict.suspicious });
+      Object.assign(next, { status: 'unverified', reason: verdict.detail, verification: verdict });
       suspicious += verdict.suspicious ? 1 : 0;
     } else {
-      next.verified = verdict?.state !== 'unverifiable';
-      if (verdict?.state === 'unverifiable') {
-        next.unverifiable = true;
+      if (verdict) {
+        next.verification = verdict;
       }
       if (verdict?.state === 'skipped' && session.record.source !== 'drift' && session.record.source !== 'lifecycle') {
         // Acting on a body without reading it back is a deliberate weakening: say so every time.
@@ -312,9 +347,14 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
       r.verifiedSeverity = severity;
     });
   }
-  if (suspicious > 0 && copy !== undefined) {
-    const text = JSON.stringify(copy, null, 1);
-    await deps.cases.putBlob(session.caseId, `sentinel-copy-${keyOf(text).slice(0, 16)}`, text);
+  if (suspicious > 0) {
+    // Both versions are kept for the analyst: what was posted (alert-bodies/{case}/body-…) and what Sentinel holds.
+    const text = JSON.stringify(copy ?? null, null, 1);
+    const blob = await deps.cases.putBlob(session.caseId, `sentinel-copy-${keyOf(text).slice(0, 16)}`, text);
+    await session.saveRecord((r) => {
+      r.note = `SUSPICIOUS: ${suspicious} target(s) refused, the posted body disagrees with Sentinel. Nothing was done to them. Posted bodies: alert-bodies/${session.caseId}/body-*.json; Sentinel's copy: alert-bodies/${blob}.`;
+    });
+    inv.log.warn(JSON.stringify({ caseId: session.caseId, msg: 'refused targets Sentinel does not back', suspicious }));
   }
 }
 

@@ -63,13 +63,14 @@ export async function runPlanSteps(ctx: StepRunContext, target: TargetRecord, st
 export interface StepSlot {
   stepId: string;
   targetKey: string;
+  round?: number;
   /** The target whose `accessCutAt` a step that cuts access sets. */
   target?: TargetRecord;
   approvalId?: string;
 }
 
 function slotOf(target: TargetRecord, step: PlanStep): StepSlot {
-  return { stepId: stepId(target.key, target.round, step.action), targetKey: target.key, target, ...(target.approvalId === undefined ? {} : { approvalId: target.approvalId }) };
+  return { stepId: stepId(target.key, target.round, step.action), targetKey: target.key, round: target.round, target, ...(target.approvalId === undefined ? {} : { approvalId: target.approvalId }) };
 }
 
 /** Records a step that is not run (skipped, would-do), unless it already finished. */
@@ -89,6 +90,7 @@ function base(slot: StepSlot, step: Pick<PlanStep, 'action' | 'description'>, ex
     stepId: slot.stepId,
     targetKey: slot.targetKey,
     action: step.action,
+    round: slot.round ?? 0,
     description: step.description,
     state: 'running',
     attempts: existing?.attempts ?? 0,

@@ -34,7 +34,9 @@ export async function processCaseMessage(deps: EngineDeps & { planners: Planners
     if (!(isTransient(err) || err instanceof CaseBusyError) || deferrals >= MAX_DEFERRALS) {
       throw err;
     }
-    const hintMs = err instanceof CaseBusyError ? err.retryAfterMs : err instanceof UpstreamError ? err.retryAfterMs : undefined;
+    // A busy case is usually finishing a run: look again soon, backing off, and never past its lease (a crashed
+    // holder's lease lapses by then). Throttling waits what the service asked for, or backs off exponentially.
+    const hintMs = err instanceof CaseBusyError ? Math.min(err.retryAfterMs, 1000 * 2 ** deferrals) : err instanceof UpstreamError ? err.retryAfterMs : undefined;
     const delaySeconds = Math.min(300, Math.max(1, hintMs !== undefined ? hintMs / 1000 : 2 ** deferrals));
     // The hint is dropped: its reads are done, and a later run reads what is still unresolved from the case.
     const next = { ...msg, deferrals: deferrals + 1 };

@@ -118,16 +118,33 @@ export interface TargetRecord {
   resolvedAt?: string;
   /** When Graph acknowledged the access cut (the disable, or the session revocation for users). */
   accessCutAt?: string;
-  /** Checked against Sentinel, or verification did not apply (the responder's own cases). */
-  verified?: boolean;
-  /** Nothing in Sentinel backs the target (a direct request, an entity trigger without incident): held. */
-  unverifiable?: boolean;
-  /** Refused because the posted body disagrees with Sentinel (a forgery, or a body edited on its way). */
-  suspicious?: boolean;
+  /** What the target's source (Sentinel) said of it; absent until it was read back. */
+  verification?: SourceVerdict;
   /** Passed the guardrails, the blast-radius limit and ownership; its steps may run. */
   admittedAt?: string;
   /** Who approved the held plan (names), when it was held. */
   approvedBy?: string;
+}
+
+/** Whether a target's source backs it: only what the source answered may refuse it. */
+export type SourceVerdict =
+  /** The source names the target, like with like, and is open. */
+  | { state: 'verified'; detail: string }
+  /** Not checked, on purpose: SENTINEL_VERIFY is off, or the responder raised the case itself. */
+  | { state: 'skipped'; detail: string }
+  /** Nothing to check against (a direct request, an entity trigger without an incident): held for approval. */
+  | { state: 'unverifiable'; detail: string }
+  /** The source answered and does not back it; `suspicious` when the body disagrees with it (a forgery). */
+  | { state: 'refused'; suspicious: boolean; detail: string };
+
+/** A target Sentinel cannot back (nothing to check it against): it waits for an approver. */
+export function isUnverifiable(target: Pick<TargetRecord, 'verification'>): boolean {
+  return target.verification?.state === 'unverifiable';
+}
+
+/** A target refused because the posted body disagrees with Sentinel. */
+export function isSuspicious(target: Pick<TargetRecord, 'verification' | 'status'>): boolean {
+  return target.status === 'unverified' && target.verification?.state === 'refused' && target.verification.suspicious;
 }
 
 export interface StepRecord {
@@ -135,6 +152,8 @@ export interface StepRecord {
   /** `case` for case-level steps (ticket, comment). */
   targetKey: string;
   action: StepAction;
+  /** The target's plan round the step belongs to (0 for case-level steps). */
+  round?: number;
   state: StepState;
   attempts: number;
   /** Plain words: what this step does or would do. */

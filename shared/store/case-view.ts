@@ -1,4 +1,17 @@
-import type { CaseBundle, StepRecord } from './case-model';
+import type { CaseBundle, StepAction, StepRecord, TargetRecord } from './case-model';
+
+/** The order steps are shown in within a round: the access cut first, as they run. */
+const ACTION_ORDER: readonly StepAction[] = ['disable', 'revoke-sessions', 'enable', 'delete', 'confirm-compromised', 'dismiss-risk', 'notify-sponsors', 'ticket', 'refusal-ticket', 'ticket-note', 'comment'];
+
+/** Rows are stored under hashed keys, in no useful order: show rounds in order, then steps as they run. */
+export function orderSteps(steps: readonly StepRecord[]): StepRecord[] {
+  return [...steps].sort((a, b) => (a.round ?? 0) - (b.round ?? 0) || ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action) || (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
+}
+
+/** Targets in the order they were received. */
+export function orderTargets(targets: readonly TargetRecord[]): TargetRecord[] {
+  return [...targets].sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.key.localeCompare(b.key));
+}
 
 /** A step as `GET /cases/{id}` shows it: no lease internals. */
 function stepView(s: StepRecord) {
@@ -41,7 +54,7 @@ export function caseView(bundle: CaseBundle) {
     note: r.note,
     relatedCaseId: r.relatedCaseId,
     rejectedEntities: r.rejected,
-    targets: bundle.targets.map((t) => ({
+    targets: orderTargets(bundle.targets).map((t) => ({
       key: t.key,
       requested: t.ref,
       objectId: t.objectId,
@@ -55,8 +68,11 @@ export function caseView(bundle: CaseBundle) {
       resolvedAt: t.resolvedAt,
       accessCutAt: t.accessCutAt,
       timeToAccessCutMs: t.accessCutAt ? Date.parse(t.accessCutAt) - Date.parse(t.receivedAt) : undefined,
-      steps: bundle.steps.filter((s) => s.targetKey === t.key).map(stepView),
+      plan: t.plan,
+      verification: t.verification,
+      round: t.round,
+      steps: orderSteps(bundle.steps.filter((s) => s.targetKey === t.key)).map(stepView),
     })),
-    caseSteps: bundle.steps.filter((s) => s.targetKey === 'case').map(stepView),
+    caseSteps: orderSteps(bundle.steps.filter((s) => s.targetKey === 'case')).map(stepView),
   };
 }

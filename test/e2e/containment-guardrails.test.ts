@@ -28,16 +28,16 @@ describe('report-only mode, end to end', () => {
     const byId = new Map(c.targets.map((t) => [t.objectId, t]));
     expect(byId.get(DEMO.agents.invoice)).toMatchObject({ kind: 'agentIdentity', status: 'would-contain' });
     expect(byId.get(DEMO.agents.invoice)?.steps.map((s) => [s.action, s.state])).toEqual([
-      ['confirm-compromised', 'would-do'],
       ['disable', 'would-do'],
+      ['confirm-compromised', 'would-do'],
     ]);
     expect(byId.get(DEMO.agentUsers[0])?.steps.map((s) => [s.action, s.state])).toEqual([
-      ['confirm-compromised', 'would-do'],
       ['revoke-sessions', 'would-do'],
+      ['confirm-compromised', 'would-do'],
     ]);
-    // A blueprint would wait for approval; report-only asks nobody.
+    // A blueprint would wait for approval; report-only asks nobody, and holds nothing: the outcome is final.
     const blueprint = byId.get(DEMO.blueprintPrincipal);
-    expect(blueprint).toMatchObject({ status: 'held' });
+    expect(blueprint).toMatchObject({ status: 'would-hold' });
     expect(blueprint?.approvalId).toBeUndefined();
     expect(blueprint?.reason).toMatch(/^Report-only: in enforce mode this would wait for approval/);
     expect(c.caseSteps.map((s) => [s.action, s.state]).sort()).toEqual([

@@ -22,7 +22,7 @@ describe('containment per identity kind, end to end', () => {
   }
 
   beforeAll(async () => {
-    stack = await startStack({ env: { PROTECTED_IDENTITIES: DEMO.plainSp } });
+    stack = await startStack({ env: { PROTECTED_IDENTITIES: DEMO.plainSp, CONTAIN_HUMAN_USERS: 'true' } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -66,7 +66,7 @@ describe('containment per identity kind, end to end', () => {
     expect(stack.sim.state.get(id)).toMatchObject({ accountEnabled: true, riskState: 'confirmedCompromised' });
   });
 
-  it('human user: riskyUsers and revokeSignInSessions, never disabled', async () => {
+  it('human user (with CONTAIN_HUMAN_USERS on): riskyUsers and revokeSignInSessions, never disabled', async () => {
     const id = DEMO.human;
     const { c, writes } = await contain([{ id, name: 'Dana Sponsor' }]);
     expect(c.targets[0]).toMatchObject({ kind: 'user', status: 'contained' });

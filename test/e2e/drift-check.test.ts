@@ -26,8 +26,8 @@ describe('the drift-check timer, end to end through the local host', () => {
     const run = await fetch(`${stack.url}/admin/functions/drift-check?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(run.status).toBe(200);
 
-    // The drift case's id follows from the original case and the target, so a repeated check finds it.
-    const driftId = deterministicGuid(`drift|${originalId}|oid:${DEMO.agents.invoice}`);
+    // The drift case's id follows from the original case, the target and its round, so a repeated check finds it.
+    const driftId = deterministicGuid(`drift|${originalId}|oid:${DEMO.agents.invoice}|0`);
     const drift = await stack.waitForCase(driftId, settled);
     expect(drift).toMatchObject({ status: 'done', relatedCaseId: originalId, source: 'drift' });
     expect(drift.targets[0]).toMatchObject({ objectId: DEMO.agents.invoice, status: 'contained' });

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type CaseJson, type Stack } from '../helpers/start-stack';
+import { settled, type CaseJson } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { graphCalls, graphWrites, lastSeq, seedIncident } from '../helpers/seed-incident';
 
 /**
@@ -8,19 +9,12 @@ import { graphCalls, graphWrites, lastSeq, seedIncident } from '../helpers/seed-
  * redelivers messages. Each identity is contained once, with one ticket per case.
  */
 describe('repeated and updated alerts, end to end', () => {
-  let stack: Stack;
+  const stack = useStack();
   let firstCase: CaseJson;
 
   const ticketsOf = (caseId: string) => stack.sim.state.tickets.servicenow.filter((t) => t.fields['correlation_id'] === `agent-responders:${caseId}`);
   const commentsOn = (armId: string) => stack.sim.state.allComments().filter((c) => c.incidentId.toLowerCase() === armId.toLowerCase());
   const patchesOf = (id: string, since = 0) => graphCalls(stack.sim, (c) => c.method === 'PATCH' && c.path.includes(id), since);
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
 
   it('answers 422 with the same case every time a body naming nobody usable is posted again', async () => {
     const alert = {
@@ -72,7 +66,7 @@ describe('repeated and updated alerts, end to end', () => {
       { id: b, name: 'Quarter-End Reconciliation Agent' },
     ]);
     const update = await stack.post('/api/alerts', updated.trigger('Update'));
-    expect(update).toMatchObject({ status: 200, body: { caseId, added: 1, joined: 0 } });
+    expect(update).toMatchObject({ status: 200, body: { caseId, added: 1 } });
     const c = await stack.waitForCase(caseId, (x) => settled(x) && x.targets.length === 2 && x.targets.every((t) => t.status === 'contained'));
     expect(c.status).toBe('done');
 
@@ -88,15 +82,16 @@ describe('repeated and updated alerts, end to end', () => {
     expect(commentsOn(updated.armId)).toHaveLength(2);
   });
 
-  it('joins a target already handled by another open case instead of containing it again', async () => {
+  it('acts again on a new incident about an identity an earlier case already contained (the disable is idempotent)', async () => {
     const since = lastSeq(stack.sim);
     const incident = seedIncident(stack.sim, 3, [{ id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' }]);
     const res = await stack.post('/api/alerts', incident.trigger());
-    expect(res).toMatchObject({ status: 202, body: { joined: 1 } });
+    expect(res).toMatchObject({ status: 202, body: { added: 1 } });
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
-    expect(c.targets[0]).toMatchObject({ status: 'joined', objectId: DEMO.agents.invoice });
-    expect(c.targets[0]?.reason).toContain(firstCase.caseId);
-    expect(graphWrites(stack.sim, since)).toEqual([]);
+    // The earlier case is done, so it released the identity: this incident gets its own response.
+    expect(c.targets[0]).toMatchObject({ status: 'contained', objectId: DEMO.agents.invoice });
+    expect(graphWrites(stack.sim, since)).toEqual([`PATCH /v1.0/servicePrincipals/${DEMO.agents.invoice}/microsoft.graph.agentIdentity`, 'POST /beta/identityProtection/riskyAgents/confirmCompromised']);
+    expect(ticketsOf(c.caseId)).toHaveLength(1);
   });
 
   it('makes one case of the same incident posted twice at the same moment', async () => {

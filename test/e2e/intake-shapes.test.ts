@@ -62,8 +62,8 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
     const res = await stack.post('/api/alerts', body, { cookie: playbookCookie });
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
-    expect(c).toMatchObject({ status: 'done', verification: { state: 'verified' } });
-    expect(c.targets[0]).toMatchObject({ objectId: id, kind: 'agentIdentity', status: 'contained' });
+    expect(c.status).toBe('done');
+    expect(c.targets[0]).toMatchObject({ objectId: id, kind: 'agentIdentity', status: 'contained', verification: { state: 'verified' } });
     expect(graphWrites(stack.sim, since)).toEqual([`PATCH /v1.0/servicePrincipals/${id}/microsoft.graph.agentIdentity`, 'POST /beta/identityProtection/riskyAgents/confirmCompromised']);
   });
 
@@ -93,16 +93,24 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
     expect(stack.sim.state.get(DEMO.agents.orphan)?.accountEnabled).toBe(true);
   });
 
-  it('contains what a direct request names when the incident it cites names it too', async () => {
+  it('holds what a direct request names even when the incident it cites names it: direct requests always wait', async () => {
     const id = DEMO.classicSp;
     const incident = seedIncident(stack.sim, 3, [{ id, name: 'Support Copilot' }]);
     const since = lastSeq(stack.sim);
     const res = await stack.post('/api/alerts', { targets: [{ id }], reason: 'Copilot exfiltrating tickets (SOC 7731)', severity: 'High', incidentArmId: incident.armId }, { cookie: playbookCookie });
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
-    expect(c).toMatchObject({ status: 'done', verification: { state: 'verified' } });
-    expect(c.targets[0]).toMatchObject({ kind: 'servicePrincipal', status: 'contained' });
-    expect(graphWrites(stack.sim, since)).toEqual([`PATCH /v1.0/servicePrincipals/${id}`, 'POST /v1.0/identityProtection/riskyServicePrincipals/confirmCompromised']);
+    expect(c.status).toBe('held');
+    expect(c.targets[0]).toMatchObject({ kind: 'servicePrincipal', status: 'held', verification: { state: 'unverifiable' } });
+    expect(graphWrites(stack.sim, since).filter((w) => !w.endsWith('/sendMail'))).toEqual([]);
+  });
+
+  it('refuses what a direct request names when the incident it cites does not name it', async () => {
+    const incident = seedIncident(stack.sim, 4, [{ id: DEMO.agents.orphan, name: 'Abandoned Research Agent' }]);
+    const res = await stack.post('/api/alerts', { targets: [{ id: DEMO.classicSp }], reason: 'citing an unrelated incident', incidentArmId: incident.armId }, { cookie: playbookCookie });
+    const c = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(c.status).toBe('suspicious');
+    expect(c.targets[0]).toMatchObject({ status: 'unverified', verification: { state: 'refused', suspicious: true } });
   });
 
   it('holds a direct request without an incident for approval', async () => {

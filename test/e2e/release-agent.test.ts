@@ -58,15 +58,15 @@ describe('releasing a contained agent through the approval page, end to end thro
     expect(decided.status).toBe(200);
     expect(pageText(decided.html)).toContain('Your approval is recorded. The request is approved');
 
-    const c = await stack.waitForCase(caseId, (x) => x.targets.some((t) => t.objectId === DEMO.agents.invoice && t.status === 'released' && t.reason?.startsWith('Released') === true));
+    const c = await stack.waitForCase(caseId, (x) => x.targets.some((t) => t.objectId === DEMO.agents.invoice && t.status === 'released'));
     const agent = c.targets.find((t) => t.objectId === DEMO.agents.invoice);
     expect(agent?.reason).toContain(`Released agent identity "Contoso Invoice Agent": approved by ${DEMO.approverUpns[0]}`);
     expect(agent?.steps.filter((s) => s.action === 'enable' || s.action === 'dismiss-risk').map((s) => s.state)).toEqual(['done', 'done']);
     await expect.poll(async () => (await simObject(stack, DEMO.agents.invoice)).accountEnabled).toBe(true);
     expect((await simObject(stack, DEMO.agents.invoice)).riskState).toBe('dismissed');
     expect(stack.sim.calls.some((call) => call.method === 'POST' && call.path === '/beta/identityProtection/riskyAgents/dismiss')).toBe(true);
-    await expect.poll(async () => (await ticketTexts(stack)).some((t) => t.startsWith('Released agent identity "Contoso Invoice Agent"'))).toBe(true);
-    await expect.poll(async () => (await incidentComments(stack)).slice(commentsBefore).filter((t) => t.startsWith('Released')).length).toBe(1);
+    await expect.poll(async () => (await ticketTexts(stack)).some((t) => t.startsWith('[Agent responders] released') && t.includes('Released agent identity "Contoso Invoice Agent"'))).toBe(true);
+    await expect.poll(async () => (await incidentComments(stack)).slice(commentsBefore).filter((t) => t.includes('Released agent identity "Contoso Invoice Agent"')).length).toBe(1);
     // The request itself was announced on the incident too, with its link.
     expect((await incidentComments(stack)).slice(commentsBefore).some((t) => t.includes(link))).toBe(true);
 

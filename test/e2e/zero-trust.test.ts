@@ -1,9 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled, type CaseJson, type Stack } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { devSignIn } from '../helpers/dev-sign-in';
+import { graphWrites as writesSince, lastSeq, seedIncident } from '../helpers/seed-incident';
 
 const demoIncident = (): Record<string, unknown> => JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 
@@ -43,19 +45,18 @@ async function putIncident(stack: Stack, name: string, status: string, entities:
 const accountEntity = (aadUserId: string) => ({ kind: 'Account', properties: { friendlyName: 'agent', accountName: 'agent', aadUserId } });
 
 const graphWrites = (stack: Stack) => stack.sim.calls.filter((c) => c.service === 'graph' && c.method === 'PATCH').length;
+const ticketsOf = (stack: Stack, caseId: string) => stack.sim.state.tickets.servicenow.filter((t) => String(t.fields['correlation_id']).startsWith(`agent-responders:${caseId}`));
+const target = (c: CaseJson, id: string) => c.targets.find((t) => t.objectId === id);
 
 describe('zero-trust intake: every alert is verified at its source before any write', () => {
-  let stack: Stack;
-  let playbookCookie: string;
-  beforeAll(async () => {
-    // The approver [0] account stands in for the playbook's managed identity in the caller allow-list.
-    stack = await startStack({ env: { INTAKE_ALLOWED_CALLERS: DEMO.approvers[0] } });
-    playbookCookie = await devSignIn(stack.url, DEMO.approvers[0]);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
-  const post = (body: unknown, cookie = playbookCookie) => stack.post('/api/alerts', body, cookie ? { cookie } : {});
+  // The approver [0] account stands in for the playbook's managed identity in the caller allow-list.
+  const stack = useStack({ env: { INTAKE_ALLOWED_CALLERS: DEMO.approvers[0] } });
+  let playbookCookie = '';
+  const post = async (body: unknown, cookie?: string) => {
+    playbookCookie ||= await devSignIn(stack.url, DEMO.approvers[0]);
+    const as = cookie ?? playbookCookie;
+    return stack.post('/api/alerts', body, as ? { cookie: as } : {});
+  };
 
   it('refuses a caller outside the allow-list with 403 and contains nothing', async () => {
     const anonymous = await post(incidentBody(), '');
@@ -72,14 +73,17 @@ describe('zero-trust intake: every alert is verified at its source before any wr
     expect(String(res.body['detail'])).toMatch(/not in SENTINEL_WORKSPACES/);
   });
 
-  it('records a forged incident id as suspicious, raises a ticket and contains nothing', async () => {
+  it('records a forged incident id as suspicious, raises a SUSPICIOUS ticket and contains nothing', async () => {
     const res = await post(incidentBody({ incidentName: '8f1c2d3e-0000-4000-8000-00000000f0f0' }));
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
     expect(c.status).toBe('suspicious');
-    expect(c.verification?.state).toBe('not-found');
-    expect(c.targets.every((t) => t.status === 'unverified')).toBe(true);
+    expect(c.targets.every((t) => t.status === 'unverified' && t.verification?.state === 'refused')).toBe(true);
+    expect(c.targets[0]?.reason).toMatch(/Sentinel has no incident/);
     expect(c.ticket?.provider).toBe('servicenow');
+    const tickets = ticketsOf(stack, c.caseId);
+    expect(tickets).toHaveLength(1);
+    expect(tickets[0]?.fields['short_description']).toMatch(/SUSPICIOUS/);
     expect(graphWrites(stack)).toBe(0);
   });
 
@@ -88,18 +92,19 @@ describe('zero-trust intake: every alert is verified at its source before any wr
     const res = await post(incidentBody({ incidentName: '8f1c2d3e-0000-4000-8000-00000000b0b0', agentId: DEMO.classicSp }));
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
     expect(c.status).toBe('suspicious');
-    expect(c.verification?.state).toBe('mismatch');
-    expect(c.note).toMatch(/sentinel\.json/);
-    const sp = (await (await fetch(`${stack.sim.url}/_sim/objects/${DEMO.classicSp}`)).json()) as { accountEnabled: boolean };
-    expect(sp.accountEnabled).toBe(true);
+    expect(target(c, DEMO.classicSp)?.verification).toMatchObject({ state: 'refused', suspicious: true });
+    expect(c.note).toMatch(/sentinel-copy-/);
+    expect(stack.sim.state.get(DEMO.classicSp)?.accountEnabled).toBe(true);
   });
 
-  it('ignores a closed incident', async () => {
+  it('refuses a closed incident with a reason and a ticket, and contains nothing', async () => {
     await putIncident(stack, '8f1c2d3e-0000-4000-8000-00000000c1c1', 'Closed', [accountEntity(DEMO.agents.expiring)]);
     const res = await post(incidentBody({ incidentName: '8f1c2d3e-0000-4000-8000-00000000c1c1', agentId: DEMO.agents.expiring }));
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
     expect(c.status).toBe('ignored');
-    expect(c.verification?.state).toBe('closed');
+    expect(target(c, DEMO.agents.expiring)).toMatchObject({ status: 'unverified', verification: { state: 'refused', suspicious: false } });
+    expect(target(c, DEMO.agents.expiring)?.reason).toMatch(/closed/);
+    expect(ticketsOf(stack, c.caseId)).toHaveLength(1);
     expect(graphWrites(stack)).toBe(0);
   });
 
@@ -118,9 +123,79 @@ describe('zero-trust intake: every alert is verified at its source before any wr
   it('still contains the agent a genuine incident names', async () => {
     const res = await post(incidentBody());
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
-    expect(c.verification?.state).toBe('verified');
-    expect(c.targets.find((t) => t.objectId === DEMO.agents.invoice)?.status).toBe('contained');
+    expect(target(c, DEMO.agents.invoice)).toMatchObject({ status: 'contained', verification: { state: 'verified' } });
     const armReads = stack.sim.calls.filter((call) => call.service === 'arm' && call.path.includes(DEMO.incident.name) && call.method !== 'PUT');
     expect(armReads.map((call) => call.method).sort()).toEqual(['GET', 'POST']);
+  });
+});
+
+describe('zero-trust: identifiers of one target never vouch for another, and a forgery spoils nothing genuine', () => {
+  const stack = useStack({ env: { INTAKE_ALLOW_ANY_CALLER: 'true' } });
+
+  it('refuses a victim named by object id beside the UPN of a user the incident really names', async () => {
+    // Sentinel's incident names the agent user by UPN and object id; the forged update puts a victim agent's
+    // object id next to that same UPN spelling.
+    const incident = seedIncident(stack.sim, 61, [{ upn: DEMO.agentUserUpns[0] }]);
+    const body = incident.trigger('Update') as { object: { properties: { relatedEntities: { properties: Record<string, unknown> }[] } } };
+    const entity = body.object.properties.relatedEntities[0];
+    if (entity) {
+      entity.properties['aadUserId'] = DEMO.agents.invoice;
+    }
+    const since = lastSeq(stack.sim);
+    const res = await stack.post('/api/alerts', body);
+    const c = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(target(c, DEMO.agents.invoice)).toMatchObject({ status: 'unverified', verification: { state: 'refused', suspicious: true } });
+    expect(stack.sim.state.get(DEMO.agents.invoice)?.accountEnabled).toBe(true);
+    expect(writesSince(stack.sim, since)).toEqual([]);
+  });
+
+  it('refuses only the forged target of an update to a genuine case, tickets the forgery apart, and keeps the genuine containment', async () => {
+    const incident = seedIncident(stack.sim, 62, [{ id: DEMO.agents.expired, name: 'Legacy Expense Agent' }]);
+    const first = await stack.post('/api/alerts', incident.trigger());
+    const caseId = String(first.body['caseId']);
+    await stack.waitForCase(caseId, (c) => settled(c) && c.status === 'done');
+
+    const forged = incident.trigger('Update') as { object: { properties: { relatedEntities: Record<string, unknown>[] } } };
+    forged.object.properties.relatedEntities.push({ kind: 'Account', properties: { friendlyName: 'victim', accountName: 'victim', aadUserId: DEMO.classicSp } });
+    const update = await stack.post('/api/alerts', forged);
+    expect(update).toMatchObject({ status: 200, body: { caseId, added: 1 } });
+    const c = await stack.waitForCase(caseId, (x) => settled(x) && x.targets.length === 2 && target(x, DEMO.classicSp)?.status === 'unverified');
+    expect(c.status).toBe('done');
+    expect(target(c, DEMO.agents.expired)?.status).toBe('contained');
+    expect(target(c, DEMO.classicSp)?.verification).toMatchObject({ state: 'refused', suspicious: true });
+    expect(stack.sim.state.get(DEMO.classicSp)?.accountEnabled).toBe(true);
+    const tickets = ticketsOf(stack, caseId);
+    expect(tickets.map((t) => t.fields['correlation_id']).sort()).toEqual([`agent-responders:${caseId}`, expect.stringMatching(new RegExp(`^agent-responders:${caseId}:refused:`)) as unknown].sort());
+    expect(tickets.find((t) => String(t.fields['correlation_id']).includes(':refused:'))?.fields['short_description']).toMatch(/SUSPICIOUS/);
+  });
+
+  it('acts on a verified incident about an identity while a direct request about it waits for approval', async () => {
+    const direct = await stack.post('/api/alerts', { targets: [{ id: DEMO.agents.expiring }], reason: 'an analyst suspects it' });
+    const held = await stack.waitForCase(String(direct.body['caseId']), settled);
+    expect(held.status).toBe('held');
+
+    const incident = seedIncident(stack.sim, 63, [{ id: DEMO.agents.expiring, name: 'Quarter-End Reconciliation Agent' }]);
+    const res = await stack.post('/api/alerts', incident.trigger());
+    const c = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(target(c, DEMO.agents.expiring)?.status).toBe('contained');
+    expect(stack.sim.state.get(DEMO.agents.expiring)?.accountEnabled).toBe(false);
+    // The held request no longer decides anything: it ends joined to the case that contained the identity.
+    const after = await stack.waitForCase(held.caseId, (x) => x.targets[0]?.status === 'joined');
+    expect(after.targets[0]?.reason).toContain(c.caseId);
+  });
+
+  it('never takes a failed or throttled read of Sentinel for an answer: it waits, then contains', async () => {
+    const incident = seedIncident(stack.sim, 64, [{ id: DEMO.agents.orphan, name: 'Abandoned Research Agent' }]);
+    // The entity list read fails: 503 twice over (past the in-call retries), then the connection drops.
+    stack.sim.addFault({ method: 'POST', path: `${incident.name}/entities$`, status: 503, times: 10 });
+    const res = await stack.post('/api/alerts', incident.trigger());
+    const caseId = String(res.body['caseId']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const waiting = (await stack.get(`/api/cases/${caseId}`)).body as unknown as CaseJson;
+    expect(waiting.targets[0]?.status).toBe('pending');
+    expect(['received', 'running']).toContain(waiting.status);
+    stack.sim.addFault({ method: 'POST', path: `${incident.name}/entities$`, status: 0, drop: true, times: 1 });
+    const c = await stack.waitForCase(caseId, settled, 60_000);
+    expect(target(c, DEMO.agents.orphan)).toMatchObject({ status: 'contained', verification: { state: 'verified' } });
   });
 });

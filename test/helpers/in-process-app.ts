@@ -6,9 +6,9 @@ import { loadConfig } from '../../shared/config';
 import { buildDeps, type Deps } from '../../shared/deps';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/alerts/accept-alert';
-import { runCase, type Invocation } from '../../shared/containment/run-case';
+import { runCase, type Invocation } from '../../shared/plans/run-case';
 import { QUEUES } from '../../shared/store/storage';
-import { processCaseMessage } from '../../shared/containment/process-case-message';
+import { processCaseMessage } from '../../shared/responder/process-case-message';
 import type { SeedIncident } from '../../dev/simulator/sim-types';
 import { claimStorageAccount } from './storage-account';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
@@ -59,7 +59,7 @@ export async function startInProcessApp(opts: { env?: Record<string, string>; si
   const clock = { now: Date.now() };
   let deps: Deps;
   try {
-    deps = { ...(await buildDeps(loadConfig(env))), now: () => clock.now };
+    deps = await buildDeps(loadConfig(env), { now: () => clock.now });
   } catch (err) {
     restoreEnv();
     await sim.stop();
@@ -73,14 +73,14 @@ export async function startInProcessApp(opts: { env?: Record<string, string>; si
     inv,
     async containDemoAgent() {
       const intake = await acceptAlert(deps, parseAlert(JSON.parse(INCIDENT) as unknown), INCIDENT, undefined);
-      await runCase(deps, intake.caseId, inv);
+      await runCase(deps, deps.planners, { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) }, inv);
       return intake.caseId;
     },
     async contain(incident) {
       sim.state.putIncident(incident.seed);
       const raw = JSON.stringify(incident.trigger);
       const intake = await acceptAlert(deps, parseAlert(incident.trigger), raw, undefined);
-      await runCase(deps, intake.caseId, inv);
+      await runCase(deps, deps.planners, { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) }, inv);
       return intake.caseId;
     },
     async drainQueue() {

@@ -34,6 +34,9 @@ export interface CaseJson {
     objectId?: string;
     kind?: string;
     displayName?: string;
+    plan?: string;
+    round?: number;
+    verification?: { state: string; detail: string; suspicious?: boolean };
     status: string;
     reason?: string;
     approvalId?: string;

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { acceptAlert } from '../../shared/alerts/accept-alert';
 import { parseAlert } from '../../shared/alerts/parse-alert';
-import { recoverStuckCases, STUCK_AFTER_MS } from '../../shared/containment/recover-stuck-cases';
+import { recoverStuckCases, STUCK_AFTER_MS } from '../../shared/responder/recover-stuck-cases';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 
 const INCIDENT = readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8');

@@ -7,7 +7,7 @@ function bundle(targets: Partial<TargetRecord>[], mode: 'enforce' | 'report-only
   return {
     etag: '*',
     record: { caseId: 'c0000000-0000-4000-8000-000000000001', kind: 'containment', source: 'incident', createdAt: at, updatedAt: at, status: 'done', mode, title: 'Agent exfiltrating', severity: 'High', dedupeKey: 'incident:x', requestedBy: 'playbook', rejected: [] },
-    targets: targets.map((t, i) => ({ key: `oid:${i}`, ref: { by: 'objectId', objectId: `${i}` }, status: 'pending', receivedAt: at, displayName: `Agent ${i}`, ...t })),
+    targets: targets.map((t, i) => ({ key: `oid:${i}`, ref: { by: 'objectId', objectId: `${i}` }, plan: 'contain', round: 0, status: 'pending', receivedAt: at, displayName: `Agent ${i}`, ...t })),
     steps: [],
   };
 }
@@ -25,8 +25,14 @@ describe('describeCase', () => {
   it('gives the approval link of a held target, and says report-only asked nobody', () => {
     const held = bundle([{ status: 'held', approvalId: 'a1' }]);
     expect(describeCase(held, { links: new Map([['a1', 'https://responders.example/api/approvals/a1?token=t']]) }).text).toContain('https://responders.example/api/approvals/a1?token=t');
-    const reportOnly = describeCase(bundle([{ status: 'held' }], 'report-only')).text;
+    const reportOnly = describeCase(bundle([{ status: 'would-hold' }], 'report-only')).text;
     expect(reportOnly).toContain('REPORT-ONLY');
     expect(reportOnly).toContain('no approval was requested');
+  });
+
+  it('stays readable for a case that names a thousand identities', () => {
+    const many = describeCase(bundle(Array.from({ length: 1000 }, () => ({ status: 'contained' as const })))).text;
+    expect(many).toContain('… and 800 more');
+    expect(many.split('\n').length).toBeLessThan(260);
   });
 });

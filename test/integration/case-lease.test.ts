@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenCredential } from '@azure/identity';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CaseBusyError, CaseLease, LeaseLostError } from '../../shared/plans/case-lease';
+import { CaseSession } from '../../shared/plans/case-session';
+import { CaseStore } from '../../shared/store/case-store';
+import type { CaseRecord, TargetRecord } from '../../shared/store/case-model';
+import { createStorage } from '../../shared/store/storage';
+import { claimStorageAccount } from '../helpers/storage-account';
+
+/** Connection strings need no token; anything asking for one is a bug in the test. */
+const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
+const LEASE = 15_000;
+
+describe('the case lease on Azure Tables (Azurite)', () => {
+  let store: CaseStore;
+  let caseId: string;
+  let clock: number;
+  const now = () => clock;
+
+  const target = (i: number): TargetRecord => ({ key: `oid:${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`, ref: { by: 'objectId', objectId: `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000` }, plan: 'contain', round: 0, status: 'pending', receivedAt: new Date(clock).toISOString() });
+
+  beforeAll(async () => {
+    store = await CaseStore.open(createStorage({ AzureWebJobsStorage: claimStorageAccount() }, noCredential));
+  });
+  beforeEach(async () => {
+    caseId = randomUUID();
+    clock = Date.UTC(2026, 10, 20, 9, 0, 0);
+    const at = new Date(clock).toISOString();
+    const record: CaseRecord = { caseId, kind: 'containment', source: 'incident', createdAt: at, updatedAt: at, status: 'received', mode: 'enforce', title: 'test', severity: 'High', dedupeKey: `test:${caseId}`, requestedBy: 'playbook', rejected: [] };
+    expect((await store.create(record, [target(1)])).created).toBe(true);
+  });
+
+  it('lets one worker at a time hold a case, and the next take it once it is given back', async () => {
+    const first = await CaseLease.acquire(store, caseId, 'worker-1', LEASE, now);
+    const busy = await CaseLease.acquire(store, caseId, 'worker-2', LEASE, now).catch((err: unknown) => err);
+    expect(busy).toBeInstanceOf(CaseBusyError);
+    expect((busy as CaseBusyError).retryAfterMs).toBe(LEASE);
+    await first.release();
+    const second = await CaseLease.acquire(store, caseId, 'worker-2', LEASE, now);
+    expect(second.takenFrom).toBeDefined();
+    await second.release();
+  });
+
+  it('fences a worker whose lease lapsed and was taken over: none of its writes land', async () => {
+    const slow = await CaseLease.acquire(store, caseId, 'slow', LEASE, now);
+    clock += LEASE + 1; // the slow worker stalls past its lease
+    const fast = await CaseLease.acquire(store, caseId, 'fast', LEASE, now);
+    const loaded = await store.load(caseId);
+    const lostWrite = await new CaseSession(slow, loaded!, now).saveTarget({ ...target(1), status: 'contained' }).catch((err: unknown) => err);
+    expect(lostWrite).toBeInstanceOf(LeaseLostError);
+    // And every later write of the slow worker fails at once, without touching storage.
+    await expect(slow.write([])).rejects.toBeInstanceOf(LeaseLostError);
+    await new CaseSession(fast, loaded!, now).saveTarget({ ...target(1), status: 'failed' });
+    expect((await store.load(caseId))?.targets[0]?.status).toBe('failed');
+    await slow.release();
+    await fast.release();
+  });
+
+  it('writes what many concurrent writers queued, in few transactions, and loses none queued while one ends', async () => {
+    const lease = await CaseLease.acquire(store, caseId, 'w', LEASE, now);
+    const session = new CaseSession(lease, (await store.load(caseId))!, now);
+    // 250 targets written at once: more than one transaction holds.
+    await Promise.all(Array.from({ length: 250 }, (_, i) => session.saveTarget(target(i))));
+    // A write queued exactly as a flush finishes must still go out.
+    const late = session.saveTarget(target(1000));
+    await Promise.resolve();
+    const later = session.saveTarget(target(1001));
+    await Promise.all([late, later]);
+    await session.settled();
+    await lease.release();
+    const loaded = await store.load(caseId);
+    expect(loaded?.targets).toHaveLength(252);
+  });
+
+  it("tells a load made beside the lease from one that missed the last run's writes", async () => {
+    const stale = await store.load(caseId);
+    const one = await CaseLease.acquire(store, caseId, 'one', LEASE, now);
+    await new CaseSession(one, (await store.load(caseId))!, now).saveTarget({ ...target(1), status: 'contained' });
+    await one.release();
+    const two = await CaseLease.acquire(store, caseId, 'two', LEASE, now);
+    expect(two.isCurrent(stale!)).toBe(false);
+    expect(two.isCurrent((await store.load(caseId))!)).toBe(true);
+    await two.release();
+  });
+
+  it('records a case with a thousand targets: targets first, the case row last', async () => {
+    const big = randomUUID();
+    const at = new Date(clock).toISOString();
+    const record: CaseRecord = { caseId: big, kind: 'containment', source: 'incident', createdAt: at, updatedAt: at, status: 'received', mode: 'enforce', title: 'many', severity: 'High', dedupeKey: `test:${big}`, requestedBy: 'playbook', rejected: [] };
+    const targets = Array.from({ length: 1000 }, (_, i) => target(i));
+    expect((await store.create(record, targets)).created).toBe(true);
+    expect((await store.create(record, targets)).created).toBe(false);
+    expect((await store.load(big))?.targets).toHaveLength(1000);
+  });
+});

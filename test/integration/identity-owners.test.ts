@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenCredential } from '@azure/identity';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { releaseOwnership, takeOwnership } from '../../shared/plans/ownership';
+import { IdentityOwners } from '../../shared/store/identity-owners';
+import { createStorage, QUEUES, type Storage } from '../../shared/store/storage';
+import { claimStorageAccount } from '../helpers/storage-account';
+
+const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
+
+describe('ownership keyed by identity (Azurite)', () => {
+  let storage: Storage;
+  let owners: IdentityOwners;
+  const deps = () => ({ owners, storage, now: Date.now });
+  const acting = { state: 'acting' as const, verified: true, onConflict: 'wait' as const };
+
+  /** The case ids queued on the containment queue since the last call. */
+  async function queued(): Promise<string[]> {
+    const queue = await storage.queue(QUEUES.containment);
+    const ids: string[] = [];
+    for (;;) {
+      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32 });
+      if (receivedMessageItems.length === 0) {
+        return ids.sort();
+      }
+      for (const m of receivedMessageItems) {
+        ids.push((JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { caseId: string }).caseId);
+        await queue.deleteMessage(m.messageId, m.popReceipt);
+      }
+    }
+  }
+
+  beforeAll(async () => {
+    storage = createStorage({ AzureWebJobsStorage: claimStorageAccount() }, noCredential);
+    owners = await IdentityOwners.open(storage);
+    await queued();
+  });
+
+  it('lets one case own an identity; the next waits and is queued again when the owner is done', async () => {
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    expect(await takeOwnership(deps(), identity, a, acting)).toEqual({ result: 'owned' });
+    expect(await takeOwnership(deps(), identity, a, acting)).toEqual({ result: 'owned' });
+    expect(await takeOwnership(deps(), identity, b, acting)).toEqual({ result: 'wait', ownerCaseId: a });
+    expect(await takeOwnership(deps(), identity, c, acting)).toEqual({ result: 'wait', ownerCaseId: a });
+    await releaseOwnership(deps(), identity, a, 'contained');
+    expect(await queued()).toEqual([b, c].sort());
+    const record = (await owners.get(identity))?.value;
+    expect(record?.caseId).toBeUndefined();
+    expect(record?.last).toMatchObject({ caseId: a, outcome: 'contained' });
+    // Released: the next case owns it.
+    expect(await takeOwnership(deps(), identity, c, acting)).toEqual({ result: 'owned' });
+  });
+
+  it('never misses a wake-up when many cases claim and the owner releases at the same moment', async () => {
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const owner = randomUUID();
+    await takeOwnership(deps(), identity, owner, acting);
+    const others = Array.from({ length: 12 }, () => randomUUID());
+    const [results] = await Promise.all([Promise.all(others.map((id) => takeOwnership(deps(), identity, id, acting))), releaseOwnership(deps(), identity, owner, 'failed')]);
+    const owned = others.filter((_, i) => results[i]?.result === 'owned');
+    const waiting = others.filter((_, i) => results[i]?.result === 'wait');
+    // Exactly one may own it after the release; everyone else waits on whoever owned it when they registered,
+    // and each of them is queued by an owner's release.
+    expect(owned.length).toBeLessThanOrEqual(1);
+    expect(owned.length + waiting.length).toBe(others.length);
+    const woken = new Set(await queued());
+    const current = (await owners.get(identity))?.value;
+    for (const w of waiting) {
+      expect(woken.has(w) || current?.waiters.includes(w)).toBe(true);
+    }
+  });
+
+  it('lets a case Sentinel backs take over a held request nobody backs, and queues the held one', async () => {
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const [direct, incident] = [randomUUID(), randomUUID()];
+    expect(await takeOwnership(deps(), identity, direct, { state: 'held', verified: false, onConflict: 'wait' })).toEqual({ result: 'owned' });
+    expect(await takeOwnership(deps(), identity, incident, acting)).toEqual({ result: 'owned' });
+    expect(await queued()).toEqual([direct]);
+    expect((await owners.get(identity))?.value).toMatchObject({ caseId: incident, state: 'acting', waiters: [direct] });
+  });
+
+  it('does not let a verified hold be taken over, nor a release run while another case acts', async () => {
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const [held, incident, release] = [randomUUID(), randomUUID(), randomUUID()];
+    await takeOwnership(deps(), identity, held, { state: 'held', verified: true, onConflict: 'wait' });
+    expect(await takeOwnership(deps(), identity, incident, acting)).toEqual({ result: 'wait', ownerCaseId: held });
+    expect(await takeOwnership(deps(), identity, release, { state: 'acting', verified: true, onConflict: 'refuse' })).toEqual({ result: 'refused', ownerCaseId: held });
+    await queued();
+  });
+
+  it('releases only what the case owns', async () => {
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const [a, b] = [randomUUID(), randomUUID()];
+    await takeOwnership(deps(), identity, a, acting);
+    await releaseOwnership(deps(), identity, b, 'failed');
+    expect((await owners.get(identity))?.value.caseId).toBe(a);
+  });
+});
