@@ -1,6 +1,7 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { getConfig, type Config } from './config';
 import { sharedTokenCredential } from './identity/shared-token-credential';
+import { readTokenClaims } from './identity/token-claims';
 import { createGraph, GRAPH_SCOPE, type Graph } from './graph/graph-client';
 import { createSentinel, type Sentinel } from './sentinel/sentinel-client';
 import { createStorage, type Storage } from './store/storage';
@@ -40,16 +41,8 @@ export function createCredential(config: Config): TokenCredential {
 /** Reads the `oid` claim of our own Graph token: the identity the responder must never contain. */
 export async function objectIdFromToken(credential: TokenCredential): Promise<string | undefined> {
   const token = await credential.getToken(GRAPH_SCOPE);
-  const payload = token?.token.split('.')[1];
-  if (!payload) {
-    return undefined;
-  }
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { oid?: unknown };
-    return typeof claims.oid === 'string' ? claims.oid.toLowerCase() : undefined;
-  } catch {
-    return undefined;
-  }
+  const oid = token ? readTokenClaims(token.token)?.['oid'] : undefined;
+  return typeof oid === 'string' ? oid.toLowerCase() : undefined;
 }
 
 export async function buildDeps(config: Config): Promise<Deps> {

@@ -19,7 +19,8 @@ export interface TokenClaims {
   sub: string;
   appid: string;
   tid: string;
-  roles: string[];
+  /** Application permissions granted on the token's resource: Graph's app roles for Graph tokens, none otherwise. */
+  roles?: string[];
   idtyp: 'app';
   iat: number;
   nbf: number;
@@ -108,6 +109,7 @@ export interface ManagedIdentityContext {
   tenantId: string;
   responderObjectId: string;
   responderAppId: string;
+  /** Graph application permissions granted to the responder (the `grantedPermissions` knob). */
   roles: () => string[];
 }
 
@@ -146,7 +148,9 @@ export function handleManagedIdentity(req: SimRequest, ctx: ManagedIdentityConte
     oid: ctx.responderObjectId,
     appid: clientId,
     tid: ctx.tenantId,
-    roles: ctx.roles(),
+    // Like Entra: the roles claim lists the app roles granted on the token's own resource, so Graph tokens carry the
+    // Graph permissions (the app reads them back for /api/health) and ARM tokens carry none.
+    ...(resource.toLowerCase() === GRAPH_AUDIENCE ? { roles: ctx.roles() } : {}),
   });
   return json(200, {
     access_token: token,

@@ -4,6 +4,7 @@ import { spawnLocalHost, type SpawnedLocalHost } from '../../dev/host/spawn-loca
 import { freePort } from '../../dev/free-port';
 import { simulatorAppEnv } from '../../dev/app-env';
 import { claimStorageAccount } from './storage-account';
+import { E2E_GRAPH_FEATURES, plannedPermissions } from './planned-permissions';
 
 export interface Stack {
   sim: Simulator;
@@ -50,10 +51,14 @@ const ROOT = resolve(__dirname, '..', '..');
 /**
  * The whole app as it runs with `npm start`: the tenant simulator (in this process, so tests can read and
  * steer it), a storage account of the shared Azurite, and the local host in a child process serving the
- * compiled app. Nothing of our own is mocked.
+ * compiled app. Nothing of our own is mocked. `features` are grant-script features (default: those the app runs with
+ * here); the simulator grants exactly the permissions `infra/grant-graph-permissions.sh --plan-only` prints for them.
  */
-export async function startStack(opts: { env?: Record<string, string>; simulator?: SimulatorOptions } = {}): Promise<Stack> {
-  const sim = await startSimulator(opts.simulator);
+export async function startStack(opts: { env?: Record<string, string>; simulator?: SimulatorOptions; features?: readonly string[] } = {}): Promise<Stack> {
+  // Least privilege, proven: the simulator grants exactly what the grant script grants for these features, unless a
+  // test sets grantedPermissions itself.
+  const grantedPermissions = opts.simulator?.knobs?.grantedPermissions ?? plannedPermissions(opts.features ?? E2E_GRAPH_FEATURES);
+  const sim = await startSimulator({ ...opts.simulator, knobs: { ...opts.simulator?.knobs, grantedPermissions } });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = simulatorAppEnv(sim, claimStorageAccount(), url, { LOCAL_HOST_DISABLE_TIMERS: 'true', ...opts.env });

@@ -3,7 +3,6 @@
  * are inspected as text (Bicep) and JSON (ARM playbooks, permission table), and the playbook's request body is fed
  * to the real intake parser.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -529,120 +528,5 @@ describe('infra/playbooks/automation-rule.json', () => {
     const notes = JSON.stringify(template.metadata);
     expect(notes).toContain('Microsoft Sentinel Automation Contributor');
     expect(notes).toContain('f4c81013-99ee-4d62-a7ee-b3f1f648599a');
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-// Graph permissions
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * Least-privileged Graph application permissions, from shared reference/graph/api-facts.md, plus
- * Directory.Read.All (directoryObjects/getByIds) and GroupMember.Read.All (checkMemberGroups) from the Graph API
- * reference. A misspelt or unexpected permission fails here.
- */
-const ALLOWED_PERMISSIONS = [
-  'AgentIdentity.EnableDisable.All',
-  'AgentIdentityBlueprintPrincipal.EnableDisable.All',
-  'Application.ReadWrite.All',
-  'Application.ReadWrite.OwnedBy',
-  'IdentityRiskyAgent.ReadWrite.All',
-  'IdentityRiskyServicePrincipal.ReadWrite.All',
-  'IdentityRiskyUser.ReadWrite.All',
-  'User.RevokeSessions.All',
-  'Application.Read.All',
-  'AgentIdentity.Read.All',
-  'Directory.Read.All',
-  'User.Read.All',
-  'GroupMember.Read.All',
-  'AgentIdentity.DeleteRestore.All',
-  'CustomSecAttributeAssignment.Read.All',
-  'Mail.Send',
-];
-
-const permissionRow = z
-  .object({
-    feature: z.enum(['containment', 'approvals', 'lifecycle', 'mail']),
-    permission: z.string(),
-    condition: z.enum(['always', 'with-delete', 'with-expiry-attribute', 'sp-disable=all', 'sp-disable=owned']),
-    why: z.string().min(20),
-    calls: z.array(z.string().regex(/^(GET|POST|PATCH|DELETE) \//)).min(1),
-  })
-  .strict();
-
-const script = join(infra, 'grant-graph-permissions.sh');
-const runScript = (...args: string[]): string => execFileSync('bash', [script, ...args], { encoding: 'utf8' });
-const planned = (...args: string[]): string[] =>
-  runScript('--plan-only', ...args)
-    .trim()
-    .split('\n')
-    .map((line) => line.split('\t')[0] ?? '');
-
-describe('infra/graph-permissions.json and grant-graph-permissions.sh', () => {
-  const table = z.array(permissionRow).parse(readJson(infra, 'graph-permissions.json'));
-
-  it('lists only known least-privileged permissions', () => {
-    for (const row of table) {
-      expect(ALLOWED_PERMISSIONS, `${row.feature}: ${row.permission}`).toContain(row.permission);
-    }
-  });
-
-  it('is generated from the table in the script', () => {
-    expect(JSON.parse(runScript('--emit-json')) as unknown).toEqual(table);
-  });
-
-  it('grants containment, approvals and lifecycle by default, without mail, delete or attribute reads', () => {
-    const selected = planned();
-    expect(selected).toEqual(
-      expect.arrayContaining([
-        'AgentIdentity.EnableDisable.All',
-        'AgentIdentityBlueprintPrincipal.EnableDisable.All',
-        'Application.ReadWrite.All',
-        'IdentityRiskyAgent.ReadWrite.All',
-        'IdentityRiskyServicePrincipal.ReadWrite.All',
-        'IdentityRiskyUser.ReadWrite.All',
-        'User.RevokeSessions.All',
-        'Directory.Read.All',
-        'Application.Read.All',
-        'AgentIdentity.Read.All',
-        'User.Read.All',
-        'GroupMember.Read.All',
-      ]),
-    );
-    for (const absent of ['Mail.Send', 'AgentIdentity.DeleteRestore.All', 'CustomSecAttributeAssignment.Read.All', 'Application.ReadWrite.OwnedBy']) {
-      expect(selected).not.toContain(absent);
-    }
-    expect(new Set(selected).size).toBe(selected.length);
-  });
-
-  it('adds the optional permissions only when asked', () => {
-    const selected = planned(
-      '--features',
-      'containment,approvals,lifecycle,mail',
-      '--with-delete',
-      '--with-expiry-attribute',
-      '--sp-disable',
-      'owned',
-    );
-    expect(selected).toEqual(
-      expect.arrayContaining(['Mail.Send', 'AgentIdentity.DeleteRestore.All', 'CustomSecAttributeAssignment.Read.All', 'Application.ReadWrite.OwnedBy']),
-    );
-    expect(selected).not.toContain('Application.ReadWrite.All');
-    expect(planned('--features', 'mail')).toEqual(['Mail.Send']);
-  });
-
-  it('looks app roles up by value on the Microsoft Graph service principal and grants the Sentinel Responder role', () => {
-    const text = read(script);
-    expect(text).toContain("GRAPH_APP_ID='00000003-0000-0000-c000-000000000000'");
-    expect(text).toContain(`--query "appRoles[?value=='$permission'].id | [0]"`);
-    expect(text).toContain("SENTINEL_RESPONDER_ROLE_ID='3e150937-b8fe-4cfb-8069-0eaf05ecd056'");
-    expect(text).toMatch(/if \[\[ \$APPLY -eq 1 \]\]; then\s+body=/);
-  });
-
-  it('is documented in the README', () => {
-    const readme = read(repo, 'README.md');
-    for (const row of table) {
-      expect(readme, row.permission).toContain(`\`${row.permission}\``);
-    }
   });
 });
