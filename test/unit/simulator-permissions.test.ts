@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, startSimulator, type Simulator } from '../../dev/simulator/start-simulator';
+import { simulatorToken } from '../helpers/simulator-token';
 
 /** The simulator refuses what Graph's permission tables refuse, including the corrections to the docs. */
 describe('simulator Graph permissions', () => {
@@ -7,10 +8,7 @@ describe('simulator Graph permissions', () => {
   let token = '';
   beforeAll(async () => {
     sim = await startSimulator();
-    const res = await fetch(`${sim.identityEndpoint}?resource=https://graph.microsoft.com&api-version=2019-08-01`, {
-      headers: { 'X-IDENTITY-HEADER': sim.identityHeader },
-    });
-    token = ((await res.json()) as { access_token: string }).access_token;
+    token = await simulatorToken(sim);
   });
   afterAll(async () => {
     await sim.stop();

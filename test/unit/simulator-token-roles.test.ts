@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../dev/simulator/start-simulator';
 import { readTokenClaims } from '../../shared/identity/token-claims';
+import { simulatorToken } from '../helpers/simulator-token';
 
 describe('simulator managed identity: the roles claim', () => {
   let sim: Simulator;
@@ -11,13 +12,7 @@ describe('simulator managed identity: the roles claim', () => {
     await sim.stop();
   });
 
-  const tokenFor = async (resource: string) => {
-    const res = await fetch(`${sim.identityEndpoint}?resource=${encodeURIComponent(resource)}&api-version=2019-08-01`, {
-      headers: { 'X-IDENTITY-HEADER': sim.identityHeader },
-    });
-    expect(res.status).toBe(200);
-    return readTokenClaims(((await res.json()) as { access_token: string }).access_token) ?? {};
-  };
+  const tokenFor = async (resource: string) => readTokenClaims(await simulatorToken(sim, resource)) ?? {};
 
   it('puts exactly the granted Graph permissions in a Graph token', async () => {
     expect((await tokenFor('https://graph.microsoft.com')).roles).toEqual(['Directory.Read.All', 'Mail.Send']);
