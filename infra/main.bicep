@@ -210,17 +210,12 @@ var approvalsOn = approvalsEnabled == 'true'
 // Approvals decide with the signed-in approver's identity. Without App Service Authentication in front of the app
 // anyone can send a principal header, so a deployment that turns approvals on without an app registration stops
 // here, before any resource is created (ARM evaluates fail() while validating the template).
-var signInClientId = approvalsOn && empty(authClientId)
-  ? fail('Approvals need sign-in: set AUTH_CLIENT_ID (azd env set AUTH_CLIENT_ID <app registration client id>, see README "Deploy"), or set APPROVALS_ENABLED=false.')
-  : authClientId
+var signInClientId = (approvalsOn && empty(authClientId)) ? fail('Approvals need sign-in: set AUTH_CLIENT_ID (azd env set AUTH_CLIENT_ID <app registration client id>, see README "Deploy"), or set APPROVALS_ENABLED=false.') : authClientId
 var configureSignIn = !empty(signInClientId)
 
 // 'sub/rg/ws' entries of SENTINEL_WORKSPACES, split on the separators shared/config.ts accepts.
 var sentinelWorkspaceList = filter(map(split(sentinelWorkspaces, [',', ';', ' ', '\n']), w => trim(w)), w => !empty(w))
-var sentinelWorkspaceIds = map(
-  sentinelWorkspaceList,
-  w => '/subscriptions/${split(w, '/')[0]}/resourceGroups/${split(w, '/')[1]}/providers/Microsoft.OperationalInsights/workspaces/${split(w, '/')[2]}'
-)
+var sentinelWorkspaceIds = map(sentinelWorkspaceList, w => '/subscriptions/${split(w, '/')[0]}/resourceGroups/${split(w, '/')[1]}/providers/Microsoft.OperationalInsights/workspaces/${split(w, '/')[2]}')
 
 // ---------------------------------------------------------------------------------------------------------------
 // Identity
@@ -375,9 +370,10 @@ resource auditTable 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01'
 
 module externalAuditTable 'modules/audit-table.bicep' = if (!useOwnAuditWorkspace) {
   name: 'audit-table-${token}'
-  scope: resourceGroup(split(auditWorkspaceId, '/')[2], split(auditWorkspaceId, '/')[4])
+  // auditWorkspaceResourceId, not auditWorkspaceId: ARM may evaluate the scope even when the condition is false.
+  scope: resourceGroup(split(auditWorkspaceResourceId, '/')[2], split(auditWorkspaceResourceId, '/')[4])
   params: {
-    workspaceName: last(split(auditWorkspaceId, '/'))
+    workspaceName: last(split(auditWorkspaceResourceId, '/'))
     tableName: auditTableName
     columns: auditColumns
     retentionInDays: int(auditRetentionDays)
