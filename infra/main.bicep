@@ -65,6 +65,8 @@ param authAllowedAudiences array = []
 
 param graphEndpoint string = 'https://graph.microsoft.com'
 param armEndpoint string = 'https://management.azure.com'
+@description('Log Analytics query API, where alert-trigger bodies are re-read (SecurityAlert by SystemAlertId).')
+param logAnalyticsEndpoint string = 'https://api.loganalytics.io'
 
 @allowed(['enforce', 'report-only'])
 @description('report-only plans and records every step and changes nothing. Switch to enforce after a dry run.')
@@ -432,6 +434,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
     GRAPH_ENDPOINT: graphEndpoint
     ARM_ENDPOINT: armEndpoint
+    LOG_ANALYTICS_ENDPOINT: logAnalyticsEndpoint
     AZURE_CLIENT_ID: identity.properties.clientId
     RESPONDER_MODE: responderMode
     RESPONDER_OBJECT_ID: identity.properties.principalId

@@ -1,4 +1,4 @@
-import { withTimeout } from './call-timeout';
+import { CALL_BUDGET_MS, withTimeout } from './call-timeout';
 import { defaultRetryPolicy, isUnsent, withRetry, type RetryHooks, type RetryPolicy } from './retry-policy';
 import { networkToUpstreamError, responseToUpstreamError } from './to-upstream-error';
 
@@ -76,4 +76,12 @@ export async function httpJson<T = unknown>(service: string, request: HttpJsonRe
     policy,
     { ...options.retryHooks, deadline: options.deadline, retryIf: idempotent ? undefined : isUnsent },
   );
+}
+
+/**
+ * The deadline of an operation made of several calls (a look-up, then a write): one call budget from now, on the
+ * clock the calls themselves use, so the whole operation ends inside a lease.
+ */
+export function operationDeadline(options: HttpJsonOptions = {}): number {
+  return (options.retryHooks?.now ?? Date.now)() + (options.retry?.budgetMs ?? CALL_BUDGET_MS);
 }
