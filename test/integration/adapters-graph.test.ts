@@ -1,6 +1,6 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO, startSimulator, type CallRecord, type Simulator } from '../../dev/simulator/start-simulator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEMO, type CallRecord, type Simulator } from '../../dev/simulator/start-simulator';
 import { UpstreamError } from '../../shared/errors';
 import { createGraph, type Graph } from '../../shared/graph/graph-client';
 import { setRisk } from '../../shared/graph/identity-protection';
@@ -8,6 +8,7 @@ import { sendMail } from '../../shared/graph/mail';
 import { setAccountEnabled, typedPath } from '../../shared/graph/service-principals';
 import { revokeSignInSessions } from '../../shared/graph/users';
 import { defaultRetryPolicy } from '../../shared/net/retry-policy';
+import { rejectionOf, useSimulator } from '../helpers/use-simulator';
 
 /**
  * Graph writes under "time-out after commit": the simulator performs the call, then drops or withholds the answer.
@@ -15,17 +16,15 @@ import { defaultRetryPolicy } from '../../shared/net/retry-policy';
  * Real HTTP and the production credential path (App Service managed identity).
  */
 describe('Graph calls that succeed and then lose their answer', () => {
+  const fixture = useSimulator({ identity: true });
   let sim: Simulator;
   let graph: Graph;
-  const saved = { endpoint: process.env['IDENTITY_ENDPOINT'], header: process.env['IDENTITY_HEADER'] };
   const agent = { id: DEMO.agents.invoice, kind: 'agentIdentity' as const };
   const agentPath = `/v1.0${typedPath(agent)}`;
   const graphCalls = (match: (c: CallRecord) => boolean) => sim.calls.filter((c) => c.service === 'graph' && match(c));
 
-  beforeAll(async () => {
-    sim = await startSimulator();
-    process.env['IDENTITY_ENDPOINT'] = sim.identityEndpoint;
-    process.env['IDENTITY_HEADER'] = sim.identityHeader;
+  beforeAll(() => {
+    sim = fixture.sim;
     // Short attempts and no sleeping: a withheld answer costs a few hundred milliseconds, not ten seconds.
     graph = createGraph({
       credential: new DefaultAzureCredential(),
@@ -33,22 +32,6 @@ describe('Graph calls that succeed and then lose their answer', () => {
       retry: { ...defaultRetryPolicy, attemptTimeoutMs: 400, budgetMs: 3_000 },
       retryHooks: { sleep: () => Promise.resolve() },
     });
-  });
-  afterAll(async () => {
-    for (const [name, value] of [
-      ['IDENTITY_ENDPOINT', saved.endpoint],
-      ['IDENTITY_HEADER', saved.header],
-    ] as const) {
-      if (value === undefined) {
-        delete process.env[name];
-      } else {
-        process.env[name] = value;
-      }
-    }
-    await sim?.stop();
-  });
-  beforeEach(() => {
-    sim.reset();
   });
 
   it('disables an agent once when the PATCH answer is dropped after commit', async () => {
@@ -87,8 +70,7 @@ describe('Graph calls that succeed and then lose their answer', () => {
 
   it('fails transient, never permanent, when Graph keeps answering 500, after the bounded attempts', async () => {
     sim.addFault({ method: 'PATCH', path: 'microsoft\\.graph\\.agentIdentity$', status: 500, times: 100 });
-    const err: unknown = await setAccountEnabled(graph, agent, false).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UpstreamError);
+    const err = await rejectionOf(setAccountEnabled(graph, agent, false), UpstreamError);
     expect(err).toMatchObject({ httpStatus: 500, transient: true });
     expect(graphCalls((c) => c.path === agentPath)).toHaveLength(defaultRetryPolicy.maxAttempts);
   });

@@ -1,46 +1,29 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO, startSimulator, type Simulator } from '../../dev/simulator/start-simulator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEMO, type Simulator } from '../../dev/simulator/start-simulator';
 import { defaultRetryPolicy } from '../../shared/net/retry-policy';
 import { parseIncidentArmId } from '../../shared/sentinel/incident-arm-id';
 import { createSentinel, type Sentinel } from '../../shared/sentinel/sentinel-client';
+import { useSimulator } from '../helpers/use-simulator';
 
 /**
  * Sentinel over ARM when answers are lost: the comment is a PUT under the caller's comment id, so a retry after a
  * dropped or withheld answer updates the same comment instead of adding one; reads retry every transient failure.
  */
 describe('Sentinel calls that succeed and then lose their answer', () => {
+  const fixture = useSimulator({ identity: true });
   let sim: Simulator;
   let sentinel: Sentinel;
-  const saved = { endpoint: process.env['IDENTITY_ENDPOINT'], header: process.env['IDENTITY_HEADER'] };
   const incident = parseIncidentArmId(DEMO.incident.armId)!;
   const comments = () => sim.state.incidents.get(DEMO.incident.armId.toLowerCase())?.comments;
 
-  beforeAll(async () => {
-    sim = await startSimulator();
-    process.env['IDENTITY_ENDPOINT'] = sim.identityEndpoint;
-    process.env['IDENTITY_HEADER'] = sim.identityHeader;
+  beforeAll(() => {
+    sim = fixture.sim;
     sentinel = createSentinel({
       credential: new DefaultAzureCredential(),
       endpoint: sim.url,
       http: { retry: { ...defaultRetryPolicy, attemptTimeoutMs: 400, budgetMs: 3_000 }, retryHooks: { sleep: () => Promise.resolve() } },
     });
-  });
-  afterAll(async () => {
-    for (const [name, value] of [
-      ['IDENTITY_ENDPOINT', saved.endpoint],
-      ['IDENTITY_HEADER', saved.header],
-    ] as const) {
-      if (value === undefined) {
-        delete process.env[name];
-      } else {
-        process.env[name] = value;
-      }
-    }
-    await sim?.stop();
-  });
-  beforeEach(() => {
-    sim.reset();
   });
 
   it('keeps one comment when the PUT answer is dropped after commit and the PUT is retried', async () => {

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../dev/simulator/start-simulator';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Simulator } from '../../dev/simulator/start-simulator';
 import { UpstreamError } from '../../shared/errors';
 import type { HttpJsonOptions } from '../../shared/net/http-json';
 import { defaultRetryPolicy } from '../../shared/net/retry-policy';
@@ -9,6 +9,7 @@ import { SERVICENOW_WRITE_SETTLE_MS, serviceNowTickets } from '../../shared/tick
 import type { TicketProvider, TicketRequest } from '../../shared/tickets/ticket-provider';
 import { webhookTickets } from '../../shared/tickets/webhook-tickets';
 import { WritePendingError } from '../../shared/tickets/write-once';
+import { rejectionOf, useSimulator } from '../helpers/use-simulator';
 
 /**
  * Every ticket write succeeds at the ticket system and then loses its answer (the connection drops, the answer
@@ -16,6 +17,7 @@ import { WritePendingError } from '../../shared/tickets/write-once';
  * one note per note key, one webhook delivery per idempotency key.
  */
 describe('ticket writes that succeed and then lose their answer', () => {
+  const fixture = useSimulator();
   let sim: Simulator;
   let clock: number;
   /** Short attempts, no sleeping, so a withheld answer costs a few hundred milliseconds. */
@@ -27,24 +29,11 @@ describe('ticket writes that succeed and then lose their answer', () => {
     jiraTickets({ baseUrl: sim.url, email: 'responder@contoso.example', apiToken: 'dev-jira-token', projectKey: 'SEC', issueType: 'Task', now: () => clock, http });
   const webhook = (): TicketProvider => webhookTickets({ url: `${sim.url}/webhook/tickets`, secret: 'dev-webhook-secret-0123456789', http });
 
-  async function pending(p: Promise<unknown>): Promise<WritePendingError> {
-    const err: unknown = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(WritePendingError);
-    return err as WritePendingError;
-  }
+  const pending = (p: Promise<unknown>): Promise<WritePendingError> => rejectionOf(p, WritePendingError);
   const posts = (service: string, path: RegExp) => sim.calls.filter((c) => c.service === service && c.method === 'POST' && path.test(c.path));
 
-  beforeAll(async () => {
-    sim = await startSimulator();
-  });
-  afterAll(async () => {
-    await sim.stop();
-  });
   beforeEach(() => {
-    sim.reset();
+    sim = fixture.sim;
     sim.setKnobs({ jiraSearchLagMs: 0 });
     clock = Date.now();
   });
@@ -194,10 +183,6 @@ describe('ticket writes that succeed and then lose their answer', () => {
 
   it('gives up transient, never permanent, when a ticket system keeps failing', async () => {
     sim.addFault({ path: '.*', service: 'servicenow', status: 503, times: 100 });
-    const err: unknown = await serviceNow()
-      .open(request)
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UpstreamError);
-    expect(err).toMatchObject({ transient: true });
+    expect(await rejectionOf(serviceNow().open(request), UpstreamError)).toMatchObject({ transient: true });
   });
 });

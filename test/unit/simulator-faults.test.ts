@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../dev/simulator/start-simulator';
-import { startSimulator } from '../../dev/simulator/start-simulator';
+import { useSimulator } from '../helpers/use-simulator';
 
 const basic = (user: string, secret: string): string => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 const snAuth = basic('responder', 'dev-password');
@@ -19,16 +19,11 @@ async function outcome(p: Promise<Response>): Promise<number | 'reset' | 'timeou
 }
 
 describe('simulator faults, ServiceNow journal and Jira consistency', () => {
+  const fixture = useSimulator();
   let sim: Simulator;
 
-  beforeAll(async () => {
-    sim = await startSimulator();
-  });
-  afterAll(async () => {
-    await sim.stop();
-  });
   beforeEach(() => {
-    sim.reset();
+    sim = fixture.sim;
     sim.setKnobs({ jiraSearchLagMs: 0 });
   });
 

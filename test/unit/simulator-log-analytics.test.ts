@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import type { Simulator } from '../../dev/simulator/start-simulator';
-import { startSimulator } from '../../dev/simulator/start-simulator';
+import { useSimulator } from '../helpers/use-simulator';
 
 interface QueryAnswer {
   tables: { name: string; columns: { name: string; type: string }[]; rows: unknown[][] }[];
@@ -15,6 +15,7 @@ function rowsOf(answer: QueryAnswer): Record<string, unknown>[] {
 }
 
 describe('simulator Log Analytics query API', () => {
+  const fixture = useSimulator();
   let sim: Simulator;
   const tokens: Record<string, string> = {};
 
@@ -23,7 +24,7 @@ describe('simulator Log Analytics query API', () => {
   }
 
   beforeAll(async () => {
-    sim = await startSimulator();
+    sim = fixture.sim;
     for (const [name, resource] of [
       ['la', 'https://api.loganalytics.io/.default'],
       ['arm', 'https://management.azure.com/.default'],
@@ -31,11 +32,7 @@ describe('simulator Log Analytics query API', () => {
       tokens[name] = ((await (await token(resource)).json()) as { access_token: string }).access_token;
     }
   });
-  afterAll(async () => {
-    await sim.stop();
-  });
   beforeEach(() => {
-    sim.reset();
     sim.setKnobs({ logAnalyticsReader: true });
   });
 

@@ -1,43 +1,31 @@
 import { createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../../dev/simulator/start-simulator';
-import { startSimulator } from '../../../dev/simulator/start-simulator';
 import { UpstreamError } from '../../../shared/errors';
 import { httpJson, type HttpJsonOptions, type HttpJsonRequest } from '../../../shared/net/http-json';
 import { defaultRetryPolicy } from '../../../shared/net/retry-policy';
+import { rejectionOf, useSimulator } from '../../helpers/use-simulator';
 
 /**
  * Classification and time-outs of one outbound JSON call, over real HTTP against the tenant simulator (ServiceNow's
  * Table API: basic auth, no token), with fault rules standing in for a failing service.
  */
 describe('httpJson against a failing service', () => {
+  const fixture = useSimulator();
   let sim: Simulator;
   const auth = { authorization: `Basic ${Buffer.from('responder:dev-password').toString('base64')}` };
   /** Short time-outs and no sleeping between attempts, so a route that never answers costs milliseconds. */
   const fast: HttpJsonOptions = { retry: { ...defaultRetryPolicy, attemptTimeoutMs: 150, budgetMs: 2_000 }, retryHooks: { sleep: () => Promise.resolve() } };
 
-  beforeAll(async () => {
-    sim = await startSimulator();
-  });
-  afterAll(async () => {
-    await sim.stop();
-  });
   beforeEach(() => {
-    sim.reset();
+    sim = fixture.sim;
   });
 
   const list = (): HttpJsonRequest => ({ method: 'GET', url: `${sim.url}/api/now/table/incident`, headers: auth });
   const create = (): HttpJsonRequest => ({ method: 'POST', url: `${sim.url}/api/now/table/incident`, headers: auth, body: { short_description: 'x' } });
   const attempts = () => sim.calls.filter((c) => c.service === 'servicenow').length;
 
-  async function failure(request: HttpJsonRequest, options = fast): Promise<UpstreamError> {
-    const err: unknown = await httpJson('ServiceNow', request, options).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(UpstreamError);
-    return err as UpstreamError;
-  }
+  const failure = (request: HttpJsonRequest, options = fast): Promise<UpstreamError> => rejectionOf(httpJson('ServiceNow', request, options), UpstreamError);
 
   it('times out an attempt that never gets an answer, retries it, and fails transient within the budget', async () => {
     sim.addFault({ method: 'GET', path: '^/api/now/table/incident$', hang: true, times: 100 });
