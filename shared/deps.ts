@@ -3,6 +3,7 @@ import { getConfig, type Config } from './config';
 import { sharedTokenCredential } from './identity/shared-token-credential';
 import { readTokenClaims } from './identity/token-claims';
 import { createGraph, GRAPH_SCOPE, type Graph } from './graph/graph-client';
+import { createLogAnalytics, type LogAnalytics } from './sentinel/log-analytics-client';
 import { createSentinel, type Sentinel } from './sentinel/sentinel-client';
 import { createStorage, type Storage } from './store/storage';
 import { CaseStore } from './store/case-store';
@@ -21,6 +22,8 @@ export interface Deps {
   credential: TokenCredential;
   graph: Graph;
   sentinel: Sentinel;
+  /** Re-reads alerts from their workspace (Log Analytics query API, `SecurityAlert`). */
+  logAnalytics: LogAnalytics;
   storage: Storage;
   cases: CaseStore;
   keys: KeyStore;
@@ -61,6 +64,7 @@ export async function buildDeps(config: Config): Promise<Deps> {
     credential,
     graph,
     sentinel: createSentinel({ credential, endpoint: config.ARM_ENDPOINT }),
+    logAnalytics: createLogAnalytics({ credential, endpoint: config.LOG_ANALYTICS_ENDPOINT }),
     storage,
     cases,
     keys,

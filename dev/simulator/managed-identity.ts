@@ -11,6 +11,14 @@ const SIGNING_KEY = randomBytes(32);
 
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 export const ARM_AUDIENCE = 'https://management.azure.com';
+export const LOG_ANALYTICS_AUDIENCE = 'https://api.loganalytics.io';
+const STORAGE_AUDIENCE = 'https://storage.azure.com';
+
+/**
+ * The resources the simulator issues tokens for. Entra ID refuses a token for a resource it does not know
+ * (AADSTS500011), so a mistyped scope fails here as it would in Azure instead of yielding a token no route takes.
+ */
+export const ISSUABLE_AUDIENCES: readonly string[] = [GRAPH_AUDIENCE, ARM_AUDIENCE, LOG_ANALYTICS_AUDIENCE, STORAGE_AUDIENCE];
 
 export interface TokenClaims {
   aud: string;
@@ -142,6 +150,12 @@ export function handleManagedIdentity(req: SimRequest, ctx: ManagedIdentityConte
     return json(400, { error: 'invalid_request', error_description: 'The resource parameter is required.' });
   }
   const resource = normaliseResource(resourceParam);
+  if (!ISSUABLE_AUDIENCES.includes(resource.toLowerCase())) {
+    return json(400, {
+      error: 'invalid_resource',
+      error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
+    });
+  }
   const clientId = req.query.get('client_id') ?? ctx.responderAppId;
   const { token, expiresOn } = issueToken({
     aud: resource,
