@@ -23,6 +23,7 @@ export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, public
     IDENTITY_HEADER: sim.identityHeader,
     GRAPH_ENDPOINT: sim.url,
     ARM_ENDPOINT: sim.url,
+    LOG_ANALYTICS_ENDPOINT: sim.url,
     RESPONDER_MODE: 'enforce',
     TICKET_PROVIDER: 'servicenow',
     SERVICENOW_INSTANCE_URL: sim.url,

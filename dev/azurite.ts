@@ -18,6 +18,8 @@ export interface AzuriteOptions {
   accounts?: string[];
   /** Do not forward Azurite's access log to this process's output (default true). */
   silent?: boolean;
+  /** Fixed ports (`npm start` uses Azurite's defaults); default: free ports. */
+  ports?: AzuritePorts;
 }
 
 export interface AzuritePorts {
@@ -55,11 +57,11 @@ export function azuriteConnectionString(ports: AzuritePorts, account = DEV_STORE
   ].join(';');
 }
 
-/** Starts an Azurite child process on free ports and resolves once blob, queue and table all accept connections. */
+/** Starts an Azurite child process (on free ports unless given) and resolves once blob, queue and table all accept connections. */
 export async function startAzurite(opts: AzuriteOptions = {}): Promise<Azurite> {
   const inMemory = opts.inMemory ?? true;
   const silent = opts.silent ?? true;
-  const ports: AzuritePorts = { blobPort: await freePort(), queuePort: await freePort(), tablePort: await freePort() };
+  const ports: AzuritePorts = opts.ports ?? { blobPort: await freePort(), queuePort: await freePort(), tablePort: await freePort() };
   const accounts = [DEV_STORE_ACCOUNT, ...(opts.accounts ?? []).filter((a) => a !== DEV_STORE_ACCOUNT)];
 
   const entry = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');

@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
 # Grants the responder identity the least-privileged Microsoft Graph APPLICATION permissions its enabled features
-# need, and the "Microsoft Sentinel Responder" role on the Sentinel workspace(s).
+# need, and (with --workspace-id) the Azure roles it needs on Sentinel workspaces the Bicep could not reach.
 #
 # Prints what it would do (a dry run) unless --apply is given. Idempotent: permissions and roles already assigned
-# are skipped. Needs the Azure CLI signed in as someone who may grant app roles to a service principal
-# (Privileged Role Administrator, or Global Administrator) and assign Azure roles on the workspace (Owner or
-# User Access Administrator / Role Based Access Control Administrator).
+# are skipped; grants no feature needs are reported, never removed. Needs the Azure CLI signed in as someone who
+# may grant app roles (Privileged Role Administrator or Global Administrator) and, for --workspace-id, assign
+# Azure roles on the workspace (Owner, User Access Administrator or Role Based Access Control Administrator).
 #
 # Usage:
 #   infra/grant-graph-permissions.sh --principal-id <object id of the responder identity>
-#       [--features containment,approvals,lifecycle[,mail]]    (default: containment,approvals,lifecycle)
-#       [--with-delete]              lifecycle deletes agents (LIFECYCLE_DELETE_ENABLED=true)
-#       [--with-expiry-attribute]    lifecycle reads a custom security attribute (LIFECYCLE_EXPIRY_ATTRIBUTE)
-#       [--sp-disable all|owned]     disable any service principal (default) or only ones the identity owns
-#       [--workspace-id <ARM id of the Log Analytics workspace>]   (repeatable)
+#       [--features <comma-separated>]   (default: containment,approvals,lifecycle)
+#       [--workspace-id <ARM id of a Sentinel Log Analytics workspace>]   (repeatable)
 #       [--apply]
-#   infra/grant-graph-permissions.sh --emit-json     print the permission table as JSON (graph-permissions.json)
+#   infra/grant-graph-permissions.sh --plan-only [--features ...]   print "<permission>\t<why>" lines, nothing else
+#                                                                  on stdout (notes go to stderr); no Azure calls
+#   infra/grant-graph-permissions.sh --emit-json                    the table as JSON (infra/graph-permissions.json)
+#
+# Features:
+#   containment                 resolve, disable and confirm compromised agents; revoke agent users' sessions
+#   approvals                   separation of duties: sponsors, owners, approver groups (APPROVAL_SIGNING_KEY set)
+#   lifecycle                   expiry sweep and drift check over the agent inventory
+#   lifecycle-delete            delete agents after the grace period (LIFECYCLE_DELETE_ENABLED=true)
+#   lifecycle-expiry-attribute  end dates from a custom security attribute (LIFECYCLE_EXPIRY_ATTRIBUTE set)
+#   mail                        approval and lifecycle mail (APPROVAL_MAIL_SENDER set)
+#   sp-disable-owned            OPT-IN: disable classic service principals the responder identity owns
+#   sp-disable-any              OPT-IN: disable ANY classic service principal (Application.ReadWrite.All)
 #
 # The table below is the single source of the permissions: infra/graph-permissions.json is generated from it
-# (`infra/grant-graph-permissions.sh --emit-json > infra/graph-permissions.json`) and the unit tests check that
-# both agree. Permission names come from shared reference/graph/api-facts.md and the Graph API reference pages.
+# (`infra/grant-graph-permissions.sh --emit-json > infra/graph-permissions.json`), and the unit tests check that
+# the JSON, the app's own table (shared/permissions/graph-permission-table.ts) and Graph's documented permission
+# for every call listed here (dev/simulator/graph-permissions.ts) agree. Sources: Graph API reference permission
+# tables, with the corrections in the project's Graph API facts (agent identity sponsors, blueprint principals).
 
 set -euo pipefail
 
@@ -30,39 +41,45 @@ fi
 
 GRAPH_APP_ID='00000003-0000-0000-c000-000000000000'
 SENTINEL_RESPONDER_ROLE_ID='3e150937-b8fe-4cfb-8069-0eaf05ecd056' # Microsoft Sentinel Responder (built-in)
+LOG_ANALYTICS_READER_ROLE_ID='73c42c96-874c-492b-b04d-ab87d138a893' # Log Analytics Reader (built-in)
 GRAPH_URL="${GRAPH_URL:-https://graph.microsoft.com}"
 
-# feature | permission | condition | why | calls (';'-separated)
-# condition: always | with-delete | with-expiry-attribute | sp-disable=all | sp-disable=owned
+# feature | permission | why | calls (';'-separated, as in the Graph API reference)
 PERMISSION_TABLE=$(cat <<'TABLE'
-containment|AgentIdentity.EnableDisable.All|always|Disable a compromised agent identity (and re-enable it after an approved release).|PATCH /servicePrincipals/{id}/microsoft.graph.agentIdentity
-containment|AgentIdentityBlueprintPrincipal.EnableDisable.All|always|Disable an agent identity blueprint principal, which disables every agent of the blueprint; the responder only does this after approval.|PATCH /servicePrincipals/{id}/microsoft.graph.agentIdentityBlueprintPrincipal
-containment|Application.ReadWrite.All|sp-disable=all|Disable ordinary (non-agent) service principals. Application.ReadWrite.OwnedBy reaches only service principals the responder owns, so containing arbitrary ones needs Application.ReadWrite.All; pass --sp-disable owned to trade coverage for privilege.|PATCH /servicePrincipals/{id}
-containment|Application.ReadWrite.OwnedBy|sp-disable=owned|Disable service principals the responder identity owns (and only those).|PATCH /servicePrincipals/{id}
-containment|IdentityRiskyAgent.ReadWrite.All|always|Confirm agent identities, blueprint principals and agent users compromised, or dismiss their risk on release (beta API).|POST /beta/identityProtection/riskyAgents/confirmCompromised;POST /beta/identityProtection/riskyAgents/dismiss
-containment|IdentityRiskyServicePrincipal.ReadWrite.All|always|Confirm service principals compromised, or dismiss their risk on release (needs Workload Identities Premium).|POST /identityProtection/riskyServicePrincipals/confirmCompromised;POST /identityProtection/riskyServicePrincipals/dismiss
-containment|IdentityRiskyUser.ReadWrite.All|always|Confirm human users compromised, or dismiss their risk on release (needs Entra ID P2).|POST /identityProtection/riskyUsers/confirmCompromised;POST /identityProtection/riskyUsers/dismiss
-containment|User.RevokeSessions.All|always|Revoke the sign-in sessions of agent users and users.|POST /users/{id}/revokeSignInSessions
-containment|Directory.Read.All|always|Resolve every target object id to its kind in one call; directoryObjects/getByIds documents Directory.Read.All as its least-privileged application permission.|POST /directoryObjects/getByIds
-containment|Application.Read.All|always|Read service principals (appOwnerOrganizationId guardrail, appId lookup, tags) and their owners.|GET /servicePrincipals/{id};GET /servicePrincipals(appId='{appId}');GET /servicePrincipals/{id}/owners
-containment|AgentIdentity.Read.All|always|Read an agent identity before acting on it.|GET /servicePrincipals/{id}/microsoft.graph.agentIdentity
-containment|User.Read.All|always|Resolve targets named by UPN and read users and agent users.|GET /users/{id or upn}
-approvals|User.Read.All|always|Read agent users' sponsors (who may not approve) and, with GroupMember.Read.All, check approver group membership.|GET /users/{id}/sponsors;POST /users/{id}/checkMemberGroups
-approvals|GroupMember.Read.All|always|Check whether the signed-in approver is in an approver group (checkMemberGroups for users needs User.Read.All and GroupMember.Read.All).|POST /users/{id}/checkMemberGroups
-approvals|Application.Read.All|always|Read owners and blueprint principal sponsors, who may not approve their own agent's release.|GET /servicePrincipals/{id}/owners;GET /servicePrincipals/{id}/microsoft.graph.agentIdentityBlueprintPrincipal/sponsors
-lifecycle|AgentIdentity.Read.All|always|List agent identities for the expiry sweep and the drift check.|GET /servicePrincipals/microsoft.graph.agentIdentity
-lifecycle|Application.Read.All|always|List service principals tagged as agents and read their end-date tags.|GET /servicePrincipals?$filter=tags/any(t:t eq 'agent')
-lifecycle|User.Read.All|always|Read sponsors to warn them before an agent expires and to find orphaned agents.|GET /users/{id}/sponsors;GET /users/{id}
-lifecycle|AgentIdentity.EnableDisable.All|always|Disable expired agents, and re-disable contained agents found re-enabled without approval (drift).|PATCH /servicePrincipals/{id}/microsoft.graph.agentIdentity
-lifecycle|AgentIdentity.DeleteRestore.All|with-delete|Delete agents past the grace period (LIFECYCLE_DELETE_ENABLED=true); deleted agents are restorable for 30 days.|DELETE /servicePrincipals/{id}/microsoft.graph.agentIdentity
-lifecycle|CustomSecAttributeAssignment.Read.All|with-expiry-attribute|Read an agent's end date from a custom security attribute (LIFECYCLE_EXPIRY_ATTRIBUTE).|GET /servicePrincipals/{id}?$select=customSecurityAttributes
-mail|Mail.Send|always|Send approval mail from APPROVAL_MAIL_SENDER. Unscoped it can send as any mailbox: restrict the identity to that one mailbox with Exchange RBAC for Applications.|POST /users/{sender}/sendMail
+containment|Directory.Read.All|Resolve every target object id to its kind in one call: directoryObjects/getByIds documents Directory.Read.All as its only application permission.|POST /directoryObjects/getByIds
+containment|Application.Read.All|Read service principals: the appId lookup, the first-party guardrail (appOwnerOrganizationId) and the current accountEnabled.|GET /servicePrincipals(appId='{appId}');GET /servicePrincipals/{id}
+containment|User.Read.All|Resolve targets named by user principal name.|GET /users/{id}
+containment|AgentIdentity.EnableDisable.All|Disable a compromised agent identity, and re-enable it after an approved release.|PATCH /servicePrincipals/{id}/microsoft.graph.agentIdentity
+containment|AgentIdentityBlueprintPrincipal.EnableDisable.All|Disable an agent blueprint principal (which disables every agent of the blueprint); the responder does this only after approval.|PATCH /servicePrincipals/{id}/microsoft.graph.agentIdentityBlueprintPrincipal
+containment|IdentityRiskyAgent.ReadWrite.All|Confirm agent identities, blueprint principals and agent users compromised, or dismiss their risk on release (beta API).|POST /identityProtection/riskyAgents/confirmCompromised;POST /identityProtection/riskyAgents/dismiss
+containment|IdentityRiskyServicePrincipal.ReadWrite.All|Confirm classic service principals compromised, or dismiss their risk on release (needs Workload Identities Premium).|POST /identityProtection/riskyServicePrincipals/confirmCompromised;POST /identityProtection/riskyServicePrincipals/dismiss
+containment|IdentityRiskyUser.ReadWrite.All|Confirm users compromised, or dismiss their risk on release (needs Entra ID P2; people only with CONTAIN_HUMAN_USERS=true).|POST /identityProtection/riskyUsers/confirmCompromised;POST /identityProtection/riskyUsers/dismiss
+containment|User.RevokeSessions.All|Revoke the sign-in sessions of agent users (and of people with CONTAIN_HUMAN_USERS=true).|POST /users/{id}/revokeSignInSessions
+approvals|Directory.Read.All|Name the approvers and resolve approver ids to users or groups (directoryObjects/getByIds).|POST /directoryObjects/getByIds
+approvals|User.Read.All|Half of checkMemberGroups for a user (User.Read.All and GroupMember.Read.All), and the sponsors of agent users, who may not approve.|POST /users/{id}/checkMemberGroups;GET /users/{id}/sponsors
+approvals|GroupMember.Read.All|The other half of checkMemberGroups, for approver groups; it also covers the transitive members of sponsor groups (least privileged there: GroupMember.ReadBasic.All, which it includes).|POST /users/{id}/checkMemberGroups;GET /groups/{id}/transitiveMembers
+approvals|AgentIdentity.ReadWrite.All|List an agent identity's sponsors, who may not approve its release. Graph documents no read-only permission for this call; without it every sponsor read is refused and separation of duties fails closed (nobody can decide).|GET /servicePrincipals/{id}/microsoft.graph.agentIdentity/sponsors
+approvals|Application.Read.All|Read the owners of service principals and the sponsors of blueprint principals, who may not approve.|GET /servicePrincipals/{id}/owners;GET /servicePrincipals/{id}/microsoft.graph.agentIdentityBlueprintPrincipal/sponsors
+lifecycle|AgentIdentity.Read.All|List agent identities for the expiry sweep.|GET /servicePrincipals/microsoft.graph.agentIdentity
+lifecycle|AgentIdentityBlueprintPrincipal.Read.All|List blueprint principals for the expiry sweep (this list documents only AgentIdentityBlueprintPrincipal.Read.All; Application.Read.All is not accepted).|GET /servicePrincipals/microsoft.graph.agentIdentityBlueprintPrincipal
+lifecycle|Application.Read.All|List classic service principals tagged as agents, read owners and blueprint principal sponsors to warn them, and read accountEnabled for the drift check.|GET /servicePrincipals;GET /servicePrincipals/{id};GET /servicePrincipals/{id}/owners;GET /servicePrincipals/{id}/microsoft.graph.agentIdentityBlueprintPrincipal/sponsors
+lifecycle|AgentIdentity.ReadWrite.All|Read agent identities' sponsors to warn them before the end date and to find orphaned agents (no read-only permission is documented for this call).|GET /servicePrincipals/{id}/microsoft.graph.agentIdentity/sponsors
+lifecycle|Directory.Read.All|Resolve sponsors' and owners' mail addresses in one call (directoryObjects/getByIds).|POST /directoryObjects/getByIds
+lifecycle|AgentIdentity.EnableDisable.All|Disable expired agent identities, and re-disable contained ones found re-enabled without approval (drift).|PATCH /servicePrincipals/{id}/microsoft.graph.agentIdentity
+lifecycle|AgentIdentityBlueprintPrincipal.EnableDisable.All|Disable an expired blueprint principal after approval.|PATCH /servicePrincipals/{id}/microsoft.graph.agentIdentityBlueprintPrincipal
+lifecycle-delete|AgentIdentity.DeleteRestore.All|Delete agent identities after the grace period (restorable for 30 days).|DELETE /servicePrincipals/{id}/microsoft.graph.agentIdentity
+lifecycle-delete|AgentIdentityBlueprintPrincipal.DeleteRestore.All|Delete blueprint principals after the grace period, after approval (restorable for 30 days).|DELETE /servicePrincipals/{id}/microsoft.graph.agentIdentityBlueprintPrincipal
+lifecycle-expiry-attribute|CustomSecAttributeAssignment.Read.All|Read an agent's end date from a custom security attribute (LIFECYCLE_EXPIRY_ATTRIBUTE).|GET /servicePrincipals/{id}
+mail|Mail.Send|Send approval and lifecycle mail from APPROVAL_MAIL_SENDER. Unscoped it can send as any mailbox: limit it to that mailbox with Exchange RBAC for Applications.|POST /users/{id}/sendMail
+sp-disable-owned|Application.ReadWrite.OwnedBy|Disable (and with lifecycle-delete, delete) classic service principals the responder identity owns, and only those. It also lets the identity create application registrations.|PATCH /servicePrincipals/{id};DELETE /servicePrincipals/{id}
+sp-disable-any|Application.ReadWrite.All|Disable (and with lifecycle-delete, delete) any classic service principal. Graph documents nothing narrower for a service principal the caller does not own, and this permission can change or add credentials to every application in the tenant.|PATCH /servicePrincipals/{id};DELETE /servicePrincipals/{id}
 TABLE
 )
 
-KNOWN_FEATURES='containment approvals lifecycle mail'
+KNOWN_FEATURES='containment approvals lifecycle lifecycle-delete lifecycle-expiry-attribute mail sp-disable-owned sp-disable-any'
+DEFAULT_FEATURES='containment,approvals,lifecycle'
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "error: $*" >&2; exit 2; }
 
 json_escape() {
@@ -73,14 +90,14 @@ json_escape() {
 }
 
 emit_json() {
-  local first=1 feature permission condition why calls call sep
+  local first=1 feature permission why calls call sep
   printf '[\n'
-  while IFS='|' read -r feature permission condition why calls; do
+  while IFS='|' read -r feature permission why calls; do
     [[ -z "$feature" ]] && continue
     [[ $first -eq 1 ]] || printf ',\n'
     first=0
-    printf '  {\n    "feature": "%s",\n    "permission": "%s",\n    "condition": "%s",\n    "why": "%s",\n    "calls": [' \
-      "$(json_escape "$feature")" "$(json_escape "$permission")" "$(json_escape "$condition")" "$(json_escape "$why")"
+    printf '  {\n    "feature": "%s",\n    "permission": "%s",\n    "why": "%s",\n    "calls": [' \
+      "$(json_escape "$feature")" "$(json_escape "$permission")" "$(json_escape "$why")"
     sep=''
     IFS=';' read -r -a call_list <<<"$calls"
     for call in "${call_list[@]}"; do
@@ -97,10 +114,8 @@ emit_json() {
 # ---------------------------------------------------------------------------------------------------------------
 
 PRINCIPAL_ID=''
-FEATURES='containment,approvals,lifecycle'
-WITH_DELETE=0
-WITH_EXPIRY_ATTRIBUTE=0
-SP_DISABLE='all'
+FEATURES="$DEFAULT_FEATURES"
+EXTRA_FEATURES=''
 WORKSPACE_IDS=()
 APPLY=0
 PLAN_ONLY=0
@@ -109,23 +124,37 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --principal-id) PRINCIPAL_ID=${2:-}; shift 2 ;;
     --features) FEATURES=${2:-}; shift 2 ;;
-    --with-delete) WITH_DELETE=1; shift ;;
-    --with-expiry-attribute) WITH_EXPIRY_ATTRIBUTE=1; shift ;;
-    --sp-disable) SP_DISABLE=${2:-}; shift 2 ;;
+    # Earlier spellings of three features, kept so documented commands keep working.
+    --with-delete) EXTRA_FEATURES+=',lifecycle-delete'; shift ;;
+    --with-expiry-attribute) EXTRA_FEATURES+=',lifecycle-expiry-attribute'; shift ;;
+    --sp-disable)
+      case "${2:-}" in
+        owned) EXTRA_FEATURES+=',sp-disable-owned' ;;
+        all | any) EXTRA_FEATURES+=',sp-disable-any' ;;
+        none) ;;
+        *) die "--sp-disable must be none, owned or any" ;;
+      esac
+      shift 2 ;;
     --workspace-id) WORKSPACE_IDS+=("${2:-}"); shift 2 ;;
     --apply) APPLY=1; shift ;;
-    --plan-only) PLAN_ONLY=1; shift ;; # print the selected permissions without calling Azure (used by tests)
+    --plan-only) PLAN_ONLY=1; shift ;;
     --emit-json) emit_json; exit 0 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
 
-[[ "$SP_DISABLE" == 'all' || "$SP_DISABLE" == 'owned' ]] || die "--sp-disable must be all or owned"
+FEATURES="${FEATURES}${EXTRA_FEATURES}"
 IFS=',' read -r -a FEATURE_LIST <<<"$FEATURES"
+SELECTED_FEATURES=','
 for f in "${FEATURE_LIST[@]}"; do
+  f=${f// /}
+  [[ -z "$f" ]] && continue
   [[ " $KNOWN_FEATURES " == *" $f "* ]] || die "unknown feature '$f' (known: $KNOWN_FEATURES)"
+  SELECTED_FEATURES+="$f,"
 done
+has_feature() { [[ "$SELECTED_FEATURES" == *",$1,"* ]]; }
+
 GUID_RE='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 if [[ $PLAN_ONLY -eq 0 ]]; then
   [[ "$PRINCIPAL_ID" =~ $GUID_RE ]] || die "--principal-id must be the identity's object id (the principalId output of main.bicep)"
@@ -135,32 +164,55 @@ for ws in "${WORKSPACE_IDS[@]}"; do
     || die "--workspace-id must be a Log Analytics workspace resource id, got '$ws'"
 done
 
-condition_holds() {
-  case "$1" in
-    always) return 0 ;;
-    with-delete) [[ $WITH_DELETE -eq 1 ]] ;;
-    with-expiry-attribute) [[ $WITH_EXPIRY_ATTRIBUTE -eq 1 ]] ;;
-    sp-disable=all) [[ "$SP_DISABLE" == 'all' ]] ;;
-    sp-disable=owned) [[ "$SP_DISABLE" == 'owned' ]] ;;
-    *) die "unknown condition '$1' in the permission table" ;;
-  esac
-}
-
 # Selected permissions, in table order, each once (with the first reason that selected it).
 SELECTED=()
 declare -A WHY=()
-while IFS='|' read -r feature permission condition why _calls; do
+while IFS='|' read -r feature permission why _calls; do
   [[ -z "$feature" ]] && continue
-  [[ ",$FEATURES," == *",$feature,"* ]] || continue
-  condition_holds "$condition" || continue
+  has_feature "$feature" || continue
   if [[ -z "${WHY[$permission]:-}" ]]; then
     SELECTED+=("$permission")
     WHY[$permission]="[$feature] $why"
   fi
 done <<<"$PERMISSION_TABLE"
 
+# The trade-offs a person must see before granting: printed on stderr so --plan-only's stdout stays a plain list.
+print_notes() {
+  if has_feature sp-disable-any; then
+    cat >&2 <<'NOTE'
+NOTE sp-disable-any grants Application.ReadWrite.All, because Graph's "Update servicePrincipal" page documents
+     Application.ReadWrite.OwnedBy (service principals the caller owns) and, beyond that, only
+     Application.ReadWrite.All / Directory.ReadWrite.All. With it the responder can disable any classic service
+     principal, but whoever holds its identity can also change, or add credentials to, every application in the
+     tenant. Agent identities and blueprint principals never need it: they have their own EnableDisable permissions.
+NOTE
+  elif has_feature sp-disable-owned; then
+    cat >&2 <<'NOTE'
+NOTE sp-disable-owned grants Application.ReadWrite.OwnedBy: the responder disables only classic service principals
+     it owns (make it an owner of each one it must be able to contain: az ad sp owner add). It also lets the
+     identity create application registrations. Other classic service principals are handled as without either.
+NOTE
+  else
+    cat >&2 <<'NOTE'
+NOTE classic (non-agent) service principals are NOT disabled with these features: Graph documents no permission
+     narrower than Application.ReadWrite.All for disabling a service principal the responder does not own. The
+     responder still confirms them compromised (risk high, so a Conditional Access policy for workload identities
+     that blocks high-risk service principals stops new tokens; needs Workload Identities Premium), and the disable
+     step fails with Authorization_RequestDenied and a ticket for a person. Opt in with sp-disable-owned (only
+     service principals the responder owns) or sp-disable-any (Application.ReadWrite.All, printed with its risk).
+NOTE
+  fi
+  if has_feature approvals || has_feature lifecycle; then
+    cat >&2 <<'NOTE'
+NOTE AgentIdentity.ReadWrite.All is granted only because Graph documents it as the sole permission for listing an
+     agent identity's sponsors (approvals need them for separation of duties; lifecycle to warn them).
+NOTE
+  fi
+}
+
 if [[ $PLAN_ONLY -eq 1 ]]; then
   for p in "${SELECTED[@]}"; do printf '%s\t%s\n' "$p" "${WHY[$p]}"; done
+  print_notes
   exit 0
 fi
 
@@ -174,7 +226,8 @@ az account show >/dev/null 2>&1 || die "sign in first: az login"
 mode='DRY RUN (nothing changes; re-run with --apply)'
 [[ $APPLY -eq 1 ]] && mode='APPLY'
 echo "== Microsoft Graph application permissions for $PRINCIPAL_ID — $mode"
-echo "   features: $FEATURES; sp-disable: $SP_DISABLE; delete: $WITH_DELETE; expiry attribute: $WITH_EXPIRY_ATTRIBUTE"
+echo "   features: ${SELECTED_FEATURES:1:-1}"
+print_notes
 
 graph_sp_id=$(az ad sp show --id "$GRAPH_APP_ID" --query id -o tsv)
 [[ -n "$graph_sp_id" ]] || die "Microsoft Graph service principal not found in this tenant"
@@ -220,28 +273,33 @@ for role_id in $assigned; do
 done
 
 # ---------------------------------------------------------------------------------------------------------------
-# Microsoft Sentinel Responder on each workspace (incident re-read for verification, comments, status)
+# Azure roles on Sentinel workspaces the Bicep deployment could not reach (it grants both itself when it can):
+# Microsoft Sentinel Responder (incident re-read, comments) and Log Analytics Reader (alert re-read through the
+# Log Analytics query API).
 # ---------------------------------------------------------------------------------------------------------------
 
-if [[ ${#WORKSPACE_IDS[@]} -eq 0 ]]; then
-  echo "== Microsoft Sentinel Responder: no --workspace-id given, skipped"
-fi
-for ws in "${WORKSPACE_IDS[@]}"; do
-  existing=$(az role assignment list --assignee "$PRINCIPAL_ID" --role "$SENTINEL_RESPONDER_ROLE_ID" --scope "$ws" \
+assign_role() {
+  local ws=$1 role_id=$2 role_name=$3 existing
+  existing=$(az role assignment list --assignee "$PRINCIPAL_ID" --role "$role_id" --scope "$ws" \
     --query 'length(@)' -o tsv 2>/dev/null || echo 0)
   if [[ "$existing" != '0' ]]; then
-    echo "== Microsoft Sentinel Responder on $ws: ok (already assigned)"
+    echo "== $role_name on $ws: ok (already assigned)"
   elif [[ $APPLY -eq 1 ]]; then
     if az role assignment create --assignee-object-id "$PRINCIPAL_ID" --assignee-principal-type ServicePrincipal \
-      --role "$SENTINEL_RESPONDER_ROLE_ID" --scope "$ws" -o none; then
-      echo "== Microsoft Sentinel Responder on $ws: assigned"
+      --role "$role_id" --scope "$ws" -o none; then
+      echo "== $role_name on $ws: assigned"
     else
-      echo "== Microsoft Sentinel Responder on $ws: FAILED" >&2
+      echo "== $role_name on $ws: FAILED" >&2
       failures=$((failures + 1))
     fi
   else
-    echo "== Microsoft Sentinel Responder on $ws: would assign"
+    echo "== $role_name on $ws: would assign"
   fi
+}
+
+for ws in "${WORKSPACE_IDS[@]}"; do
+  assign_role "$ws" "$SENTINEL_RESPONDER_ROLE_ID" 'Microsoft Sentinel Responder'
+  assign_role "$ws" "$LOG_ANALYTICS_READER_ROLE_ID" 'Log Analytics Reader'
 done
 
 if [[ $failures -gt 0 ]]; then

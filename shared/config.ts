@@ -67,6 +67,8 @@ const configObject = z.object({
     AzureWebJobsStorage__accountName: optionalText,
     GRAPH_ENDPOINT: z.string().default('https://graph.microsoft.com').transform((v) => v.replace(/\/+$/, '')).pipe(url),
     ARM_ENDPOINT: z.string().default('https://management.azure.com').transform((v) => v.replace(/\/+$/, '')).pipe(url),
+    /** Log Analytics query API, where alerts are re-read (`SecurityAlert`); the token audience stays api.loganalytics.io. */
+    LOG_ANALYTICS_ENDPOINT: z.string().default('https://api.loganalytics.io').transform((v) => v.replace(/\/+$/, '')).pipe(url),
     AZURE_CLIENT_ID: optionalText.pipe(z.string().regex(GUID).optional()),
     RESPONDER_MODE: z.enum(['enforce', 'report-only']).default('report-only'),
     /** The responder's own service principal object id; read from its token's `oid` claim when unset. */

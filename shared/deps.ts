@@ -1,7 +1,9 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { getConfig, type Config } from './config';
 import { sharedTokenCredential } from './identity/shared-token-credential';
+import { readTokenClaims } from './identity/token-claims';
 import { createGraph, GRAPH_SCOPE, type Graph } from './graph/graph-client';
+import { createLogAnalytics, type LogAnalytics } from './sentinel/log-analytics-client';
 import { createSentinel, type Sentinel } from './sentinel/sentinel-client';
 import { createStorage, type Storage } from './store/storage';
 import { CaseStore } from './store/case-store';
@@ -17,7 +19,6 @@ import { TABLES } from './store/storage';
 import type { ApprovalEntity } from './approvals/approval-entity';
 import { EmergencyStop } from './control/emergency-stop';
 import { guardGraph, guardSentinel, guardTickets } from './control/write-guard';
-import type { AlertReader } from './containment/verify-at-source';
 import { buildPlanners } from './responder/planners';
 import type { Planners } from './plans/run-case';
 
@@ -28,8 +29,8 @@ export interface Deps {
   /** Graph, with every write checked against the emergency stop. */
   graph: Graph;
   sentinel: Sentinel;
-  /** Reads alerts back from their Log Analytics workspace (verification of alert-trigger bodies). */
-  alerts: AlertReader;
+  /** Re-reads alerts from their workspace (Log Analytics query API, `SecurityAlert`). */
+  logAnalytics: LogAnalytics;
   storage: Storage;
   cases: CaseStore;
   keys: KeyStore;
@@ -56,22 +57,9 @@ export function createCredential(config: Config): TokenCredential {
 /** Reads the `oid` claim of our own Graph token: the identity the responder must never contain. */
 export async function objectIdFromToken(credential: TokenCredential): Promise<string | undefined> {
   const token = await credential.getToken(GRAPH_SCOPE);
-  const payload = token?.token.split('.')[1];
-  if (!payload) {
-    return undefined;
-  }
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { oid?: unknown };
-    return typeof claims.oid === 'string' ? claims.oid.toLowerCase() : undefined;
-  } catch {
-    return undefined;
-  }
+  const oid = token ? readTokenClaims(token.token)?.['oid'] : undefined;
+  return typeof oid === 'string' ? oid.toLowerCase() : undefined;
 }
-
-/** Until the Log Analytics client is wired: alert bodies cannot be read back, so they are never verified. */
-const noAlertReader: AlertReader = {
-  getAlert: () => Promise.reject(new Error('alerts cannot be read back from their workspace (no Log Analytics client)')),
-};
 
 /** Builds the worker's dependencies; `now` is injectable for tests that move the clock. */
 export async function buildDeps(config: Config, options: { now?: () => number } = {}): Promise<Deps> {
@@ -93,7 +81,8 @@ export async function buildDeps(config: Config, options: { now?: () => number } 
   const resolver = new DirectoryResolver(graph);
   const caseUrl = (caseId: string): string | undefined => (config.PUBLIC_BASE_URL ? `${config.PUBLIC_BASE_URL}/api/cases/${caseId}` : undefined);
   let responder: Promise<string | undefined> | undefined;
-  const base = { config, graph, sentinel, alerts: noAlertReader, resolver, risk, caseUrl };
+  const logAnalytics = createLogAnalytics({ credential, endpoint: config.LOG_ANALYTICS_ENDPOINT });
+  const base = { config, graph, sentinel, logAnalytics, resolver, risk, caseUrl, now };
   return {
     ...base,
     credential,

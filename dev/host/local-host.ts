@@ -29,6 +29,8 @@ export interface LocalHostOptions {
   appDir: string;
   /** Default `PORT` or 7071; 0 picks a free port. */
   port?: number;
+  /** Address to listen on; default 127.0.0.1, so nothing off this machine reaches the app (or its dev sign-in). */
+  host?: string;
   /** Merged into process.env before the app loads, because the app reads its settings at load time. */
   env?: Record<string, string>;
   /** Defaults to `<appDir>/host.json`. */
@@ -100,7 +102,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       invokeNow,
     }),
   );
-  const port = await listen(server, opts.port ?? Number(env['PORT'] ?? 7071));
+  const port = await listen(server, opts.port ?? Number(env['PORT'] ?? 7071), opts.host ?? '127.0.0.1');
   // An IP literal: `localhost` may resolve to ::1 where only IPv4 is up.
   const url = `http://127.0.0.1:${port}`;
   infos = functions.map((fn) => describeFunction(fn, url, config.routePrefix));
@@ -164,11 +166,11 @@ function readHostJson(appDir: string): unknown {
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
 }
 
-async function listen(server: Server, port: number): Promise<number> {
+async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
-    // No host: listen on all interfaces (dual stack), so both localhost and 127.0.0.1 work, as with func start.
-    server.listen(port, () => {
+    // Loopback only: the development sign-in lets anyone pick any user, so it must not be reachable from the network.
+    server.listen(port, host, () => {
       server.off('error', fail);
       done();
     });

@@ -75,6 +75,11 @@ function handleSignals(host: LocalHost): void {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Started by spawnLocalHost (npm start, tests) with an IPC channel: when that parent dies, even by SIGKILL, the
+  // channel closes and this host stops instead of living on as an orphan holding its port.
+  if (process.send !== undefined) {
+    process.on('disconnect', () => shutdown('parent exit'));
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

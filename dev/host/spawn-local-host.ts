@@ -10,6 +10,10 @@ export interface SpawnedLocalHost {
   output(): string;
   /** The exit code once the process ended (0 after a graceful stop), else null. */
   exitCode(): number | null;
+  /** Settles when the process has ended, for whatever reason. */
+  exited: Promise<void>;
+  /** The child's process id. */
+  pid: number | undefined;
   /** SIGTERM (graceful drain), then SIGKILL after 10 s. */
   stop(): Promise<void>;
   /** SIGKILL at once, as a crashed worker: nothing is drained or handed back (crash-recovery tests). */
@@ -35,7 +39,8 @@ export async function spawnLocalHost(opts: SpawnLocalHostOptions): Promise<Spawn
   const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, [compiledMain(), '--app-dir', resolve(opts.appDir)], {
     env: { ...process.env, ...opts.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is only a lifeline: the host stops when it closes (see main.ts).
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   // Do not leave a host (and its queue pollers) running if the parent dies without calling stop().
   const killOnExit = (): void => {
@@ -48,8 +53,8 @@ export async function spawnLocalHost(opts: SpawnLocalHostOptions): Promise<Spawn
     output += chunk.toString();
     opts.echo?.write(chunk);
   };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
 
@@ -89,7 +94,7 @@ export async function spawnLocalHost(opts: SpawnLocalHostOptions): Promise<Spawn
     child.kill('SIGKILL');
     await exited;
   };
-  return { url, port, output: () => output, exitCode: () => child.exitCode, stop, kill };
+  return { url, port, output: () => output, exitCode: () => child.exitCode, exited, pid: child.pid, stop, kill };
 }
 
 /** The compiled entry point, whether this module runs compiled (dist/) or from source (vitest). */

@@ -32,9 +32,11 @@ export const knobsPatchSchema = z
     identityProtectionThrottle: z.boolean(),
     directoryWriteThrottle: z.boolean(),
     grantedPermissions: z.union([z.literal('all'), z.array(z.string())]),
+    logAnalyticsReader: z.boolean(),
     webhookSecret: z.string().min(1),
     servicenow: z.object({ username: z.string(), password: z.string() }),
     jira: z.object({ email: z.string(), apiToken: z.string() }),
+    jiraSearchLagMs: z.number().int().min(0).max(3_600_000),
   })
   .strict()
   .partial();
@@ -108,6 +110,8 @@ export function handleAdmin(sim: AdminTarget, req: SimRequest): SimResponse {
           jira: sim.state.tickets.jira,
           webhook: sim.state.tickets.webhook,
         });
+      case 'GET /_sim/alerts':
+        return json(200, { workspaces: [...sim.state.workspaces.values()], value: sim.state.securityAlerts });
       case 'GET /_sim/comments':
         return json(200, { value: sim.state.allComments() });
       case 'GET /_sim/mail':

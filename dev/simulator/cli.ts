@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${sim.url}\n`);
   process.stdout.write(`IDENTITY_ENDPOINT=${sim.identityEndpoint}\n`);
   process.stdout.write(`IDENTITY_HEADER=${sim.identityHeader}\n`);
-  process.stdout.write(`GRAPH_ENDPOINT=${sim.url}\nARM_ENDPOINT=${sim.url}\n`);
+  process.stdout.write(`GRAPH_ENDPOINT=${sim.url}\nARM_ENDPOINT=${sim.url}\nLOG_ANALYTICS_ENDPOINT=${sim.url}\n`);
   const stop = (): void => {
     sim.stop().then(
       () => process.exit(0),

@@ -65,6 +65,13 @@ export const DEMO = {
     subscriptionId: '11111111-2222-3333-4444-555555555555',
     resourceGroup: 'soc-rg',
     workspaceName: 'soc-ws',
+    /** The workspace's customer id ("Workspace ID"), which the Log Analytics query API and alert triggers name. */
+    customerId: '9d0f3b6a-0000-4000-8000-0000000000a1',
+  },
+  /** `SecurityAlert` rows of the demo workspace: the demo incident's alert, and the alert-trigger fixture's. */
+  alerts: {
+    incident: 'a1e70000-0000-4000-8000-000000000001',
+    fixture: 'dddddddd-0000-4000-8000-000000000004',
   },
   incident: {
     name: '8f1c2d3e-0000-4000-8000-000000000001',

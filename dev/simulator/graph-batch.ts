@@ -43,25 +43,27 @@ export function faultResponse(rule: FaultRule, shape: 'graph' | 'arm' | 'plain')
   if (rule.retryAfter !== undefined) {
     headers['Retry-After'] = String(rule.retryAfter);
   }
+  // A drop or hang rule has no status: inside a `$batch` the item gets the gateway's time-out instead.
+  const status = rule.status ?? 504;
   if (rule.body !== undefined) {
-    return json(rule.status, rule.body, headers);
+    return json(status, rule.body, headers);
   }
   const code =
-    rule.status === 429
+    status === 429
       ? 'TooManyRequests'
-      : rule.status === 503
+      : status === 503
         ? 'ServiceUnavailable'
-        : rule.status === 504
+        : status === 504
           ? 'GatewayTimeout'
-          : rule.status === 404
+          : status === 404
             ? 'Request_ResourceNotFound'
-            : rule.status === 403
+            : status === 403
               ? 'Authorization_RequestDenied'
               : 'generalException';
   if (shape === 'plain') {
-    return json(rule.status, { error: { message: `Injected fault ${rule.status}` } }, headers);
+    return json(status, { error: { message: `Injected fault ${status}` } }, headers);
   }
-  return json(rule.status, { error: { code, message: `Injected fault (${rule.status}).` } }, headers);
+  return json(status, { error: { code, message: `Injected fault (${status}).` } }, headers);
 }
 
 export interface BatchDeps {
@@ -188,7 +190,7 @@ function runItem(deps: BatchDeps, outer: GraphCall, item: BatchItem, batchReques
   } else if (/^\/?\$batch/i.test(path)) {
     response = graphError(400, 'BadRequest', 'Nested batch requests are not supported.');
   } else {
-    const rule = deps.faults.take(item.method, fullPath);
+    const rule = deps.faults.take(item.method, fullPath, 'graph');
     const random = rule ? undefined : randomFault(deps.env.knobs(), 'graph', false);
     if (rule) {
       response = faultResponse(rule, 'graph');

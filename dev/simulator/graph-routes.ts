@@ -1,4 +1,4 @@
-import { CSA_READ_PERMISSION, REQUIRED_PERMISSIONS, hasPermission } from './graph-permissions';
+import { CSA_READ_PERMISSION, OWNED_BY_ROUTES, ROUTE_PERMISSIONS, allowsRoute, hasPermission, missingForRoute } from './graph-permissions';
 import { ODataError, compileFilter, decodeSkipToken, encodeSkipToken, pageOf, parseSelect, parseTop } from './odata';
 import type { Predicate } from './odata';
 import { entityProperties, matchGraphPath, normaliseSegments, validateBody } from './openapi-validator';
@@ -825,14 +825,6 @@ function isDirectoryWrite(method: string, template: string): boolean {
   return !/sendMail|checkMemberGroups/.test(template);
 }
 
-/** Templates where Application.ReadWrite.OwnedBy suffices for objects the responder owns. */
-const OWNED_BY_TEMPLATES = new Set([
-  'PATCH /servicePrincipals/{servicePrincipal-id}',
-  'DELETE /servicePrincipals/{servicePrincipal-id}',
-  'POST /servicePrincipals/{servicePrincipal-id}/microsoft.graph.removePassword',
-  'POST /servicePrincipals/{servicePrincipal-id}/microsoft.graph.removeKey',
-]);
-
 /**
  * Route one Graph call: resolve it against the OpenAPI subset, check the body, the permission and the
  * throttles, then run the handler. `$batch` is handled by the caller (graph-batch.ts).
@@ -870,19 +862,16 @@ function routeGraphCall(env: GraphEnv, call: GraphCall): SimResponse {
       return graphError(400, bad.code, bad.message);
     }
   }
-  const required = REQUIRED_PERMISSIONS[key];
+  const required = ROUTE_PERMISSIONS[key];
   if (required) {
     const g = granted(env);
     const ownedByOk =
-      OWNED_BY_TEMPLATES.has(key) &&
-      g !== 'all' &&
-      g.includes('Application.ReadWrite.OwnedBy') &&
-      ownedByResponder(env, firstParam(route));
-    if (!hasPermission(g, required) && !ownedByOk) {
+      OWNED_BY_ROUTES.has(key) && g !== 'all' && g.includes('Application.ReadWrite.OwnedBy') && ownedByResponder(env, firstParam(route));
+    if (!allowsRoute(g, required) && !ownedByOk) {
       return graphError(
         403,
         'Authorization_RequestDenied',
-        `Insufficient privileges to complete the operation. Missing application permission: ${required}`,
+        `Insufficient privileges to complete the operation. Missing application permission: ${missingForRoute(g, required).join(' and ')}`,
       );
     }
   }

@@ -11,6 +11,14 @@ const SIGNING_KEY = randomBytes(32);
 
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 export const ARM_AUDIENCE = 'https://management.azure.com';
+export const LOG_ANALYTICS_AUDIENCE = 'https://api.loganalytics.io';
+const STORAGE_AUDIENCE = 'https://storage.azure.com';
+
+/**
+ * The resources the simulator issues tokens for. Entra ID refuses a token for a resource it does not know
+ * (AADSTS500011), so a mistyped scope fails here as it would in Azure instead of yielding a token no route takes.
+ */
+export const ISSUABLE_AUDIENCES: readonly string[] = [GRAPH_AUDIENCE, ARM_AUDIENCE, LOG_ANALYTICS_AUDIENCE, STORAGE_AUDIENCE];
 
 export interface TokenClaims {
   aud: string;
@@ -19,7 +27,8 @@ export interface TokenClaims {
   sub: string;
   appid: string;
   tid: string;
-  roles: string[];
+  /** Application permissions granted on the token's resource: Graph's app roles for Graph tokens, none otherwise. */
+  roles?: string[];
   idtyp: 'app';
   iat: number;
   nbf: number;
@@ -108,6 +117,7 @@ export interface ManagedIdentityContext {
   tenantId: string;
   responderObjectId: string;
   responderAppId: string;
+  /** Graph application permissions granted to the responder (the `grantedPermissions` knob). */
   roles: () => string[];
 }
 
@@ -140,13 +150,21 @@ export function handleManagedIdentity(req: SimRequest, ctx: ManagedIdentityConte
     return json(400, { error: 'invalid_request', error_description: 'The resource parameter is required.' });
   }
   const resource = normaliseResource(resourceParam);
+  if (!ISSUABLE_AUDIENCES.includes(resource.toLowerCase())) {
+    return json(400, {
+      error: 'invalid_resource',
+      error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
+    });
+  }
   const clientId = req.query.get('client_id') ?? ctx.responderAppId;
   const { token, expiresOn } = issueToken({
     aud: resource,
     oid: ctx.responderObjectId,
     appid: clientId,
     tid: ctx.tenantId,
-    roles: ctx.roles(),
+    // Like Entra: the roles claim lists the app roles granted on the token's own resource, so Graph tokens carry the
+    // Graph permissions (the app reads them back for /api/health) and ARM tokens carry none.
+    ...(resource.toLowerCase() === GRAPH_AUDIENCE ? { roles: ctx.roles() } : {}),
   });
   return json(200, {
     access_token: token,

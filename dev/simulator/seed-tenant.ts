@@ -11,6 +11,10 @@ const incidentSchema = z.looseObject({
   alerts: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+const workspaceSchema = z.object({ customerId: guid, subscriptionId: guid, resourceGroup: z.string().min(1), workspaceName: z.string().min(1) });
+const securityAlertSchema = z.looseObject({ TenantId: guid, SystemAlertId: z.string().min(1), TimeGenerated: z.string().min(1) });
+
 /** Schema of a partial seed, as accepted by `POST /_sim/objects`. */
 export const partialSeedSchema = z.object({
   servicePrincipals: z.array(dirObjectSchema).optional(),
@@ -18,6 +22,8 @@ export const partialSeedSchema = z.object({
   groups: z.array(dirObjectSchema).optional(),
   applications: z.array(dirObjectSchema).optional(),
   incidents: z.array(incidentSchema).optional(),
+  workspaces: z.array(workspaceSchema).optional(),
+  securityAlerts: z.array(securityAlertSchema).optional(),
 });
 
 /** Schema of a whole seed. */
@@ -60,6 +66,8 @@ export function parseSeed(value: unknown): TenantSeed {
       groups: s.groups ?? [],
       applications: s.applications ?? [],
       incidents: s.incidents ?? [],
+      workspaces: s.workspaces ?? [],
+      securityAlerts: s.securityAlerts ?? [],
     },
     Date.now(),
   ) as TenantSeed;

@@ -19,10 +19,17 @@ export interface Knobs {
   directoryWriteThrottle: boolean;
   /** Application permissions the responder holds; a Graph call needing one it lacks gets 403. */
   grantedPermissions: string[] | 'all';
+  /** The responder holds Log Analytics Reader on the seeded workspaces; false: every query answers 403. */
+  logAnalyticsReader: boolean;
   /** HMAC secret the webhook receiver verifies. */
   webhookSecret: string;
   servicenow: { username: string; password: string };
   jira: { email: string; apiToken: string };
+  /**
+   * How long a newly created Jira issue stays invisible to JQL search (`/rest/api/3/search/jql`), as Jira Cloud's
+   * eventually consistent search index is; `GET /rest/api/3/issue/{key}` sees it at once. 0 = consistent.
+   */
+  jiraSearchLagMs: number;
 }
 
 export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
@@ -33,12 +40,14 @@ export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
   identityProtectionThrottle: false,
   directoryWriteThrottle: false,
   grantedPermissions: 'all',
+  logAnalyticsReader: true,
   webhookSecret: 'dev-webhook-secret-0123456789',
   servicenow: { username: 'responder', password: 'dev-password' },
   jira: { email: 'responder@contoso.example', apiToken: 'dev-jira-token' },
+  jiraSearchLagMs: 0,
 });
 
-export type SimService = 'graph' | 'arm' | 'msi' | 'servicenow' | 'jira' | 'webhook';
+export type SimService = 'graph' | 'arm' | 'loganalytics' | 'msi' | 'servicenow' | 'jira' | 'webhook';
 
 export interface CallRecord {
   seq: number;
@@ -47,8 +56,10 @@ export interface CallRecord {
   path: string;
   query: string;
   body: unknown;
-  /** 0 when the connection was dropped on purpose (dropRate or a `drop` fault). */
+  /** 0 when the answer was withheld on purpose (dropRate, or a `drop` or `hang` fault). */
   status: number;
+  /** Set when a fault rule applied; `…-after-commit` means the route ran (its effect is kept) before the answer was lost. */
+  fault?: 'status' | 'drop' | 'hang' | 'status-after-commit' | 'drop-after-commit' | 'hang-after-commit';
   service: SimService;
   requestId?: string;
   /** Set on the inner requests of a Graph `$batch`, which are logged one by one after the batch itself. */
@@ -59,13 +70,23 @@ export interface FaultRule {
   method?: string;
   /** RegExp source matched against the path without the query string. */
   path: string;
-  status: number;
+  /** Only calls to this service match (default: any). */
+  service?: SimService;
+  /** The status answered instead (required unless `drop` or `hang`; a `$batch` item gets 504 for those). */
+  status?: number;
   retryAfter?: number;
   /** How many matching calls the rule still answers. */
   times: number;
   body?: unknown;
   /** Destroy the connection instead of answering. */
   drop?: boolean;
+  /** Never answer: the connection stays open and silent until the client times out. */
+  hang?: boolean;
+  /**
+   * Run the route first (its effect is committed), then apply the fault to the answer: drop it, withhold it,
+   * or replace it with `status`. Without it the call never reaches the route.
+   */
+  afterCommit?: boolean;
 }
 
 /** A directory object as seeded and stored: Graph-shaped properties plus the simulator's own bookkeeping. */
@@ -102,6 +123,22 @@ export interface SeedIncident {
   comments?: { name: string; properties: Record<string, unknown> }[];
 }
 
+/** A Log Analytics workspace: its customer id (the "Workspace ID" the query API takes) and its ARM name. */
+export interface SeedWorkspace {
+  customerId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  workspaceName: string;
+}
+
+/**
+ * One row of the `SecurityAlert` table, in its column names (`SystemAlertId`, `AlertName`, `Status`, `Entities`,
+ * `TimeGenerated`, …). `TenantId` is the workspace's customer id, as in Log Analytics. `Entities` and
+ * `ExtendedProperties` may be seeded as JSON values; the table holds them as strings. An alert that changes is a
+ * new row with the same `SystemAlertId` and a later `TimeGenerated`, as Sentinel writes it.
+ */
+export type SecurityAlertRow = Record<string, unknown> & { TenantId: string; SystemAlertId: string };
+
 export interface TenantSeed {
   tenantId: string;
   responder: { objectId: string; appId: string; displayName: string };
@@ -110,6 +147,10 @@ export interface TenantSeed {
   groups: DirObject[];
   applications: DirObject[];
   incidents: SeedIncident[];
+  /** Log Analytics workspaces the query API serves (none: every workspace id answers 404). */
+  workspaces?: SeedWorkspace[];
+  /** Rows of the `SecurityAlert` table, across the seeded workspaces. */
+  securityAlerts?: SecurityAlertRow[];
 }
 
 export type SeedChoice = TenantSeed | 'demo' | 'empty';

@@ -5,7 +5,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { AdminTarget } from './admin-routes';
 import { handleAdmin } from './admin-routes';
 import { handleArm } from './arm-routes';
-import { FaultRules, randomFault } from './faults';
+import { handleLogAnalytics } from './log-analytics-routes';
+import { FaultRules, randomFault, withheld, withholdAnswer } from './faults';
 import { faultResponse, finishGraphResponse, handleBatch } from './graph-batch';
 import { allPermissions } from './graph-permissions';
 import type { GraphCall, GraphEnv } from './graph-routes';
@@ -65,6 +66,9 @@ function serviceOf(path: string): SimService | 'admin' | undefined {
   if (path.startsWith('/subscriptions/')) {
     return 'arm';
   }
+  if (path.startsWith('/v1/workspaces/')) {
+    return 'loganalytics';
+  }
   if (path.startsWith('/api/now/')) {
     return 'servicenow';
   }
@@ -91,7 +95,8 @@ function mergeKnobs(base: Knobs, patch: Partial<Knobs>): Knobs {
 
 /**
  * Start the tenant simulator: one node:http server on 127.0.0.1 standing in for Microsoft Graph, the App
- * Service managed-identity endpoint, ARM (Sentinel incidents), ServiceNow, Jira and a ticket webhook.
+ * Service managed-identity endpoint, ARM (Sentinel incidents), the Log Analytics query API (`SecurityAlert`),
+ * ServiceNow, Jira and a ticket webhook.
  *
  * @example
  * const sim = await startSimulator();
@@ -197,6 +202,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         }
         return handleArm(state, req);
       }
+      case 'loganalytics':
+        return handleLogAnalytics(state, knobs, req);
       case 'servicenow':
         return handleServiceNow(state, knobs, req);
       case 'jira':
@@ -236,30 +243,40 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const requestId = newGuid();
     const clientRequestId = headers['client-request-id'] ?? requestId;
-    const log = (status: number): void =>
-      record({ method: simReq.method, path, query: rawQuery, body, status, service, requestId });
 
     if (knobs.latencyMs > 0 && service !== 'msi') {
       await sleep(knobs.latencyMs);
     }
-    const rule = faults.take(simReq.method, path);
+    const rule = faults.take(simReq.method, path, service);
     const isBatch = service === 'graph' && /\/\$batch\/?$/i.test(path);
     const random = rule || isBatch ? undefined : randomFault(knobs, service);
-    if (rule?.drop || random === 'drop') {
-      log(0);
-      req.socket.destroy();
+    const before = rule?.afterCommit ? undefined : rule;
+    const withhold = withheld(before) ?? (random === 'drop' ? 'drop' : undefined);
+    if (withhold) {
+      record({ method: simReq.method, path, query: rawQuery, body, status: 0, service, requestId, ...(before ? { fault: withhold } : {}) });
+      withholdAnswer(req, withhold);
       return;
     }
     let response: SimResponse;
     const shape = service === 'graph' || service === 'arm' ? service : 'plain';
-    if (rule) {
-      response = faultResponse(rule, shape === 'plain' ? 'plain' : 'graph');
+    if (before) {
+      response = faultResponse(before, shape === 'plain' ? 'plain' : 'graph');
     } else if (random === 'throttle') {
       response = graphError(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': '1' });
     } else if (random === 'error') {
       response = graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.');
     } else {
       response = serviceResponse(service, simReq, requestId);
+    }
+    if (rule?.afterCommit) {
+      // The route ran and its effect stays; only the answer is lost (or replaced).
+      const after = withheld(rule);
+      if (after) {
+        record({ method: simReq.method, path, query: rawQuery, body, status: 0, service, requestId, fault: `${after}-after-commit` });
+        withholdAnswer(req, after);
+        return;
+      }
+      response = faultResponse(rule, shape === 'plain' ? 'plain' : 'graph');
     }
     if (service === 'graph') {
       response = finishGraphResponse(response, requestId, clientRequestId);
@@ -269,7 +286,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         headers: { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': clientRequestId, ...response.headers },
       };
     }
-    log(response.status);
+    record({ method: simReq.method, path, query: rawQuery, body, status: response.status, service, requestId, ...(rule ? { fault: rule.afterCommit ? 'status-after-commit' : 'status' } : {}) });
     writeResponse(res, response);
   }
 

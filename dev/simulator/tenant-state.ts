@@ -1,4 +1,4 @@
-import type { DirObject, SeedIncident, TenantSeed } from './sim-types';
+import type { DirObject, SecurityAlertRow, SeedIncident, SeedWorkspace, TenantSeed } from './sim-types';
 
 /** Which entity set an object lives in, by its `@odata.type`. */
 export type Collection = 'servicePrincipals' | 'users' | 'groups' | 'applications';
@@ -84,7 +84,8 @@ export interface JiraIssue {
   id: string;
   key: string;
   fields: Record<string, unknown>;
-  comments: { id: string; body: unknown; created: string }[];
+  /** `properties`: the comment's entity properties (`{ key, value }`), set at create or by PUT. */
+  comments: { id: string; body: unknown; created: string; properties?: { key: string; value: unknown }[] }[];
 }
 
 export interface WebhookDelivery {
@@ -129,6 +130,10 @@ export class TenantState {
     webhook: [],
   };
   readonly mail: SentMail[] = [];
+  /** Log Analytics workspaces by lower-case customer id. */
+  readonly workspaces = new Map<string, SeedWorkspace>();
+  /** The `SecurityAlert` table of every workspace, in ingestion order (`Entities` as a JSON string). */
+  readonly securityAlerts: SecurityAlertRow[] = [];
   /** Counter for deterministic generated ids. */
   generatedCount = 0;
 
@@ -149,6 +154,8 @@ export class TenantState {
     this.tickets.jira.length = 0;
     this.tickets.webhook.length = 0;
     this.mail.length = 0;
+    this.workspaces.clear();
+    this.securityAlerts.length = 0;
     this.generatedCount = 0;
     this.tenantId = seed.tenantId;
     this.responder = { ...seed.responder };
@@ -165,6 +172,23 @@ export class TenantState {
     for (const inc of seed.incidents ?? []) {
       this.putIncident(inc);
     }
+    for (const ws of seed.workspaces ?? []) {
+      this.workspaces.set(ws.customerId.toLowerCase(), { ...ws });
+    }
+    for (const row of seed.securityAlerts ?? []) {
+      this.addSecurityAlert(row);
+    }
+  }
+
+  /** Appends a `SecurityAlert` row (a changed alert is a new row, as in Log Analytics). */
+  addSecurityAlert(row: SecurityAlertRow): void {
+    const stored: SecurityAlertRow = { Type: 'SecurityAlert', ...structuredClone(row) };
+    for (const column of ['Entities', 'ExtendedProperties']) {
+      if (stored[column] !== undefined && typeof stored[column] !== 'string') {
+        stored[column] = JSON.stringify(stored[column]);
+      }
+    }
+    this.securityAlerts.push(stored);
   }
 
   /** Insert or replace one object; replacing keeps its position in its entity set. */
@@ -316,6 +340,7 @@ export class TenantState {
         webhook: this.tickets.webhook.length,
       },
       mail: this.mail.length,
+      securityAlerts: this.securityAlerts.length,
     };
   }
 }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SimRequest, SimResponse } from './sim-http';
 import { isRecord, json, newGuid } from './sim-http';
 import type { Knobs } from './sim-types';
@@ -78,7 +78,33 @@ function snQuery(query: string): ((r: ServiceNowRecord) => boolean) | undefined 
   return (r) => tests.every((t) => t(r));
 }
 
-/** ServiceNow Table API: basic auth, create, query by `sysparm_query`, get and patch by sys_id. */
+/**
+ * The Journal Entries table as the Table API shows it: one `sys_journal_field` record per work note or comment,
+ * `element_id` = the sys_id of the record it belongs to, `element` = the journal field, `name` = its table.
+ */
+function journalRecords(state: TenantState): ServiceNowRecord[] {
+  return state.tickets.servicenow.flatMap((rec) =>
+    rec.journal.map((entry, i) => ({
+      table: 'sys_journal_field',
+      fields: {
+        sys_id: createHash('sha256').update(`${rec.fields.sys_id}|${i}`).digest('hex').slice(0, 32),
+        number: '',
+        element: entry.field,
+        element_id: rec.fields.sys_id,
+        name: rec.table,
+        value: entry.value,
+        sys_created_on: entry.at,
+        sys_created_by: typeof rec.fields.sys_created_by === 'string' ? rec.fields.sys_created_by : '',
+      },
+      journal: [],
+    })),
+  );
+}
+
+/**
+ * ServiceNow Table API: basic auth, create, query by `sysparm_query`, get and patch by sys_id; the Journal
+ * Entries table (`sys_journal_field`) is read-only, as its ACLs make it for an integration user.
+ */
 export function handleServiceNow(state: TenantState, knobs: Knobs, req: SimRequest): SimResponse {
   const cred = basicAuth(req.headers.authorization);
   if (!cred || !safeEqual(cred.user, knobs.servicenow.username) || !safeEqual(cred.secret, knobs.servicenow.password)) {
@@ -91,7 +117,11 @@ export function handleServiceNow(state: TenantState, knobs: Knobs, req: SimReque
   const table = m[1] as string;
   const sysId = m[2];
   const method = req.method.toUpperCase();
-  const records = state.tickets.servicenow;
+  const journal = table === 'sys_journal_field';
+  if (journal && method !== 'GET') {
+    return snError(403, 'Operation Failed', 'ACL restricts the record operation');
+  }
+  const records = journal ? journalRecords(state) : state.tickets.servicenow;
   const fields = req.query.get('sysparm_fields');
   if (!sysId && method === 'POST') {
     if (!isRecord(req.body)) {
@@ -199,10 +229,20 @@ function issueView(baseUrl: string, issue: JiraIssue): Record<string, unknown> {
     fields: {
       ...issue.fields,
       comment: {
-        comments: issue.comments.map((c) => ({ ...c, self: `${baseUrl}/rest/api/3/issue/${issue.id}/comment/${c.id}` })),
+        comments: issue.comments.map((c) => commentView(baseUrl, issue, c, false)),
         total: issue.comments.length,
       },
     },
+  };
+}
+
+/** A comment as Jira answers it; `properties` only when asked for (`expand=properties`). */
+function commentView(baseUrl: string, issue: JiraIssue, c: JiraIssue['comments'][number], withProperties: boolean): Record<string, unknown> {
+  const { properties, ...rest } = c;
+  return {
+    ...rest,
+    self: `${baseUrl}/rest/api/3/issue/${issue.id}/comment/${c.id}`,
+    ...(withProperties ? { properties: properties ?? [] } : {}),
   };
 }
 
@@ -268,7 +308,9 @@ export function handleJira(state: TenantState, knobs: Knobs, req: SimRequest): S
       return jiraError(400, [`Error in the JQL Query: the simulator cannot parse '${jql}'.`]);
     }
     const max = Number((isRecord(req.body) ? req.body.maxResults : undefined) ?? req.query.get('maxResults') ?? 50);
-    const issues = state.tickets.jira.filter(test).slice(0, max);
+    // Jira Cloud's search index is eventually consistent: a new issue shows up only after the lag.
+    const indexedBefore = Date.now() - knobs.jiraSearchLagMs;
+    const issues = state.tickets.jira.filter((i) => Date.parse(String(i.fields.created)) <= indexedBefore && test(i)).slice(0, max);
     return json(200, { issues: issues.map((i) => issueView(req.baseUrl, i)), isLast: true });
   }
   const commentPath = /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/.exec(path);
@@ -278,16 +320,59 @@ export function handleJira(state: TenantState, knobs: Knobs, req: SimRequest): S
       return jiraError(404, ['Issue does not exist or you do not have permission to see it.']);
     }
     if (method === 'GET') {
-      return json(200, { comments: issue.comments, total: issue.comments.length });
+      const startAt = Number(req.query.get('startAt') ?? 0);
+      const maxResults = Math.min(Number(req.query.get('maxResults') ?? 5000), 5000);
+      const page = issue.comments.slice(startAt, startAt + maxResults).map((c) => commentView(req.baseUrl, issue, c, false));
+      return json(200, { startAt, maxResults, total: issue.comments.length, comments: page });
     }
     if (method === 'POST') {
       const body = isRecord(req.body) ? req.body.body : undefined;
       if (!isAdf(body)) {
         return jiraError(400, [], { comment: 'Comment body must be an Atlassian Document.' });
       }
-      const comment = { id: String(20000 + issue.comments.length + 1), body, created: new Date().toISOString() };
+      const properties = isRecord(req.body) ? req.body.properties : undefined;
+      if (properties !== undefined && (!Array.isArray(properties) || !properties.every((p) => isRecord(p) && typeof p.key === 'string' && p.key.length > 0 && p.key.length <= 255 && 'value' in p))) {
+        return jiraError(400, [], { properties: 'Properties must be a list of { key, value } with keys of 1 to 255 characters.' });
+      }
+      const comment = {
+        id: String(20000 + state.tickets.jira.reduce((n, i) => n + i.comments.length, 0) + 1),
+        body,
+        created: new Date().toISOString(),
+        ...(properties ? { properties: (properties as { key: string; value: unknown }[]).map((p) => ({ key: p.key, value: p.value })) } : {}),
+      };
       issue.comments.push(comment);
-      return json(201, { ...comment, self: `${req.baseUrl}/rest/api/3/issue/${issue.id}/comment/${comment.id}` });
+      return json(201, commentView(req.baseUrl, issue, comment, false));
+    }
+  }
+  if (path === '/rest/api/3/comment/list' && method === 'POST') {
+    const ids = isRecord(req.body) && Array.isArray(req.body.ids) ? req.body.ids : undefined;
+    if (!ids || ids.length === 0 || ids.length > 1000) {
+      return jiraError(400, ['The request must name between 1 and 1000 comment ids.']);
+    }
+    const expand = (req.query.get('expand') ?? '').split(',').includes('properties');
+    const wanted = new Set(ids.map(String));
+    const values = state.tickets.jira.flatMap((i) => i.comments.filter((c) => wanted.has(c.id)).map((c) => commentView(req.baseUrl, i, c, expand)));
+    return json(200, { startAt: 0, maxResults: 1000, total: values.length, isLast: true, values });
+  }
+  const propertyPath = /^\/rest\/api\/3\/comment\/([^/]+)\/properties\/([^/]+)$/.exec(path);
+  if (propertyPath) {
+    const id = decodeURIComponent(propertyPath[1] as string);
+    const key = decodeURIComponent(propertyPath[2] as string);
+    const comment = state.tickets.jira.flatMap((i) => i.comments).find((c) => c.id === id);
+    if (!comment) {
+      return jiraError(404, ['The comment does not exist or you do not have permission to see it.']);
+    }
+    const existing = comment.properties?.find((p) => p.key === key);
+    if (method === 'GET') {
+      return existing ? json(200, { key, value: existing.value }) : jiraError(404, [`The property '${key}' does not exist.`]);
+    }
+    if (method === 'PUT') {
+      if (existing) {
+        existing.value = req.body;
+        return json(200, {});
+      }
+      comment.properties = [...(comment.properties ?? []), { key, value: req.body }];
+      return json(201, {});
     }
   }
   const issuePath = /^\/rest\/api\/3\/issue\/([^/]+)$/.exec(path);

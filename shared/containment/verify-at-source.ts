@@ -6,24 +6,14 @@ import type { Config } from '../config';
 import type { PrepareRecord, SourceVerdict } from '../plans/planner';
 import { parseIncidentArmId, workspaceKey } from '../sentinel/incident-arm-id';
 import type { Sentinel } from '../sentinel/sentinel-client';
-
-/** An alert as its workspace holds it (Log Analytics `SecurityAlert`). */
-export interface SourceAlert {
-  status: string;
-  severity: string;
-  /** The `Entities` column, parsed: flat entities (`{ Type, Name, UPNSuffix, AadUserId }`). */
-  entities: unknown[];
-}
-
-/** Reads an alert back from its workspace; undefined when the workspace has no such alert. */
-export interface AlertReader {
-  getAlert(workspaceCustomerId: string, systemAlertId: string): Promise<SourceAlert | undefined>;
-}
+import { ALERT_INGESTION_GRACE_MS, type LogAnalytics } from '../sentinel/log-analytics-client';
+import { UpstreamError, ValidationError } from '../errors';
 
 export interface VerifyDeps {
   sentinel: Pick<Sentinel, 'getIncident' | 'listEntities'>;
-  alerts: AlertReader;
+  logAnalytics: Pick<LogAnalytics, 'getAlert'>;
   config: Pick<Config, 'SENTINEL_VERIFY' | 'SENTINEL_VERIFY_DISABLED_WORKSPACES'>;
+  now: () => number;
 }
 
 export interface Verification {
@@ -108,10 +98,23 @@ export async function verifyAtSource(deps: VerifyDeps, record: PrepareRecord, ta
     if (!record.workspaceCustomerId || !record.alertId) {
       return all({ state: 'unverifiable', detail: 'the alert body names no workspace id to read the alert back from' });
     }
-    const alert = await deps.alerts.getAlert(record.workspaceCustomerId, record.alertId);
-    if (!alert) {
+    let lookup;
+    try {
+      lookup = await deps.logAnalytics.getAlert(record.workspaceCustomerId, record.alertId);
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        return all({ state: 'refused', suspicious: true, detail: `the alert id ${record.alertId.slice(0, 80)} is not one Sentinel issues` });
+      }
+      throw err;
+    }
+    if (!lookup.found) {
+      // Alerts reach their workspace a few minutes after they are raised: not there yet is not an answer.
+      if (deps.now() - Date.parse(record.receivedAt ?? new Date(deps.now()).toISOString()) < ALERT_INGESTION_GRACE_MS) {
+        throw new UpstreamError({ service: 'Log Analytics', transient: true, retryAfterMs: 30_000, message: `alert ${record.alertId} is not in workspace ${record.workspaceCustomerId} yet; looking again` });
+      }
       return all({ state: 'refused', suspicious: true, detail: `workspace ${record.workspaceCustomerId} has no alert ${record.alertId}` });
     }
+    const alert = lookup.alert;
     const severity = normalizeSeverity(alert.severity);
     if (DECIDED_ALERT.has(alert.status.toLowerCase())) {
       return { ...all({ state: 'refused', suspicious: false, detail: `the alert is ${alert.status} in Sentinel` }), severity };

@@ -55,15 +55,15 @@ export function guardSentinel(sentinel: Sentinel, stop: Pick<EmergencyStop, 'ass
 
 export function guardTickets(tickets: TicketProvider, stop: Pick<EmergencyStop, 'assertRunning'>): TicketProvider {
   return {
-    ...tickets,
     name: tickets.name,
+    get: (ref) => tickets.get(ref),
     async open(request, ...rest) {
       await stop.assertRunning();
       return tickets.open(request, ...rest);
     },
-    async addNote(ticket, note, noteKey) {
+    async addNote(ticket, note, noteKey, ...rest) {
       await stop.assertRunning();
-      return tickets.addNote(ticket, note, noteKey);
+      return tickets.addNote(ticket, note, noteKey, ...rest);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Graph } from './graph-client';
 import { UpstreamError } from '../errors';
-import { isTransientStatus, parseRetryAfter, withRetry } from '../net/retry-policy';
+import { CALL_BUDGET_MS } from '../net/call-timeout';
+import { defaultRetryPolicy, isTransientStatus, parseRetryAfter, withRetry } from '../net/retry-policy';
 
 /** Graph's JSON batching takes at most 20 requests a call. */
 export const BATCH_MAX = 20;
@@ -24,17 +25,20 @@ interface BatchResponse {
 }
 
 /**
- * Sends `items` through `$batch` in chunks of 20. Items answered 429/503/504 are sent again (honouring the
- * largest `Retry-After` among them); other statuses are returned as they are, per item.
+ * Sends `items` through `$batch` in chunks of 20. Items answered with a transient status (408, 429, 5xx) are sent
+ * again (honouring the largest `Retry-After` among them) within one call budget per chunk; other statuses are
+ * returned as they are, per item.
  */
 export async function batch(graph: Graph, items: readonly BatchItem[]): Promise<Map<string, BatchItemResult>> {
   const results = new Map<string, BatchItemResult>();
   for (let i = 0; i < items.length; i += BATCH_MAX) {
     let pending = items.slice(i, i + BATCH_MAX);
+    const deadline = Date.now() + CALL_BUDGET_MS;
     await withRetry(async () => {
       const response = await graph.call<BatchResponse>({
         method: 'POST',
         path: '/$batch',
+        deadline,
         body: { requests: pending.map((item) => ({ ...item, headers: item.body === undefined ? item.headers : { 'content-type': 'application/json', ...item.headers } })) },
       });
       const retry: BatchItem[] = [];
@@ -59,7 +63,7 @@ export async function batch(graph: Graph, items: readonly BatchItem[]): Promise<
           message: `${retry.length} batch item(s) throttled`,
         });
       }
-    });
+    }, defaultRetryPolicy, { deadline });
   }
   return results;
 }

@@ -2,7 +2,8 @@ import { Client, HTTPMessageHandler, ResponseType, type Context, type Middleware
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { TokenCredential } from '@azure/identity';
 import { UpstreamError, ensureAppError } from '../errors';
-import { defaultRetryPolicy, withRetry, type RetryHooks, type RetryPolicy } from '../net/retry-policy';
+import { withTimeout } from '../net/call-timeout';
+import { defaultRetryPolicy, isUnsent, withRetry, type Attempt, type RetryHooks, type RetryPolicy } from '../net/retry-policy';
 import { networkToUpstreamError, responseToUpstreamError } from '../net/to-upstream-error';
 
 /** The token scope stays Graph's whatever `GRAPH_ENDPOINT` points at (a national cloud or the simulator). */
@@ -18,6 +19,14 @@ export interface GraphCall {
   query?: Record<string, string>;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * False for a call whose repeat is a second effect (`sendMail`): it is retried only when the failure proves it
+   * was not sent (429, no connection). Default true: Graph's writes here are idempotent by nature (PATCH
+   * `accountEnabled`, confirmCompromised, revokeSignInSessions), so a retry after a lost answer is safe.
+   */
+  idempotent?: boolean;
+  /** Absolute deadline shared with the caller's other calls (e.g. the chunks of a `$batch`); default the call's own budget. */
+  deadline?: number;
 }
 
 export interface GraphResult<T> {
@@ -26,7 +35,11 @@ export interface GraphResult<T> {
   requestId: string | undefined;
 }
 
-/** A Graph caller with error translation and retries; every resource module in `shared/graph/` takes one. */
+/**
+ * A Graph caller with error translation, a time-out per attempt and a budget per call (`CALL_ATTEMPT_TIMEOUT_MS`,
+ * `CALL_BUDGET_MS`), and retries of transient failures (408, 429, 5xx, time-out, dropped connection); every
+ * resource module in `shared/graph/` takes one.
+ */
 export interface Graph {
   call<T = unknown>(call: GraphCall): Promise<GraphResult<T>>;
   /** Follows an absolute `@odata.nextLink`. */
@@ -78,30 +91,35 @@ export function createGraph(options: GraphOptions): Graph {
   const client = Client.initWithMiddleware({ middleware: auth, baseUrl: `${options.endpoint}/`, defaultVersion: 'v1.0' });
   const policy = options.retry ?? defaultRetryPolicy;
 
-  const once = async <T>(method: string, path: string, send: () => Promise<Response>): Promise<GraphResult<T>> => {
-    let response: Response;
-    try {
-      response = await send();
-    } catch (err) {
-      options.onRequest?.({ method, path, status: undefined });
-      throw err instanceof UpstreamError ? err : networkToUpstreamError('Graph', err);
-    }
-    options.onRequest?.({ method, path, status: response.status });
-    const requestId = response.headers.get('request-id') ?? undefined;
-    const text = await response.text();
-    const body = text.length > 0 ? safeJson(text) : undefined;
-    if (!response.ok) {
-      throw responseToUpstreamError('Graph', response.status, response.headers, body);
-    }
-    return { status: response.status, body: body as T, requestId };
-  };
+  const now = options.retryHooks?.now ?? Date.now;
+
+  /** One attempt: token, request and answer within the attempt's time-out, errors translated. */
+  const once = <T>(method: string, path: string, at: Attempt, send: (signal: AbortSignal) => Promise<Response>): Promise<GraphResult<T>> =>
+    withTimeout('Graph', at.deadline - now(), async (signal) => {
+      let response: Response;
+      let text: string;
+      try {
+        response = await send(signal);
+        text = await response.text();
+      } catch (err) {
+        options.onRequest?.({ method, path, status: undefined });
+        throw networkToUpstreamError('Graph', err);
+      }
+      options.onRequest?.({ method, path, status: response.status });
+      const requestId = response.headers.get('request-id') ?? undefined;
+      const body = text.length > 0 ? safeJson(text) : undefined;
+      if (!response.ok) {
+        throw responseToUpstreamError('Graph', response.status, response.headers, body);
+      }
+      return { status: response.status, body: body as T, requestId };
+    });
 
   return {
     call<T>(call: GraphCall): Promise<GraphResult<T>> {
       return withRetry(
-        () =>
-          once<T>(call.method, call.path, () => {
-            let request = client.api(call.path).version(call.version ?? 'v1.0').responseType(ResponseType.RAW);
+        (_attempt, at) =>
+          once<T>(call.method, call.path, at, (signal) => {
+            let request = client.api(call.path).version(call.version ?? 'v1.0').responseType(ResponseType.RAW).option('signal', signal);
             if (call.query) {
               request = request.query(call.query);
             }
@@ -120,7 +138,7 @@ export function createGraph(options: GraphOptions): Graph {
             }
           }),
         policy,
-        options.retryHooks,
+        { ...options.retryHooks, deadline: call.deadline, retryIf: call.idempotent === false ? isUnsent : undefined },
       );
     },
     next<T>(nextLink: string): Promise<GraphResult<T>> {
@@ -133,7 +151,10 @@ export function createGraph(options: GraphOptions): Graph {
         return Promise.reject(err instanceof UpstreamError ? err : ensureAppError(err));
       }
       return withRetry(
-        () => once<T>('GET', link.path, () => client.api(`${link.path}${link.query}`).version(link.version).responseType(ResponseType.RAW).get() as Promise<Response>),
+        (_attempt, at) =>
+          once<T>('GET', link.path, at, (signal) =>
+            client.api(`${link.path}${link.query}`).version(link.version).responseType(ResponseType.RAW).option('signal', signal).get() as Promise<Response>,
+          ),
         policy,
         options.retryHooks,
       );

@@ -8,11 +8,15 @@ export interface MailMessage {
   text: string;
 }
 
-/** Sends mail from `sender` (a mailbox UPN or id) through Graph `sendMail`, not saved to Sent Items. */
+/**
+ * Sends mail from `sender` (a mailbox UPN or id) through Graph `sendMail`, not saved to Sent Items. Not idempotent:
+ * after a lost answer it is not resent (the caller decides), so nobody gets the same approval mail twice.
+ */
 export async function sendMail(graph: Graph, sender: string, message: MailMessage): Promise<void> {
   await graph.call({
     method: 'POST',
     path: `/users/${seg(sender)}/sendMail`,
+    idempotent: false,
     body: {
       message: {
         subject: message.subject,

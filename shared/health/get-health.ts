@@ -1,17 +1,33 @@
 import type { Config } from '../config';
 import { getDeps } from '../deps';
 import { version } from '../version';
+import { checkGraphPermissions, type GraphPermissionReport } from '../permissions/check-graph-permissions';
+import { enabledGraphFeatures } from '../permissions/graph-permission-table';
 
 export interface Health {
   status: 'ok' | 'degraded';
   version: string;
   mode: Config['RESPONDER_MODE'];
   storage: 'reachable' | 'unreachable';
+  /** The enabled features whose Microsoft Graph application permission our own token lacks (names only). */
+  graphPermissions: GraphPermissionReport;
 }
 
-/** What `GET /health` reports; storage is checked with one cheap list call. */
+/**
+ * What `GET /health` reports: storage with one cheap list call, and the Graph permissions from the `roles` of our
+ * own managed-identity token (cached by the credential, so no extra token call per request).
+ */
 export async function getHealth(config: Config): Promise<Health> {
   const deps = await getDeps();
-  const reachable = await deps.storage.ping();
-  return { status: reachable ? 'ok' : 'degraded', version, mode: config.RESPONDER_MODE, storage: reachable ? 'reachable' : 'unreachable' };
+  const [reachable, graphPermissions] = await Promise.all([
+    deps.storage.ping(),
+    checkGraphPermissions(deps.credential, enabledGraphFeatures(config)),
+  ]);
+  return {
+    status: reachable && graphPermissions.status !== 'missing' ? 'ok' : 'degraded',
+    version,
+    mode: config.RESPONDER_MODE,
+    storage: reachable ? 'reachable' : 'unreachable',
+    graphPermissions,
+  };
 }

@@ -20,17 +20,36 @@ export function responseToUpstreamError(service: string, status: number, headers
   });
 }
 
-/** Translates a thrown network failure (refused, reset, timeout) into a transient {@link UpstreamError}. */
+/**
+ * Failures that happen before a request leaves this machine (no connection was made), so the service cannot
+ * have acted on it: refused, name not resolved, connect time-out.
+ */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Translates a thrown network failure into a transient {@link UpstreamError}: `ConnectFailed` when no connection
+ * was made (the request certainly had no effect), `NetworkError` otherwise (reset or closed mid-call: the service
+ * may have acted before the answer was lost).
+ */
 export function networkToUpstreamError(service: string, err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) {
+    return err;
+  }
   const error = ensureError(err);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  const code = errorCode(error.cause) ?? errorCode(error);
   return new UpstreamError({
     service,
     transient: true,
-    upstreamCode: 'NetworkError',
+    upstreamCode: code !== undefined && CONNECT_FAILURES.has(code) ? 'ConnectFailed' : 'NetworkError',
     message: `${service} unreachable: ${truncate(error.message + cause, 300)}`,
     cause: error,
   });
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function readErrorBody(body: unknown): { code: string | undefined; message: string | undefined } {

@@ -39,7 +39,10 @@ export interface Preparation {
 }
 
 /** What a planner's reads need of the case: enough to start them before the case is loaded. */
-export type PrepareRecord = Pick<CaseRecord, 'caseId' | 'source' | 'incidentArmId' | 'alertId' | 'workspaceCustomerId'>;
+export type PrepareRecord = Pick<CaseRecord, 'caseId' | 'source' | 'incidentArmId' | 'alertId' | 'workspaceCustomerId'> & {
+  /** When the case was recorded (an alert not yet in its workspace is looked for again for a while). */
+  receivedAt?: string;
+};
 
 /** The outcome of the reads for a set of targets, by target key, and what the source said of the case. */
 export interface PrepareResult {

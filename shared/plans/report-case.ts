@@ -78,9 +78,10 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
     ? runStep(ctx, { stepId: `case|0|ticket-note|${chain}`, targetKey: 'case' }, {
         action: 'ticket-note',
         description: `Add the new outcome to ${ticketLabel(ticket)}`,
-        idempotent: true,
-        run: async () => {
-          await deps.tickets.addNote(ticket, `${title}\n\n${text}`, `agent-responders:${caseId}:${chain}`);
+        // Keyed, so a retry finds the note; recorded as started so a retry knows an earlier attempt may have landed.
+        idempotent: false,
+        run: async (prior) => {
+          await deps.tickets.addNote(ticket, `${title}\n\n${text}`, `agent-responders:${caseId}:${chain}`, prior.attemptAt === undefined ? {} : { earlierAttemptAt: prior.attemptAt });
           return { detail: `note added to ${ticketLabel(ticket)}` };
         },
       })

@@ -1,5 +1,6 @@
 import { AppError, ensureError, UpstreamError } from '../errors';
 import { EmergencyStopError, type EmergencyStop } from '../control/emergency-stop';
+import { WritePendingError } from '../tickets/write-once';
 import { stepId, type StepRecord, type StepState, type TargetRecord } from '../store/case-model';
 import type { CaseSession } from './case-session';
 import type { PlanStep } from './planner';
@@ -137,6 +138,10 @@ export async function runStep(ctx: StepRunContext, slot: StepSlot, step: PlanSte
     };
     if (!isTransient(err)) {
       failed.endedAt = new Date(ctx.now()).toISOString();
+    }
+    if (err instanceof WritePendingError) {
+      // The provider knows exactly when the attempt of unknown outcome went out: the retry waits from then.
+      failed.attemptAt = err.attemptedAt;
     }
     await ctx.session.saveStep(failed);
     if (isTransient(err)) {

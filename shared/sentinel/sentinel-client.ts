@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { UpstreamError } from '../errors';
 import { httpJson, type HttpJsonOptions } from '../net/http-json';
-import { networkToUpstreamError } from '../net/to-upstream-error';
+import { bearerHeaders } from '../net/bearer-headers';
 import type { IncidentArmId } from './incident-arm-id';
 
 /** Stable Sentinel API version (reference/sentinel/payloads.md). */
@@ -37,28 +37,17 @@ export function incidentUrl(endpoint: string, id: IncidentArmId, suffix = ''): s
   return `${endpoint}${path}?api-version=${SENTINEL_API_VERSION}`;
 }
 
-/** ARM client for the Sentinel incident endpoints, authenticated with the app's managed identity. */
+/**
+ * ARM client for the Sentinel incident endpoints, authenticated with the app's managed identity. Every call has a
+ * time-out per attempt and a budget (`shared/net/call-timeout.ts`); reads and the comment PUT are retried after
+ * any transient failure, the PUT safely because its comment id is the caller's.
+ */
 export function createSentinel(options: { credential: TokenCredential; endpoint: string; http?: HttpJsonOptions }): Sentinel {
-  const headers = async (): Promise<Record<string, string>> => {
-    let token;
-    try {
-      token = await options.credential.getToken(ARM_SCOPE);
-    } catch (err) {
-      throw networkToUpstreamError('ARM token', err);
-    }
-    if (!token) {
-      throw new UpstreamError({ service: 'ARM', transient: true, message: 'no token for ARM' });
-    }
-    return { authorization: `Bearer ${token.token}` };
-  };
+  const headers = bearerHeaders(options.credential, ARM_SCOPE, 'ARM');
   return {
     async getIncident(id) {
       try {
-        const res = await httpJson<{ id: string; properties?: Record<string, unknown> }>(
-          'ARM',
-          { method: 'GET', url: incidentUrl(options.endpoint, id), headers: await headers() },
-          options.http,
-        );
+        const res = await httpJson<{ id: string; properties?: Record<string, unknown> }>('ARM', { method: 'GET', url: incidentUrl(options.endpoint, id), headers }, options.http);
         const p = res.body.properties ?? {};
         const text = (v: unknown) => (typeof v === 'string' ? v : '');
         return { armId: res.body.id, title: text(p['title']), severity: text(p['severity']), status: text(p['status']) };
@@ -70,20 +59,12 @@ export function createSentinel(options: { credential: TokenCredential; endpoint:
       }
     },
     async listEntities(id) {
-      // NOTE: listing entities is a POST in ARM (Incidents - List Entities).
-      const res = await httpJson<{ entities?: ArmEntity[] }>(
-        'ARM',
-        { method: 'POST', url: incidentUrl(options.endpoint, id, '/entities'), headers: await headers() },
-        options.http,
-      );
+      // NOTE: listing entities is a POST in ARM (Incidents - List Entities), a read: safe to repeat.
+      const res = await httpJson<{ entities?: ArmEntity[] }>('ARM', { method: 'POST', url: incidentUrl(options.endpoint, id, '/entities'), headers, idempotent: true }, options.http);
       return res.body.entities ?? [];
     },
     async putComment(id, commentId, message) {
-      await httpJson(
-        'ARM',
-        { method: 'PUT', url: incidentUrl(options.endpoint, id, `/comments/${encodeURIComponent(commentId)}`), headers: await headers(), body: { properties: { message } } },
-        options.http,
-      );
+      await httpJson('ARM', { method: 'PUT', url: incidentUrl(options.endpoint, id, `/comments/${encodeURIComponent(commentId)}`), headers, body: { properties: { message } } }, options.http);
     },
   };
 }

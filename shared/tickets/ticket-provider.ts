@@ -16,26 +16,38 @@ export interface TicketRef {
   number?: string;
 }
 
-/** What the caller knows of earlier attempts to open the same ticket. */
-export interface OpenOptions {
+/** What the caller knows of an earlier attempt of the same write (same ticket key, or same note key). */
+export interface EarlierAttempt {
   /**
-   * When an earlier create was sent whose outcome is unknown (its answer was lost): the provider looks for that
-   * ticket before creating, and waits for a search that is not read-after-write consistent to catch up.
+   * When an earlier attempt whose outcome is unknown was sent (epoch ms): the `attemptedAt` of the
+   * `WritePendingError` it threw (persist it with the step), or, after a crash, when the step's last attempt
+   * started. While that attempt may still become visible, the provider looks but does not write again.
    */
   earlierAttemptAt?: number;
 }
 
+/**
+ * A ticket system. Every write is exactly-once under "time-out after commit": it looks its effect up (ticket by
+ * key, note by note key) before every attempt, and when an attempt's answer is lost it throws a transient
+ * `WritePendingError` instead of writing blindly again.
+ */
 export interface TicketProvider {
   readonly name: TicketRef['provider'];
   /** Opens the ticket for `request.key`, or returns the one already open for it. */
-  open(request: TicketRequest, options?: OpenOptions): Promise<TicketRef>;
-  /** Adds a note; `noteKey` makes a retried note idempotent where the provider allows it. */
-  addNote(ticket: TicketRef, note: string, noteKey: string): Promise<void>;
+  open(request: TicketRequest, earlier?: EarlierAttempt): Promise<TicketRef>;
+  /**
+   * Reads a ticket back by the reference `open` returned (consistent, unlike a search): undefined when the
+   * system says it does not exist. A provider that cannot be read (webhook, none) returns `ref` as it is.
+   */
+  get(ref: TicketRef): Promise<TicketRef | undefined>;
+  /** Adds a note once per `noteKey`: a retried note is found and not added again. */
+  addNote(ticket: TicketRef, note: string, noteKey: string, earlier?: EarlierAttempt): Promise<void>;
 }
 
 /** Used when `TICKET_PROVIDER=none`: every case still records that no ticket system is configured. */
 export const noTickets: TicketProvider = {
   name: 'none',
   open: (request) => Promise.resolve({ provider: 'none', id: request.key }),
+  get: (ref) => Promise.resolve(ref),
   addNote: () => Promise.resolve(),
 };

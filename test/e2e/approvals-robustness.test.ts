@@ -12,6 +12,7 @@ import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../
 import { approvalsOf, browse, signInAs } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 
@@ -48,7 +49,8 @@ describe('approval endpoints against forged, expired, replayed and crossed token
   }
 
   beforeAll(async () => {
-    stack = await startStack();
+    // The second case contains a classic service principal: disabling it needs the sp-disable-any opt-in.
+    stack = await startStack({ features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
     approvals = await approvalsOf(stack);
     key = decodeKey(stack.env['APPROVAL_SIGNING_KEY'] ?? '');
     const first = String((await stack.post('/api/alerts', incident)).body['caseId']);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, REQUIRED_PERMISSIONS } from '../../dev/simulator/start-simulator';
+import { DEMO } from '../../dev/simulator/start-simulator';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 import { graphCalls, lastSeq, seedIncident } from '../helpers/seed-incident';
+import { E2E_GRAPH_FEATURES, plannedPermissions } from '../helpers/planned-permissions';
 
 /** A permanent Graph failure fails its step only: the other steps, the ticket and the comment still happen. */
 describe('containment when the responder lacks a permission, end to end', () => {
@@ -15,7 +16,9 @@ describe('containment when the responder lacks a permission, end to end', () => 
   });
 
   it('fails the disable with Graph’s 403, names the missing permission, and still confirms and tickets', async () => {
-    const granted = [...new Set([...Object.values(REQUIRED_PERMISSIONS), 'CustomSecAttributeAssignment.Read.All'])].filter((p) => p !== 'AgentIdentity.EnableDisable.All');
+    // Everything the deployment grants, less every permission Graph accepts for disabling an agent identity (the
+    // approvals feature's AgentIdentity.ReadWrite.All is one too).
+    const granted = plannedPermissions(E2E_GRAPH_FEATURES).filter((p) => p !== 'AgentIdentity.EnableDisable.All' && p !== 'AgentIdentity.ReadWrite.All');
     stack.sim.setKnobs({ grantedPermissions: granted });
     const id = DEMO.agents.invoice;
     const incident = seedIncident(stack.sim, 1, [{ id, name: 'Contoso Invoice Agent' }]);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { settled, startStack, type CaseJson, type Stack } from '../helpers/start-stack';
 import { graphCalls, graphWrites, lastSeq, seedIncident, type NamedEntity } from '../helpers/seed-incident';
+import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 /**
  * Each identity kind reaches exactly the Graph calls of the containment table (DESIGN.md), through the whole
@@ -22,7 +23,8 @@ describe('containment per identity kind, end to end', () => {
   }
 
   beforeAll(async () => {
-    stack = await startStack({ env: { PROTECTED_IDENTITIES: DEMO.plainSp, CONTAIN_HUMAN_USERS: 'true' } });
+    // Classic service principals are disabled only with the opt-in that grants Application.ReadWrite.All.
+    stack = await startStack({ env: { PROTECTED_IDENTITIES: DEMO.plainSp, CONTAIN_HUMAN_USERS: 'true' }, features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
   });
   afterAll(async () => {
     await stack?.stop();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 import { graphWrites, lastSeq, seedIncident } from '../helpers/seed-incident';
+import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 /** The Sentinel playbook's managed identity, as App Service Authentication would vouch for it. */
 const PLAYBOOK = { id: 'b0a70000-0000-4000-8000-000000000001', upn: 'sentinel-playbook@contoso.example', name: 'Sentinel playbook' };
@@ -29,7 +30,11 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
   }
 
   beforeAll(async () => {
-    stack = await startStack({ env: { INTAKE_ALLOWED_CALLERS: PLAYBOOK.id, LOCAL_DEV_USERS: JSON.stringify([PLAYBOOK, STRANGER]) } });
+    stack = await startStack({
+      env: { INTAKE_ALLOWED_CALLERS: PLAYBOOK.id, LOCAL_DEV_USERS: JSON.stringify([PLAYBOOK, STRANGER]) },
+      // The direct request names a classic service principal: disabling it needs the sp-disable-any opt-in.
+      features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'],
+    });
     playbookCookie = await signIn(PLAYBOOK.id);
   });
   afterAll(async () => {

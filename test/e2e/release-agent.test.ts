@@ -6,6 +6,7 @@ import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../
 import { approvalsOf, browse, incidentComments, signInAs, ticketTexts } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 
@@ -16,7 +17,8 @@ async function simObject(stack: Stack, id: string): Promise<{ accountEnabled: bo
 describe('releasing a contained agent through the approval page, end to end through the local host', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    // Releases a classic service principal too: disabling it needs the sp-disable-any opt-in.
+    stack = await startStack({ features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
   });
   afterAll(async () => {
     await stack?.stop();

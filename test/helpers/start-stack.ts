@@ -4,6 +4,7 @@ import { spawnLocalHost, type SpawnedLocalHost } from '../../dev/host/spawn-loca
 import { freePort } from '../../dev/free-port';
 import { simulatorAppEnv } from '../../dev/app-env';
 import { claimStorageAccount } from './storage-account';
+import { graphFeaturesFor, plannedPermissions } from './planned-permissions';
 
 export interface Stack {
   sim: Simulator;
@@ -53,10 +54,15 @@ const ROOT = resolve(__dirname, '..', '..');
 /**
  * The whole app as it runs with `npm start`: the tenant simulator (in this process, so tests can read and
  * steer it), a storage account of the shared Azurite, and the local host in a child process serving the
- * compiled app. Nothing of our own is mocked.
+ * compiled app. Nothing of our own is mocked. The simulator grants exactly the permissions
+ * `infra/grant-graph-permissions.sh --plan-only` prints for `features` (default: those the settings turn on).
  */
-export async function startStack(opts: { env?: Record<string, string>; simulator?: SimulatorOptions } = {}): Promise<Stack> {
-  const sim = await startSimulator(opts.simulator);
+export async function startStack(opts: { env?: Record<string, string>; simulator?: SimulatorOptions; features?: readonly string[] } = {}): Promise<Stack> {
+  // Least privilege, proven: the simulator grants exactly what the grant script grants for the features the settings
+  // turn on (or `features`, to opt in), unless a test sets grantedPermissions itself.
+  const settings = simulatorAppEnv({ url: '', identityEndpoint: '', identityHeader: '' }, '', '', opts.env);
+  const grantedPermissions = opts.simulator?.knobs?.grantedPermissions ?? plannedPermissions(opts.features ?? graphFeaturesFor(settings));
+  const sim = await startSimulator({ ...opts.simulator, knobs: { ...opts.simulator?.knobs, grantedPermissions } });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = simulatorAppEnv(sim, claimStorageAccount(), url, { LOCAL_HOST_DISABLE_TIMERS: 'true', ...opts.env });

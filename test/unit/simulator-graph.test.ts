@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import type { Simulator } from '../../dev/simulator/start-simulator';
 import { startSimulator } from '../../dev/simulator/start-simulator';
+import { simulatorToken } from '../helpers/simulator-token';
 
 interface GraphErrorBody {
   error: { code: string; message: string; innerError?: Record<string, string> };
@@ -33,10 +34,7 @@ describe('simulator Graph', () => {
 
   beforeAll(async () => {
     sim = await startSimulator();
-    const res = await fetch(`${sim.identityEndpoint}?resource=https://graph.microsoft.com&api-version=2019-08-01`, {
-      headers: { 'X-IDENTITY-HEADER': sim.identityHeader },
-    });
-    token = ((await res.json()) as { access_token: string }).access_token;
+    token = await simulatorToken(sim);
   });
   afterAll(async () => {
     await sim.stop();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../../shared/errors';
-import { defaultRetryPolicy, isTransientStatus, parseRetryAfter, retryDelayMs, withRetry, type RetryPolicy } from '../../../shared/net/retry-policy';
+import { CALL_ATTEMPT_TIMEOUT_MS, CALL_BUDGET_MS } from '../../../shared/net/call-timeout';
+import { defaultRetryPolicy, isTransientStatus, isUnsent, parseRetryAfter, retryDelayMs, withRetry, type RetryPolicy } from '../../../shared/net/retry-policy';
 
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 1_000, maxInlineWaitMs: 5_000 };
 
@@ -133,8 +134,84 @@ describe('withRetry', () => {
 });
 
 describe('isTransientStatus', () => {
-  it('retries throttling and unavailability, not client errors or 500', () => {
-    expect([429, 502, 503, 504].map(isTransientStatus)).toEqual([true, true, true, true]);
-    expect([400, 401, 403, 404, 409, 412, 500].map(isTransientStatus)).toEqual([false, false, false, false, false, false, false]);
+  it('retries throttling, request time-out and every 5xx (500 included), never another 4xx', () => {
+    expect([408, 429, 500, 501, 502, 503, 504, 599].map(isTransientStatus)).toEqual([true, true, true, true, true, true, true, true]);
+    expect([400, 401, 403, 404, 409, 412, 422].map(isTransientStatus)).toEqual([false, false, false, false, false, false, false]);
+    expect([200, 204, 304, 600].map(isTransientStatus)).toEqual([false, false, false, false]);
+  });
+});
+
+describe('withRetry within a budget', () => {
+  /** A clock that only the recorded sleeps move. */
+  function clock() {
+    let t = 1_000_000;
+    const waits: number[] = [];
+    return { waits, hooks: { now: () => t, sleep: (ms: number) => ((t += ms), waits.push(ms), Promise.resolve()), random: () => 0.999_999 } };
+  }
+
+  it('tells each attempt a deadline no later than its time-out or the call budget', async () => {
+    const { hooks } = clock();
+    const seen: number[] = [];
+    await withRetry(
+      (attempt, at) => {
+        seen.push(at.deadline - hooks.now());
+        return attempt < 3 ? Promise.reject(upstream(503, true, 2_000)) : Promise.resolve();
+      },
+      { ...policy, attemptTimeoutMs: 5_000, budgetMs: 9_000 },
+      hooks,
+    );
+    // 9 s budget and 2 s waits: every attempt still has its full 5 s (the third starts at 4 s).
+    expect(seen).toEqual([5_000, 5_000, 5_000]);
+    const last: number[] = [];
+    await withRetry(
+      (attempt, at) => {
+        last.push(at.deadline - hooks.now());
+        return attempt < 2 ? Promise.reject(upstream(503, true, 6_000)) : Promise.resolve();
+      },
+      { ...policy, maxInlineWaitMs: 10_000, attemptTimeoutMs: 5_000, budgetMs: 9_000 },
+      hooks,
+    );
+    // After a 6 s wait only 3 s of the budget are left: the second attempt is cut to them.
+    expect(last).toEqual([5_000, 3_000]);
+  });
+
+  it('does not sleep past the budget: the transient error goes back to the caller to defer', async () => {
+    const { waits, hooks } = clock();
+    let calls = 0;
+    const err = upstream(503, true, 4_000);
+    await expect(withRetry(() => (++calls, Promise.reject(err)), { ...policy, maxInlineWaitMs: 10_000, budgetMs: 9_000 }, hooks)).rejects.toBe(err);
+    expect(calls).toBe(3);
+    expect(waits).toEqual([4_000, 4_000]);
+  });
+
+  it('shares an explicit deadline across the calls of one operation', async () => {
+    const { waits, hooks } = clock();
+    let calls = 0;
+    const err = upstream(503, true, 1_000);
+    await expect(withRetry(() => (++calls, Promise.reject(err)), policy, { ...hooks, deadline: hooks.now() + 1_500 })).rejects.toBe(err);
+    expect(calls).toBe(2);
+    expect(waits).toEqual([1_000]);
+  });
+
+  it('retries a call that is not idempotent only after a failure proving it was never sent', async () => {
+    const { hooks } = clock();
+    let calls = 0;
+    const ambiguous = upstream(500, true);
+    await expect(withRetry(() => (++calls, Promise.reject(ambiguous)), policy, { ...hooks, retryIf: isUnsent })).rejects.toBe(ambiguous);
+    expect(calls).toBe(1);
+    const reset = new UpstreamError({ service: 'Jira', transient: true, upstreamCode: 'NetworkError', message: 'reset' });
+    await expect(withRetry(() => (++calls, Promise.reject(reset)), policy, { ...hooks, retryIf: isUnsent })).rejects.toBe(reset);
+    expect(calls).toBe(2);
+    const refused = new UpstreamError({ service: 'Jira', transient: true, upstreamCode: 'ConnectFailed', message: 'refused' });
+    const result = await withRetry((attempt) => (++calls, attempt === 1 ? Promise.reject(upstream(429, true, 10)) : attempt === 2 ? Promise.reject(refused) : Promise.resolve('sent')), policy, { ...hooks, retryIf: isUnsent });
+    expect(result).toBe('sent');
+    expect(calls).toBe(5);
+  });
+
+  it('keeps one call, retries and waits included, inside the engine step lease of 15 s', () => {
+    expect(CALL_ATTEMPT_TIMEOUT_MS).toBeLessThanOrEqual(10_000);
+    expect(CALL_BUDGET_MS).toBeGreaterThanOrEqual(CALL_ATTEMPT_TIMEOUT_MS);
+    expect(CALL_BUDGET_MS).toBeLessThan(15_000);
+    expect(defaultRetryPolicy).toMatchObject({ attemptTimeoutMs: CALL_ATTEMPT_TIMEOUT_MS, budgetMs: CALL_BUDGET_MS });
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { UpstreamError } from '../../../shared/errors';
+import { isUnsent } from '../../../shared/net/retry-policy';
 import { networkToUpstreamError, responseToUpstreamError } from '../../../shared/net/to-upstream-error';
 
 describe('responseToUpstreamError', () => {
@@ -59,14 +61,36 @@ describe('responseToUpstreamError', () => {
     expect(long.transient).toBe(true);
     expect(responseToUpstreamError('Graph', 500, new Headers(), undefined).message).toBe('Graph answered 500');
   });
+
+  it('classifies every 5xx, 408 and 429 as transient and every other 4xx as an answer', () => {
+    for (const status of [408, 429, 500, 501, 502, 503, 504, 599]) {
+      expect(responseToUpstreamError('Graph', status, new Headers(), undefined).transient, `status ${status}`).toBe(true);
+    }
+    for (const status of [400, 401, 403, 404, 405, 409, 410, 412, 413, 422]) {
+      expect(responseToUpstreamError('Graph', status, new Headers(), undefined).transient, `status ${status}`).toBe(false);
+    }
+  });
 });
 
 describe('networkToUpstreamError', () => {
-  it('makes a refused or reset connection a transient failure naming the cause', () => {
+  it('makes a refused connection a transient failure that provably never reached the service', () => {
     const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
     const err = networkToUpstreamError('Graph', new TypeError('fetch failed', { cause }));
-    expect(err).toMatchObject({ service: 'Graph', transient: true, upstreamCode: 'NetworkError', httpStatus: undefined });
+    expect(err).toMatchObject({ service: 'Graph', transient: true, upstreamCode: 'ConnectFailed', httpStatus: undefined });
+    expect(isUnsent(err)).toBe(true);
     expect(err.message).toBe('Graph unreachable: fetch failed: connect ECONNREFUSED 127.0.0.1:443');
-    expect(networkToUpstreamError('ARM', 'socket hang up').message).toBe('ARM unreachable: Non-error thrown: socket hang up');
+  });
+
+  it('makes a reset or closed connection transient but of unknown outcome (the service may have acted)', () => {
+    const cause = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    const reset = networkToUpstreamError('Jira', new TypeError('fetch failed', { cause }));
+    expect(reset).toMatchObject({ transient: true, upstreamCode: 'NetworkError' });
+    expect(isUnsent(reset)).toBe(false);
+    expect(networkToUpstreamError('ARM', 'socket hang up')).toMatchObject({ transient: true, upstreamCode: 'NetworkError', message: 'ARM unreachable: Non-error thrown: socket hang up' });
+  });
+
+  it('passes an upstream error (a time-out raised by the caller) through unchanged', () => {
+    const timeout = new UpstreamError({ service: 'Graph', transient: true, upstreamCode: 'Timeout', message: 'Graph did not answer within 10000 ms' });
+    expect(networkToUpstreamError('Graph', timeout)).toBe(timeout);
   });
 });
