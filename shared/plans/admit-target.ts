@@ -51,7 +51,9 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
     return hold ? save(session, { ...target, status: 'would-hold', reason: `Report-only: in enforce mode this would wait for approval. ${hold}` }) : save(session, { ...target, admittedAt: new Date(deps.now()).toISOString() });
   }
 
-  const identity = identityOf(target);
+  // A hold of a plan that cuts no access (a deletion waiting for approval) claims nothing: it must not keep the
+  // identity from being disabled meanwhile. It claims the identity once approved, when it acts.
+  const identity = hold && !planner.cutsAccess ? undefined : identityOf(target);
   const slot = blastSlotOf(session.caseId, target);
   if (identity) {
     const ownership = await takeOwnership(

@@ -107,7 +107,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     await applyApproval(deps, session, message.approvalId);
   }
   if (!reportOnly) {
-    await recheckOwnership(deps, session);
+    await recheckOwnership(deps, planners, session);
   }
   await prepareTargets(deps, planners, session, early, inv);
 
@@ -271,8 +271,9 @@ async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets
  * Targets that wait for another case go back to work when that case released the identity (or end `joined` when
  * it contained it); a hold this case had on an identity that a verified case took over becomes a wait.
  */
-async function recheckOwnership(deps: EngineDeps, session: CaseSession): Promise<void> {
-  const candidates = [...session.targets.values()].filter((t) => (t.status === 'waiting' || t.status === 'held') && identityOf(t) !== undefined);
+async function recheckOwnership(deps: EngineDeps, planners: Planners, session: CaseSession): Promise<void> {
+  // Holds of plans that cut no access claim nothing (see admit-target), so only access-cutting holds can be taken over.
+  const candidates = [...session.targets.values()].filter((t) => (t.status === 'waiting' || (t.status === 'held' && planners[t.plan].cutsAccess)) && identityOf(t) !== undefined);
   await Promise.all(
     candidates.map(async (t) => {
       const owner = (await deps.owners.get(identityOf(t) ?? ''))?.value;

@@ -15,7 +15,7 @@ import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app'
 let app: InProcessApp;
 
 beforeAll(async () => {
-  app = await startInProcessApp();
+  app = await startInProcessApp({ env: { CONTAIN_HUMAN_USERS: 'true' } });
 });
 afterAll(async () => {
   await app?.stop();

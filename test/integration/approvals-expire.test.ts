@@ -43,6 +43,8 @@ describe('the approvals timer', () => {
 
     app.clock.now = approval.expiresAt;
     expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1, escalated: 1 });
+    // The timer hands the expiry to the case, which writes it under its lease.
+    await app.drainQueue();
 
     expect(await approvalOf(asked.approvalId)).toMatchObject({ status: 'expired', decisions: [] });
     const target = await targetOf(caseId, DEMO.agents.invoice);
@@ -74,6 +76,7 @@ describe('the approvals timer', () => {
 
     app.clock.now = approval.expiresAt + HOUR;
     expect(await expireApprovals(app.deps)).toMatchObject({ expired: 0 });
+    await app.drainQueue();
     expect((await approvalOf(id)).status).toBe('rejected');
     const target = await targetOf(caseId, DEMO.agents.orphan);
     expect(target?.status).toBe('contained');
@@ -89,6 +92,7 @@ describe('the approvals timer', () => {
 
     app.clock.now = approval.expiresAt;
     expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1 });
+    await app.drainQueue();
 
     const after = await targetOf(caseId, DEMO.blueprintPrincipal);
     expect(after?.status).toBe('expired');

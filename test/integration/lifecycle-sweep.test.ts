@@ -165,7 +165,7 @@ describe('lifecycle sweep (enforce) over a seeded tenant of a few hundred agents
     expect(app.sim.state.get(target?.objectId ?? '')?.deleted).toBe(true);
     const after = await app.deps.cases.load(victim.caseId);
     expect(after?.record.status).toBe('done');
-    expect(after?.targets[0]?.status).toBe('not-found');
+    expect(after?.targets[0]?.status).toBe('deleted');
     expect(after?.steps.find((s) => s.action === 'delete')?.state).toBe('done');
     const deletes = app.sim.calls.filter((c) => c.method === 'DELETE').map((c) => c.path);
     expect(deletes).toEqual([`/v1.0/servicePrincipals/${target?.objectId ?? ''}/microsoft.graph.agentIdentity`]);

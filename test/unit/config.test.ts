@@ -37,7 +37,12 @@ describe('loadConfig', () => {
       INTAKE_ALLOWED_CALLERS: [],
       SENTINEL_WORKSPACES: [],
       SENTINEL_VERIFY: true,
-      DIRECT_REQUESTS_REQUIRE_APPROVAL: true,
+      INTAKE_ALLOW_ANY_CALLER: false,
+      INTAKE_ALLOW_ANY_WORKSPACE: false,
+      CONTAIN_HUMAN_USERS: false,
+      MIN_INCIDENT_SEVERITY: 'Low',
+      EMERGENCY_STOP: false,
+      RETENTION_DAYS: 90,
       APPROVAL_TTL_HOURS: 24,
       APPROVAL_QUORUM: 1,
       BLUEPRINT_RELEASE_QUORUM: 2,
@@ -52,6 +57,26 @@ describe('loadConfig', () => {
     expect(c.AZURE_CLIENT_ID).toBeUndefined();
     expect(c.PUBLIC_BASE_URL).toBeUndefined();
     expect(c.APPROVAL_SIGNING_KEY).toBeUndefined();
+  });
+
+  it('refuses enforce mode with an empty caller or workspace allow-list unless an opt-out says so, naming it', () => {
+    const enforce = { ...STORAGE, RESPONDER_MODE: 'enforce' };
+    const problem = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return undefined;
+      } catch (err) {
+        return (err as ConfigError).fields.map((f) => `${f.field}: ${f.message}`).join('\n');
+      }
+    };
+    const both = problem(enforce) ?? '';
+    expect(both).toMatch(/INTAKE_ALLOWED_CALLERS: .*INTAKE_ALLOW_ANY_CALLER=true/);
+    expect(both).toMatch(/SENTINEL_WORKSPACES: .*INTAKE_ALLOW_ANY_WORKSPACE=true/);
+    expect(problem({ ...enforce, INTAKE_ALLOWED_CALLERS: 'b0a70000-0000-4000-8000-000000000001', INTAKE_ALLOW_ANY_WORKSPACE: 'true' })).toBeUndefined();
+    expect(problem({ ...enforce, INTAKE_ALLOW_ANY_CALLER: 'true', SENTINEL_WORKSPACES: '11111111-2222-3333-4444-555555555555/soc-rg/soc-ws' })).toBeUndefined();
+    expect(problem({ ...enforce, INTAKE_ALLOW_ANY_CALLER: 'true' })).toMatch(/^SENTINEL_WORKSPACES/);
+    // Report-only changes nothing, so it starts with empty lists.
+    expect(problem({ ...STORAGE, RESPONDER_MODE: 'report-only' })).toBeUndefined();
   });
 
   it('treats empty values as unset and trims trailing slashes from endpoints', () => {

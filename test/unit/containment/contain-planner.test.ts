@@ -22,10 +22,10 @@ function fakes() {
     next: () => Promise.reject(new Error('no paging here')),
   };
   const risk = { submit: (api: string, action: string, ids: readonly string[]) => (calls.push(`risk ${api} ${action} ${ids.join(',')}`), Promise.resolve('r-2')) };
-  const reader = { getAlert: () => Promise.reject(new Error('not used')) };
+  const logAnalytics = { getAlert: () => Promise.reject(new Error('not used')) };
   const sentinel = { getIncident: () => Promise.reject(new Error('not used')), listEntities: () => Promise.reject(new Error('not used')) };
   const config = { SENTINEL_VERIFY: true, SENTINEL_VERIFY_DISABLED_WORKSPACES: [] };
-  return { calls, deps: { graph, risk, alerts: reader, sentinel, config, resolver: { resolve: () => Promise.resolve(new Map()) } } };
+  return { calls, deps: { graph, risk, logAnalytics, sentinel, config, now: Date.now, resolver: { resolve: () => Promise.resolve(new Map()) } } };
 }
 
 const record = { caseId: 'c', source: 'incident' } as CaseRecord;
