@@ -49,6 +49,13 @@ const AUDIT_ACTION: Record<string, string> = {
   'case.failed': 'Case failed: manual action needed',
   'case.requeued': 'Case re-queued after a stall',
   'target.hold-released': 'Held target released to run',
+  'target.admitted': 'Passed the guardrails',
+  'target.held': 'Held for approval',
+  'target.skipped': 'Skipped by a guardrail',
+  'case.ticket': 'Ticket recorded',
+  'case.ticket-note': 'Ticket note recorded',
+  'case.comment': 'Incident comment recorded',
+  'console.refused': 'Case page request refused',
 };
 
 /** Who did it, in words: the responder, someone not signed in, or a named person when the case knows the name. */
