@@ -19,6 +19,7 @@ import { DEFAULT_KNOBS } from './sim-types';
 import { TenantState } from './tenant-state';
 import { DirectoryWriteWindow, IdentityProtectionBucket } from './throttle';
 import { handleJira, handleServiceNow, handleWebhook } from './ticket-routes';
+import { handleTeamsAdmin, TEAMS_PATH, TeamsChannel } from './teams-routes';
 
 export type { CallRecord, DirObject, FaultRule, Knobs, SeedChoice, TenantSeed } from './sim-types';
 export { DEFAULT_KNOBS } from './sim-types';
@@ -42,6 +43,10 @@ export interface Simulator {
   identityEndpoint: string;
   /** Random secret generated at start, for IDENTITY_HEADER. */
   identityHeader: string;
+  /** The Teams channel behind a Workflows webhook: its captured cards, and failures to answer with. */
+  teams: TeamsChannel;
+  /** For TEAMS_WEBHOOK_URL (its `sig` is the secret). */
+  teamsWebhookUrl: string;
   /** Live in-process state (objects, tickets, comments, mail, incidents). */
   state: TenantState;
   /** Call log, in order; `/_sim` admin calls are not logged. */
@@ -119,10 +124,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let url = '';
   const env: GraphEnv = { state, knobs: () => knobs, ipBucket, writeWindow, baseUrl: '' };
 
+  const teams = new TeamsChannel();
   const sim: Simulator & AdminTarget = {
     url: '',
     identityEndpoint: '',
     identityHeader,
+    teams,
+    teamsWebhookUrl: '',
     state,
     calls,
     knobs: () => knobs,
@@ -145,6 +153,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ipBucket.reset();
       writeWindow.reset();
       calls.length = 0;
+      teams.clear();
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
@@ -226,6 +235,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       bodyInvalid: invalid,
       baseUrl: url,
     };
+    if (path === '/_sim/teams' || path.startsWith(TEAMS_PATH)) {
+      writeResponse(res, path === '/_sim/teams' ? handleTeamsAdmin(teams, simReq) : await teams.handle(simReq));
+      return;
+    }
     if (service === 'admin') {
       writeResponse(res, handleAdmin(sim, simReq));
       return;
@@ -301,5 +314,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   env.baseUrl = url;
   sim.url = url;
   sim.identityEndpoint = `${url}/msi/token`;
+  sim.teamsWebhookUrl = teams.webhookUrl(url);
   return sim;
 }

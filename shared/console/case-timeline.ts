@@ -56,6 +56,8 @@ const AUDIT_ACTION: Record<string, string> = {
   'case.ticket-note': 'Ticket note recorded',
   'case.comment': 'Incident comment recorded',
   'console.refused': 'Case page request refused',
+  'teams.card-posted': 'Card posted to Teams',
+  'teams.card-failed': 'Card not posted to Teams',
 };
 
 /** Who did it, in words: the responder, someone not signed in, or a named person when the case knows the name. */
