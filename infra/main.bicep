@@ -102,6 +102,11 @@ param publicBaseUrl string = ''
 param approvalSigningKey string = ''
 @description('Object ids of users or groups allowed to approve (comma-separated).')
 param approvers string = ''
+@description('Object ids of users or groups who may read the case pages besides the approvers (comma-separated).')
+param caseViewers string = ''
+@secure()
+@description('Stored in Key Vault as TEAMS-WEBHOOK-URL when given: the Teams Workflows webhook for approval cards (its sig is a secret).')
+param teamsWebhookUrl string = ''
 param approvalTtlHours int = 24
 param approvalQuorum int = 1
 param blueprintReleaseQuorum int = 2
@@ -201,6 +206,11 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 resource containmentQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: 'containment'
+}
+
+resource teamsCardsQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: 'teams-cards'
 }
 
 // Data-plane roles for the identity-based AzureWebJobsStorage connection (host: blobs for leases/timers/deployment,
@@ -315,6 +325,12 @@ resource secretApprovalSigningKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01'
   properties: { value: approvalSigningKey, contentType: 'text/plain' }
 }
 
+resource secretTeamsWebhookUrl 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(teamsWebhookUrl)) {
+  parent: keyVault
+  name: 'TEAMS-WEBHOOK-URL'
+  properties: { value: teamsWebhookUrl, contentType: 'text/plain' }
+}
+
 resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(keyVault.id, identity.id, roles.keyVaultSecretsUser)
   scope: keyVault
@@ -340,6 +356,7 @@ var hasServiceNowPassword = !empty(servicenowPassword) || contains(keyVaultSecre
 var hasJiraApiToken = !empty(jiraApiToken) || contains(keyVaultSecretsPresent, 'JIRA-API-TOKEN')
 var hasTicketWebhookSecret = !empty(ticketWebhookSecret) || contains(keyVaultSecretsPresent, 'TICKET-WEBHOOK-SECRET')
 var hasApprovalSigningKey = !empty(approvalSigningKey) || contains(keyVaultSecretsPresent, 'APPROVAL-SIGNING-KEY')
+var hasTeamsWebhookUrl = !empty(teamsWebhookUrl) || contains(keyVaultSecretsPresent, 'TEAMS-WEBHOOK-URL')
 
 // ---------------------------------------------------------------------------------------------------------------
 // Function app on Flex Consumption
@@ -452,6 +469,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     PUBLIC_BASE_URL: effectivePublicBaseUrl
     APPROVAL_SIGNING_KEY: hasApprovalSigningKey ? '@Microsoft.KeyVault(SecretUri=${secretUriBase}APPROVAL-SIGNING-KEY/)' : ''
     APPROVERS: approvers
+    CASE_VIEWERS: caseViewers
+    TEAMS_WEBHOOK_URL: hasTeamsWebhookUrl ? '@Microsoft.KeyVault(SecretUri=${secretUriBase}TEAMS-WEBHOOK-URL/)' : ''
     APPROVAL_TTL_HOURS: string(approvalTtlHours)
     APPROVAL_QUORUM: string(approvalQuorum)
     BLUEPRINT_RELEASE_QUORUM: string(blueprintReleaseQuorum)

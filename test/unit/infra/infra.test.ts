@@ -184,6 +184,7 @@ const SECRETS: Record<string, { secret: string; flag: string }> = {
   JIRA_API_TOKEN: { secret: 'JIRA-API-TOKEN', flag: 'hasJiraApiToken' },
   TICKET_WEBHOOK_SECRET: { secret: 'TICKET-WEBHOOK-SECRET', flag: 'hasTicketWebhookSecret' },
   APPROVAL_SIGNING_KEY: { secret: 'APPROVAL-SIGNING-KEY', flag: 'hasApprovalSigningKey' },
+  TEAMS_WEBHOOK_URL: { secret: 'TEAMS-WEBHOOK-URL', flag: 'hasTeamsWebhookUrl' },
 };
 
 describe('infra/main.bicep', () => {
@@ -245,7 +246,7 @@ describe('infra/main.bicep', () => {
     expect(code).toMatch(/enableRbacAuthorization: true/);
     const secureParams = [...params.values()].filter((p) => p.secure);
     expect(secureParams.map((p) => p.name).sort()).toEqual(
-      ['approvalSigningKey', 'jiraApiToken', 'servicenowPassword', 'ticketWebhookSecret'].sort(),
+      ['approvalSigningKey', 'jiraApiToken', 'servicenowPassword', 'teamsWebhookUrl', 'ticketWebhookSecret'].sort(),
     );
     for (const { secret: secretName } of Object.values(SECRETS)) {
       const decl = new RegExp(
