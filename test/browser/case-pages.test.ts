@@ -1,21 +1,19 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { approvalsOf } from '../helpers/approval-http';
+import { browsers, SCREENSHOTS } from '../helpers/browser';
 import { seedIncident } from '../helpers/seed-incident';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const incident = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1366, height: 900 } } as const;
 const VIEWER = { id: 'c0c0a000-0000-4000-8000-000000000002', upn: 'analyst@contoso.example', name: 'Ana Analyst' };
 const HOSTILE_TITLE = '<script>alert(1)</script><img src=x onerror=alert(2)> Token theft';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 interface AxeViolation {
   id: string;
@@ -53,16 +51,7 @@ describe('the case pages in a real browser (Debian chromium), at phone and deskt
   let stack: Stack;
   let demoCase: string;
   let hostileCase: string;
-  const profiles: string[] = [];
-  const contexts: BrowserContext[] = [];
-
-  async function openBrowser(size: keyof typeof SIZES): Promise<Page> {
-    const profile = mkdtempSync(join(tmpdir(), 'case-pages-browser-'));
-    profiles.push(profile);
-    const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true, viewport: SIZES[size] });
-    contexts.push(context);
-    return context.pages()[0] ?? (await context.newPage());
-  }
+  const browser = browsers();
 
   async function shot(page: Page, size: string, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOTS, `case-pages-${size}-${name}.png`), fullPage: true });
@@ -75,7 +64,6 @@ describe('the case pages in a real browser (Debian chromium), at phone and deskt
   }
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     stack = await startStack({
       env: {
         CASE_VIEWERS: VIEWER.id,
@@ -88,18 +76,13 @@ describe('the case pages in a real browser (Debian chromium), at phone and deskt
     await stack.waitForCase(hostileCase, settled);
   });
   afterAll(async () => {
-    for (const context of contexts) {
-      await context.close().catch(() => undefined);
-    }
-    for (const profile of profiles) {
-      rmSync(profile, { recursive: true, force: true });
-    }
+    await browser.closeAll();
     await stack?.stop();
   });
 
   for (const size of ['phone', 'desktop'] as const) {
     it(`signs a viewer in, lists the cases, shows a case and requests a release with the keyboard (${size})`, async () => {
-      const page = await openBrowser(size);
+      const page = await browser.open(SIZES[size]);
       const res = await page.goto(`${stack.url}/api/console/cases`);
       expect(res?.status()).toBe(401);
       await expect.poll(() => page.locator('#page-title').textContent()).toBe('Sign in to view cases');
