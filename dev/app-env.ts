@@ -5,6 +5,8 @@ export interface SimulatorEndpoints {
   url: string;
   identityEndpoint: string;
   identityHeader: string;
+  /** The simulator's Teams Workflows webhook, where approval cards go. */
+  teamsWebhookUrl?: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, public
     APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup].join(','),
     APPROVAL_MAIL_SENDER: DEMO.mailboxUpn,
     SENTINEL_WORKSPACES: `${DEMO.workspace.subscriptionId}/${DEMO.workspace.resourceGroup}/${DEMO.workspace.workspaceName}`,
+    ...(sim.teamsWebhookUrl ? { TEAMS_WEBHOOK_URL: sim.teamsWebhookUrl } : {}),
     LOCAL_DEV_EASY_AUTH: 'true',
     LOCAL_DEV_USERS: JSON.stringify(users),
     ...overrides,

@@ -49,6 +49,14 @@ const optionalUrl = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().replace(/\/+$/, '')))
   .pipe(url.optional());
+/**
+ * A webhook URL that is itself a secret (its `sig` query parameter authorises the caller): https only, except a
+ * loopback address for the local simulator, so the secret never travels in clear text.
+ */
+const optionalSecretUrl = optionalUrl.refine(
+  (v) => v === undefined || v.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(`${v}/`),
+  'must be an https URL',
+);
 const optionalText = z
   .string()
   .optional()
@@ -97,6 +105,10 @@ const configObject = z.object({
         .optional(),
     ),
     APPROVERS: guidList,
+    /** Who may read the case pages besides `APPROVERS`: user and group object ids (groups checked through Graph). */
+    CASE_VIEWERS: guidList,
+    /** Teams Workflows webhook ("When a Teams webhook request is received") for approval cards; a secret. */
+    TEAMS_WEBHOOK_URL: optionalSecretUrl,
     APPROVAL_TTL_HOURS: int(24, 1, 24 * 14),
     APPROVAL_QUORUM: int(1, 1, 10),
     BLUEPRINT_RELEASE_QUORUM: int(2, 1, 10),

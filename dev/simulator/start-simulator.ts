@@ -20,6 +20,7 @@ import { DEFAULT_KNOBS } from './sim-types';
 import { TenantState } from './tenant-state';
 import { DirectoryWriteWindow, IdentityProtectionBucket } from './throttle';
 import { handleJira, handleServiceNow, handleWebhook } from './ticket-routes';
+import { handleTeamsAdmin, TEAMS_PATH, TeamsChannel } from './teams-routes';
 
 export type { CallRecord, DirObject, FaultRule, Knobs, SeedChoice, TenantSeed } from './sim-types';
 export { DEFAULT_KNOBS } from './sim-types';
@@ -43,6 +44,10 @@ export interface Simulator {
   identityEndpoint: string;
   /** Random secret generated at start, for IDENTITY_HEADER. */
   identityHeader: string;
+  /** The Teams channel behind a Workflows webhook: its captured cards, and failures to answer with. */
+  teams: TeamsChannel;
+  /** For TEAMS_WEBHOOK_URL (its `sig` is the secret). */
+  teamsWebhookUrl: string;
   /** Live in-process state (objects, tickets, comments, mail, incidents). */
   state: TenantState;
   /** Call log, in order; `/_sim` admin calls are not logged. */
@@ -124,10 +129,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let url = '';
   const env: GraphEnv = { state, knobs: () => knobs, ipBucket, writeWindow, baseUrl: '' };
 
+  const teams = new TeamsChannel();
   const sim: Simulator & AdminTarget = {
     url: '',
     identityEndpoint: '',
     identityHeader,
+    teams,
+    teamsWebhookUrl: '',
     state,
     calls,
     knobs: () => knobs,
@@ -150,6 +158,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ipBucket.reset();
       writeWindow.reset();
       calls.length = 0;
+      teams.clear();
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
@@ -233,6 +242,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       bodyInvalid: invalid,
       baseUrl: url,
     };
+    if (path === '/_sim/teams' || path.startsWith(TEAMS_PATH)) {
+      writeResponse(res, path === '/_sim/teams' ? handleTeamsAdmin(teams, simReq) : await teams.handle(simReq));
+      return;
+    }
     if (service === 'admin') {
       writeResponse(res, handleAdmin(sim, simReq));
       return;
@@ -318,5 +331,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   env.baseUrl = url;
   sim.url = url;
   sim.identityEndpoint = `${url}/msi/token`;
+  sim.teamsWebhookUrl = teams.webhookUrl(url);
   return sim;
 }

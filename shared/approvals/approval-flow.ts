@@ -16,6 +16,7 @@ import { isAllowedApprover } from './is-allowed-approver';
 import { parseDecisionForm, type DecisionForm } from './parse-decision-form';
 import { recordOutcomeOnCase } from './record-outcome-on-case';
 import { APPROVAL_ROW, type ApprovalDeps } from './request-approval';
+import { announceApproval } from '../teams/announce-approval';
 
 export interface ApprovalFlowDeps extends ApprovalDeps {
   storage: Storage;
@@ -175,6 +176,7 @@ export async function decideApproval(deps: ApprovalFlowDeps, approvalId: string,
       throw err;
     }
     await deps.audit.write({ action: form.decision === 'approve' ? 'approval.approved' : 'approval.rejected', scope: approval.caseId, actor, result: 'ok', detail: `${approval.id}: ${next.status}${form.comment ? ` — ${form.comment}` : ''}` });
+    await announceApproval(deps, next);
     if (outcome.final && next.status === 'approved') {
       await queueApprovedAction(deps, next);
     } else if (outcome.final) {

@@ -13,6 +13,7 @@ import type { ApprovalEntity, ApprovalKind } from './approval-entity';
 import { approvalColumns } from './approval-columns';
 import { newNonce, signApprovalToken } from './approval-token';
 import { ensureError } from '../errors';
+import { announceApproval } from '../teams/announce-approval';
 
 export interface ApprovalDeps {
   config: Config;
@@ -127,6 +128,7 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     throw err;
   }
   await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
+  await announceApproval(deps, approval);
   const link = approvalLink(deps.config, approval);
   if (link && deps.config.APPROVAL_MAIL_SENDER) {
     await mailApprovers(deps, approval, link, approvers.mailboxes).catch((err: unknown) => deps.log?.warn(`approval ${id}: mail not sent: ${ensureError(err).message}`));
