@@ -27,6 +27,7 @@ export const REQUIRED_PERMISSIONS: Readonly<Record<string, string>> = {
   'PATCH /users/{user-id}': 'User.EnableDisableAccount.All',
   'GET /users/{user-id}/sponsors': 'User.Read.All',
   'GET /users/{user-id}/memberOf': 'GroupMember.Read.All',
+  'GET /groups/{group-id}/transitiveMembers': 'GroupMember.Read.All',
   'POST /users/{user-id}/microsoft.graph.checkMemberGroups': 'GroupMember.Read.All',
   'POST /users/{user-id}/microsoft.graph.sendMail': 'Mail.Send',
   'GET /users/microsoft.graph.agentUser': 'User.Read.All',

@@ -11,6 +11,7 @@ import { allPermissions } from './graph-permissions';
 import type { GraphCall, GraphEnv } from './graph-routes';
 import { graphError, handleGraphCall } from './graph-routes';
 import { ARM_AUDIENCE, GRAPH_AUDIENCE, handleManagedIdentity, verifyBearer } from './managed-identity';
+import { handleOidc, simulatorIssuer } from './oidc-routes';
 import { seedTenant } from './seed-tenant';
 import type { SimRequest, SimResponse } from './sim-http';
 import { headerMap, json, newGuid, parseBody, readBody, sleep, writeResponse } from './sim-http';
@@ -26,6 +27,7 @@ export { DEMO } from './demo-ids';
 export { REQUIRED_PERMISSIONS } from './graph-permissions';
 export { TenantState } from './tenant-state';
 export { signWebhook } from './ticket-routes';
+export { simulatorIssuer } from './oidc-routes';
 
 export interface SimulatorOptions {
   /** Default 0 = a free port; the server binds 127.0.0.1. */
@@ -42,6 +44,8 @@ export interface Simulator {
   identityEndpoint: string;
   /** Random secret generated at start, for IDENTITY_HEADER. */
   identityHeader: string;
+  /** The tenant's OpenID issuer (discovery, keys, signed tokens), for WEBSITE_AUTH_OPENID_ISSUER. */
+  openIdIssuer: string;
   /** Live in-process state (objects, tickets, comments, mail, incidents). */
   state: TenantState;
   /** Call log, in order; `/_sim` admin calls are not logged. */
@@ -123,6 +127,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: '',
     identityEndpoint: '',
     identityHeader,
+    openIdIssuer: '',
     state,
     calls,
     knobs: () => knobs,
@@ -226,6 +231,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       bodyInvalid: invalid,
       baseUrl: url,
     };
+    // Sign-in (OIDC discovery, keys, token minting) is Entra's, not Graph's: no faults, no call log.
+    const oidc = await handleOidc(state, simReq);
+    if (oidc) {
+      writeResponse(res, oidc);
+      return;
+    }
     if (service === 'admin') {
       writeResponse(res, handleAdmin(sim, simReq));
       return;
@@ -301,5 +312,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   env.baseUrl = url;
   sim.url = url;
   sim.identityEndpoint = `${url}/msi/token`;
+  sim.openIdIssuer = simulatorIssuer(url, state.tenantId);
   return sim;
 }
