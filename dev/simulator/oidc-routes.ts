@@ -13,7 +13,7 @@ import type { TenantState } from './tenant-state';
  *
  * Routes:
  * - `GET /{tenant}/v2.0/.well-known/openid-configuration`, `GET /{tenant}/discovery/v2.0/keys`
- * - `POST /_sim/oidc/id-token {objectId, clientId, nonce?, lifetimeSeconds?, tenantId?, audience?}`: the ID token
+ * - `POST /_sim/oidc/id-token {objectId, clientId, nonce?, lifetimeSeconds?, tenantId?, audience?, at?}`: the ID token
  *   Entra would give a user of the tenant after sign-in (400 for an object that is not a user of the tenant).
  * - `POST /_sim/oidc/access-token {objectId, audience, appId?, version?, lifetimeSeconds?, tenantId?}`: an app-only
  *   access token for a workload (a playbook's managed identity).
@@ -35,6 +35,8 @@ const idTokenRequest = z.strictObject({
   lifetimeSeconds: z.number().int().min(-86_400).max(86_400).optional(),
   tenantId: z.string().optional(),
   audience: z.string().optional(),
+  /** Epoch ms to issue the token at (tests that move the app's clock); default now. */
+  at: z.number().int().positive().optional(),
 });
 
 const accessTokenRequest = z.strictObject({
@@ -75,7 +77,7 @@ export async function handleOidc(state: TenantState, req: SimRequest): Promise<S
       preferred_username: user.userPrincipalName,
       ...(p.nonce === undefined ? {} : { nonce: p.nonce }),
     };
-    return json(200, await sign(claims, { issuer: simulatorIssuer(req.baseUrl, tid), audience: p.audience ?? p.clientId, lifetimeSeconds: p.lifetimeSeconds }, 'id_token'));
+    return json(200, await sign(claims, { issuer: simulatorIssuer(req.baseUrl, tid), audience: p.audience ?? p.clientId, lifetimeSeconds: p.lifetimeSeconds, at: p.at }, 'id_token'));
   }
   if (req.path === '/_sim/oidc/access-token' && req.method === 'POST') {
     const parsed = accessTokenRequest.safeParse(req.body);
@@ -88,7 +90,7 @@ export async function handleOidc(state: TenantState, req: SimRequest): Promise<S
     const appId = p.appId ?? p.objectId;
     const claims: Record<string, unknown> = { ver: v1 ? '1.0' : '2.0', oid: p.objectId.toLowerCase(), sub: p.objectId.toLowerCase(), tid, idtyp: 'app', roles: [], ...(v1 ? { appid: appId } : { azp: appId }) };
     const issuer = v1 ? `https://sts.windows.net/${tid}/` : simulatorIssuer(req.baseUrl, tid);
-    return json(200, await sign(claims, { issuer, audience: p.audience, lifetimeSeconds: p.lifetimeSeconds }, 'access_token'));
+    return json(200, await sign(claims, { issuer, audience: p.audience, lifetimeSeconds: p.lifetimeSeconds, at: undefined }, 'access_token'));
   }
   return undefined;
 }
@@ -111,10 +113,10 @@ function discovery(baseUrl: string, tenantId: string): Record<string, unknown> {
 
 async function sign(
   claims: Record<string, unknown>,
-  opts: { issuer: string; audience: string; lifetimeSeconds: number | undefined },
+  opts: { issuer: string; audience: string; lifetimeSeconds: number | undefined; at: number | undefined },
   field: 'id_token' | 'access_token',
 ): Promise<Record<string, unknown>> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor((opts.at ?? Date.now()) / 1000);
   const lifetime = opts.lifetimeSeconds ?? 3600;
   // An expired token is minted as if issued an hour before it expired.
   const iat = lifetime > 0 ? now : now + lifetime - 3600;

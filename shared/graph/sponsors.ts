@@ -2,7 +2,6 @@ import type { Graph } from './graph-client';
 import { batch, type BatchItem } from './batch';
 import { ownersPath, sponsorsPath } from './service-principals';
 import type { DirectoryObject, IdentityKind } from './identity-kind';
-import { listAll } from './list-pages';
 import { GROUP_MEMBERS_PERMISSION, listTransitiveMembers } from './group-members';
 import { UpstreamError, ensureError } from '../errors';
 
@@ -119,39 +118,52 @@ export async function readAccountable(graph: Graph, obj: Pick<DirectoryObject, '
 }
 
 async function readAll(graph: Graph, obj: Pick<DirectoryObject, 'id' | 'kind'>): Promise<AccountableRead> {
-  const reads: { what: string; path: string; permission: string }[] = [];
+  const reads: { id: string; what: string; path: string; permission: string }[] = [];
   const sponsors = sponsorsPath(obj);
   const owners = ownersPath(obj);
   if (sponsors) {
-    reads.push({ what: `the sponsors of ${obj.id}`, path: sponsors, permission: SPONSORS_PERMISSION[obj.kind] ?? OWNERS_PERMISSION });
+    reads.push({ id: 's', what: `the sponsors of ${obj.id}`, path: sponsors, permission: SPONSORS_PERMISSION[obj.kind] ?? OWNERS_PERMISSION });
   }
   if (owners) {
-    reads.push({ what: `the owners of ${obj.id}`, path: owners, permission: OWNERS_PERMISSION });
+    reads.push({ id: 'o', what: `the owners of ${obj.id}`, path: owners, permission: OWNERS_PERMISSION });
   }
-  const lists = await Promise.all(
-    reads.map(async (r) => {
-      try {
-        return { ok: true as const, items: (await listAll<{ id?: string; '@odata.type'?: string }>(graph, { path: r.path, query: { $select: 'id' } })).items };
-      } catch (err) {
-        return { ok: false as const, failure: failureOf(r.what, r.permission, err) };
-      }
-    }),
-  );
+  // First pages of both lists in one $batch round trip (throttled items are retried inside), then any further
+  // pages and the groups' members one by one.
+  let results: Awaited<ReturnType<typeof batch>>;
+  try {
+    results = await batch(graph, reads.map((r) => ({ id: r.id, method: 'GET' as const, url: `${r.path}?$select=id` })));
+  } catch (err) {
+    return { ok: false, failure: failureOf(reads.map((r) => r.what).join(' and '), reads[0]?.permission ?? OWNERS_PERMISSION, err) };
+  }
   const ids = new Set<string>();
   const groups: string[] = [];
-  for (const list of lists) {
-    if (!list.ok) {
-      return list;
+  for (const r of reads) {
+    const result = results.get(r.id);
+    if (!result || result.status >= 300) {
+      const error = (result?.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const status = result?.status ?? 502;
+      return { ok: false, failure: failureOf(r.what, r.permission, new UpstreamError({ service: 'Graph', httpStatus: status, upstreamCode: error?.code, transient: false, message: error?.message ?? `HTTP ${status}` })) };
     }
-    for (const item of list.items) {
-      const id = typeof item.id === 'string' ? item.id.toLowerCase() : undefined;
-      if (id === undefined) {
-        continue;
+    let page = result.body as EntriesPage | undefined;
+    try {
+      for (;;) {
+        for (const item of page?.value ?? []) {
+          const id = typeof item.id === 'string' ? item.id.toLowerCase() : undefined;
+          if (id !== undefined) {
+            ids.add(id);
+            if (item['@odata.type']?.toLowerCase() === '#microsoft.graph.group') {
+              groups.push(id);
+            }
+          }
+        }
+        const next = page?.['@odata.nextLink'];
+        if (!next) {
+          break;
+        }
+        page = (await graph.next<EntriesPage>(next)).body;
       }
-      ids.add(id);
-      if (item['@odata.type']?.toLowerCase() === '#microsoft.graph.group') {
-        groups.push(id);
-      }
+    } catch (err) {
+      return { ok: false, failure: failureOf(r.what, r.permission, err) };
     }
   }
   for (const group of groups) {
@@ -162,6 +174,11 @@ async function readAll(graph: Graph, obj: Pick<DirectoryObject, 'id' | 'kind'>):
     }
   }
   return { ok: true, ids: [...ids] };
+}
+
+interface EntriesPage {
+  value?: { id?: string; '@odata.type'?: string }[];
+  '@odata.nextLink'?: string;
 }
 
 function failureOf(what: string, permission: string, err: unknown): AccountableReadFailure {
