@@ -29,8 +29,10 @@ export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, public
     ...DEMO.approvers.map((id, i) => ({ id, upn: DEMO.approverUpns[i], name: `Approver ${i + 1} (${DEMO.approverUpns[i]})` })),
     { id: DEMO.human, upn: DEMO.humanUpn, name: `Dana Sponsor (${DEMO.humanUpn}, sponsor of the demo agents)` },
   ];
-  // As on App Service: the platform sets these when its Authentication module is on, and only then.
-  const easyAuthOn = (overrides['LOCAL_DEV_EASY_AUTH'] ?? 'true') === 'true';
+  // As on App Service: the platform sets these when its Authentication module is on, and only then. A test may
+  // turn the app's side on without the emulation in front (WEBSITE_AUTH_ENABLED=True), as when the app is
+  // reached around Easy Auth: client-sent headers then reach it unfiltered.
+  const easyAuthOn = (overrides['LOCAL_DEV_EASY_AUTH'] ?? 'true') === 'true' || overrides['WEBSITE_AUTH_ENABLED']?.toLowerCase() === 'true';
   const auth: Record<string, string> = easyAuthOn && sim.openIdIssuer
     ? { WEBSITE_AUTH_ENABLED: 'True', WEBSITE_AUTH_CLIENT_ID: LOCAL_AUTH.clientId, WEBSITE_AUTH_OPENID_ISSUER: sim.openIdIssuer }
     : {};

@@ -7,7 +7,7 @@ import { DEMO } from '../../dev/simulator/demo-ids';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
 import type { RecordTable } from '../../shared/store/record-table';
 import { parseApprovalLink } from '../helpers/approval-form';
-import { approvalsOf } from '../helpers/approval-http';
+import { approvalsOf, askRelease } from '../helpers/approval-http';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -65,7 +65,7 @@ describe('the approval page in a real browser (Debian chromium, phone-sized)', (
     approvals = await approvalsOf(stack);
     const caseId = String((await stack.post('/api/alerts', incident)).body['caseId']);
     await stack.waitForCase(caseId, settled);
-    const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.agents.invoice, reason: 'Secret rotated; vendor confirmed the sign-ins' });
+    const asked = await askRelease(stack, caseId, { targetId: DEMO.agents.invoice, reason: 'Secret rotated; vendor confirmed the sign-ins' });
     link = String(asked.body['approvalUrl']);
     approvalId = parseApprovalLink(link).id;
   });
@@ -84,7 +84,7 @@ describe('the approval page in a real browser (Debian chromium, phone-sized)', (
       const { context, page } = await openBrowser({ javaScriptEnabled });
       const res = await page.goto(link);
       expect(res?.status()).toBe(401);
-      await expect.poll(() => page.locator('#approval-title').textContent()).toBe('Sign in to decide');
+      await expect.poll(() => page.locator('#approval-title').textContent()).toBe('Sign in to view');
       await shot(page, `scanner-js-${javaScriptEnabled ? 'on' : 'off'}-1-link`);
       for (const href of await page.locator('a[href]').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))) {
         await page.goto(href);

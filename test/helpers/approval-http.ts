@@ -2,6 +2,7 @@ import { createStorage } from '../../shared/store/storage';
 import { RecordTable } from '../../shared/store/record-table';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
 import type { Stack } from './start-stack';
+import { DEMO } from '../../dev/simulator/demo-ids';
 
 /**
  * Signs in through the local host's development Easy Auth (the picker's form post) and returns the session
@@ -54,4 +55,13 @@ export async function incidentComments(stack: Stack): Promise<string[]> {
 export function linkIn(text: string, baseUrl: string): string | undefined {
   const escaped = baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`${escaped}/api/approvals/[0-9a-f]{24}\\?token=[A-Za-z0-9_%.-]+`).exec(text)?.[0];
+}
+
+/**
+ * Asks to release a target as a signed-in person (the dev sign-in, as an analyst in a browser would be): the
+ * function key alone cannot ask. The default requester is Approver 3 (an approver through the group), so
+ * Approvers 1 and 2 remain free to decide.
+ */
+export async function askRelease(stack: Stack, caseId: string, body: unknown, userId: string = DEMO.approvers[2]): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  return stack.post(`/api/cases/${caseId}/release`, body, { cookie: await signInAs(stack.url, userId) });
 }
