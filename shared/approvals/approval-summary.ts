@@ -46,7 +46,7 @@ export function approvalSummary(a: ApprovalEntity, context: ApprovalCaseContext 
       record.source === 'direct'
         ? `direct request: ${record.title}`
         : record.source === 'incident' || record.source === 'alert' || record.source === 'entity'
-          ? `Microsoft Sentinel ${record.source} "${record.title}" (${record.severity})`
+          ? `named by the Microsoft Sentinel ${record.source} above`
           : record.title;
   }
   return summary;
