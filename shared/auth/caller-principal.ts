@@ -1,5 +1,5 @@
 import { authSettings } from './auth-settings';
-import { header, principalOf, type PrincipalCheck, type PrincipalDeps } from './signed-in-principal';
+import { header, isAccessToken, principalOf, type PrincipalCheck, type PrincipalDeps } from './signed-in-principal';
 import { verifyEntraToken } from './verify-entra-token';
 
 /**
@@ -22,6 +22,10 @@ export async function callerPrincipal(deps: PrincipalDeps, headers: { get(name: 
   const verdict = await verifyEntraToken(bearer, { settings, audiences: [settings.clientId, `api://${settings.clientId}`], now: deps.now() });
   if (!verdict.ok) {
     return { ok: false, reason: 'invalid-token', detail: `The caller's token could not be verified: ${verdict.detail}.` };
+  }
+  if (!isAccessToken(verdict.claims)) {
+    // An ID token proves a sign-in to the app, not that a workload was issued a token to call it.
+    return { ok: false, reason: 'invalid-token', detail: "The caller's token could not be verified: it is an ID token, not an access token." };
   }
   const principal = principalOf(verdict.claims);
   const app = verdict.claims.appid ?? verdict.claims.azp;

@@ -57,11 +57,23 @@ export async function signedInPrincipal(deps: PrincipalDeps, headers: Headers): 
   if (!verdict.ok) {
     return { ok: false, reason: 'invalid-token', detail: `The sign-in could not be verified: ${verdict.detail}.` };
   }
+  if (isAccessToken(verdict.claims)) {
+    // An access token (a workload's, or one meant for an API) is not a person's sign-in, whoever it names.
+    return { ok: false, reason: 'invalid-token', detail: 'The sign-in could not be verified: the token is an access token, not an ID token.' };
+  }
   const claimed = parseClientPrincipal(headers);
   if (claimed !== undefined && claimed.objectId !== verdict.claims.oid) {
     return { ok: false, reason: 'invalid-token', detail: 'The sign-in could not be verified: the principal header and the ID token name different people.' };
   }
   return { ok: true, principal: principalOf(verdict.claims) };
+}
+
+/**
+ * Whether verified claims are an access token rather than an ID token: access tokens name the client they were
+ * issued to (`appid` in v1, `azp` in v2) and carry scopes or app roles; ID tokens do neither.
+ */
+export function isAccessToken(claims: EntraClaims): boolean {
+  return claims.appid !== undefined || claims.azp !== undefined || claims['scp'] !== undefined || claims['idtyp'] === 'app';
 }
 
 /** A header's value, or undefined when absent, empty or unreadable. */
