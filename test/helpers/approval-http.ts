@@ -2,6 +2,10 @@ import { createStorage } from '../../shared/store/storage';
 import { RecordTable } from '../../shared/store/record-table';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
 import type { Stack } from './start-stack';
+import { openAuditLog, type AuditEntry } from '../../shared/store/audit-log';
+import { decodeKey } from '../../shared/config';
+import { issueAntiForgeryToken } from '../../shared/approvals/anti-forgery';
+import { parseApprovalLink } from './approval-form';
 import { DEMO } from '../../dev/simulator/demo-ids';
 
 /**
@@ -64,4 +68,22 @@ export function linkIn(text: string, baseUrl: string): string | undefined {
  */
 export async function askRelease(stack: Stack, caseId: string, body: unknown, userId: string = DEMO.approvers[2]): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   return stack.post(`/api/cases/${caseId}/release`, body, { cookie: await signInAs(stack.url, userId) });
+}
+
+/** The stack's audit entries for one scope (a case id), oldest first. */
+export async function auditOf(stack: Stack, scope: string): Promise<AuditEntry[]> {
+  const noCredential = { getToken: () => Promise.resolve(null) };
+  const storage = createStorage({ AzureWebJobsStorage: stack.env['AzureWebJobsStorage'] }, noCredential);
+  return (await openAuditLog(storage)).list(scope);
+}
+
+/**
+ * The anti-forgery token the page would give `principalId`, minted with the stack's signing key: lets a test act
+ * as an attacker who somehow holds a form, so the server's own checks are what stop the decision.
+ */
+export async function mintedForm(stack: Stack, link: string, principalId: string): Promise<{ token: string; af: string }> {
+  const { id, token } = parseApprovalLink(link);
+  const stored = await (await approvalsOf(stack)).get(id, 'approval');
+  const key = decodeKey(stack.env['APPROVAL_SIGNING_KEY'] ?? '');
+  return { token, af: issueAntiForgeryToken(key, { approvalId: id, principalId, nonce: stored?.value.nonce ?? '', now: Date.now() }) };
 }
