@@ -2,19 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { allPermissions } from '../../dev/simulator/graph-permissions';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
-import { approvalsOf, askRelease, auditOf, browse, mintedForm, signInAs } from '../helpers/approval-http';
-import { incidentNaming } from '../helpers/incident-naming';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { approvalsOf, askRelease, auditOf, browse, mintedForm, signInAs, containThroughIncident } from '../helpers/approval-http';
+import { startStack, type Stack } from '../helpers/start-stack';
 
 const DANA = DEMO.human; // sponsor and owner of the demo agents, and (here) on the approvers list
 
-async function contain(stack: Stack, n: number, target: { id: string; name: string }): Promise<string> {
-  const incident = incidentNaming(n, [target]);
-  stack.sim.state.putIncident(incident.seed);
-  const caseId = String((await stack.post('/api/alerts', incident.trigger)).body['caseId']);
-  await stack.waitForCase(caseId, settled);
-  return caseId;
-}
 
 async function clearFaults(stack: Stack): Promise<void> {
   await fetch(`${stack.sim.url}/_sim/faults`, { method: 'DELETE' });
@@ -43,7 +35,7 @@ describe('separation of duties fails closed: when sponsors and owners cannot be 
   }
 
   it('refuses every approver while the sponsors read fails with 403, 429 or 503, saying why; the refusal is audited', async () => {
-    const caseId = await contain(stack, 901, { id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' });
+    const caseId = await containThroughIncident(stack, 901, { id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' });
     const asked = await askRelease(stack, caseId, { targetId: DEMO.agents.invoice, reason: 'Secret rotated' });
     const link = String(asked.body['approvalUrl']);
     const { id } = parseApprovalLink(link);
@@ -87,7 +79,7 @@ describe('separation of duties fails closed: when sponsors and owners cannot be 
     stack.sim.addFault({ method: 'GET', path: `/servicePrincipals/${DEMO.agents.expiring}/owners`, status: 403, times: 1000 });
     let link = '';
     try {
-      const caseId = await contain(stack, 902, { id: DEMO.agents.expiring, name: 'Quarter-End Reconciliation Agent' });
+      const caseId = await containThroughIncident(stack, 902, { id: DEMO.agents.expiring, name: 'Quarter-End Reconciliation Agent' });
       const asked = await askRelease(stack, caseId, { targetId: DEMO.agents.expiring, reason: 'Quarter closed' });
       link = String(asked.body['approvalUrl']);
       const { id } = parseApprovalLink(link);
@@ -114,7 +106,7 @@ describe('separation of duties fails closed: when sponsors and owners cannot be 
   });
 
   it('expands a sponsor group to its members, and fails closed when the members cannot be read', async () => {
-    const caseId = await contain(stack, 903, { id: DEMO.agents.orphan, name: 'Abandoned Research Agent' });
+    const caseId = await containThroughIncident(stack, 903, { id: DEMO.agents.orphan, name: 'Abandoned Research Agent' });
     const asked = await askRelease(stack, caseId, { targetId: DEMO.agents.orphan, reason: 'Archived' }, DEMO.approvers[1]);
     const link = String(asked.body['approvalUrl']);
     // A sponsor group added after the request was made: Approver 3 is a member.
@@ -143,7 +135,7 @@ describe('separation of duties fails closed: when sponsors and owners cannot be 
   });
 
   it('reads every page of the owners: an approver listed as the 121st owner cannot approve', async () => {
-    const caseId = await contain(stack, 904, { id: DEMO.classicSp, name: 'Support Copilot (classic app)' });
+    const caseId = await containThroughIncident(stack, 904, { id: DEMO.classicSp, name: 'Support Copilot (classic app)' });
     const asked = await askRelease(stack, caseId, { targetId: DEMO.classicSp, reason: 'Owner rotated the secret' });
     const link = String(asked.body['approvalUrl']);
     const owners: string[] = [];

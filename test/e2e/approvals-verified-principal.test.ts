@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_AUTH } from '../../dev/app-env';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
-import { approvalsOf, auditOf, browse, linkIn, mintedForm, ticketTexts } from '../helpers/approval-http';
+import { approvalsOf, auditOf, browse, linkIn, mintedForm, ticketTexts, containThroughIncident } from '../helpers/approval-http';
 import { mintAccessToken, mintIdToken } from '../helpers/approval-sign-in';
-import { incidentNaming } from '../helpers/incident-naming';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { incidentNaming } from '../helpers/incident-naming';
 
 /** `x-ms-client-principal` as an attacker writes it: base64 JSON naming someone's object id (not a secret). */
 const forgedPrincipal = (oid: string): Record<string, string> => ({
@@ -27,14 +27,6 @@ async function enabled(stack: Stack, id: string): Promise<boolean> {
   return ((await (await fetch(`${stack.sim.url}/_sim/objects/${id}`)).json()) as { accountEnabled: boolean }).accountEnabled;
 }
 
-/** Contains a target through a fresh incident and returns the case. */
-async function contain(stack: Stack, n: number, target: { id: string; name: string }): Promise<string> {
-  const incident = incidentNaming(n, [target]);
-  stack.sim.state.putIncident(incident.seed);
-  const caseId = String((await stack.post('/api/alerts', incident.trigger)).body['caseId']);
-  await stack.waitForCase(caseId, settled);
-  return caseId;
-}
 
 describe('with App Service Authentication off (as a deployment without sign-in leaves it), nobody is anybody', () => {
   let stack: Stack;
@@ -53,7 +45,7 @@ describe('with App Service Authentication off (as a deployment without sign-in l
   });
 
   it('lets a forged principal header naming an approver neither ask for a release, nor open the form, nor decide', async () => {
-    const caseId = await contain(stack, 801, { id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' });
+    const caseId = await containThroughIncident(stack, 801, { id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' });
     const asForged = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.agents.invoice, reason: 'trust me' }, forgedPrincipal(DEMO.approvers[0]));
     expect(asForged.status).toBe(403);
     expect(asForged.headers.get('content-type')).toContain('application/problem+json');
@@ -63,7 +55,7 @@ describe('with App Service Authentication off (as a deployment without sign-in l
     expect(withToken.status).toBe(403);
 
     // A held containment (a blueprint principal) still gets an approval; nobody can decide it.
-    const held = await contain(stack, 802, { id: DEMO.blueprintPrincipal, name: 'Contoso Finance Agent Blueprint' });
+    const held = await containThroughIncident(stack, 802, { id: DEMO.blueprintPrincipal, name: 'Contoso Finance Agent Blueprint' });
     const link = linkIn((await ticketTexts(stack)).join('\n'), stack.url) ?? '';
     const { id, path } = parseApprovalLink(link);
     const page = await browse(stack.url, path, { headers: forgedPrincipal(DEMO.approvers[0]) });
@@ -89,7 +81,7 @@ describe('with App Service Authentication on, reached around Easy Auth (every he
   const idToken = (oid: string) => mintIdToken(stack.sim.url, oid);
 
   it('refuses a release asked with the function key alone, a forged header or a forged token; records the verified person who asks', async () => {
-    const caseId = await contain(stack, 811, { id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' });
+    const caseId = await containThroughIncident(stack, 811, { id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' });
     const body = { targetId: DEMO.agents.invoice, reason: 'Secret rotated' };
     for (const headers of [{}, forgedPrincipal(DEMO.approvers[2]), { 'x-ms-token-aad-id-token': await resigned(await idToken(DEMO.approvers[2])) }]) {
       const refused = await stack.post(`/api/cases/${caseId}/release`, body, headers);
@@ -103,7 +95,7 @@ describe('with App Service Authentication on, reached around Easy Auth (every he
   });
 
   it('never lets the requester approve, and lets only a verified approver decide', async () => {
-    const caseId = await contain(stack, 812, { id: DEMO.plainSp, name: 'Payroll Export Service' });
+    const caseId = await containThroughIncident(stack, 812, { id: DEMO.plainSp, name: 'Payroll Export Service' });
     const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.plainSp, reason: 'vendor fixed it' }, { 'x-ms-token-aad-id-token': await idToken(DEMO.approvers[0]) });
     const link = String(asked.body['approvalUrl']);
     const { id, path } = parseApprovalLink(link);
@@ -139,7 +131,7 @@ describe('with App Service Authentication on, reached around Easy Auth (every he
   });
 
   it('shows a decided request to nobody unsigned, and its people and comments to the approvers and requester only', async () => {
-    const caseId = await contain(stack, 813, { id: DEMO.agents.orphan, name: 'Abandoned Research Agent' });
+    const caseId = await containThroughIncident(stack, 813, { id: DEMO.agents.orphan, name: 'Abandoned Research Agent' });
     const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.agents.orphan, reason: 'Research finished, release for archiving' }, { 'x-ms-token-aad-id-token': await idToken(DEMO.approvers[2]) });
     const link = String(asked.body['approvalUrl']);
     const { id, path } = parseApprovalLink(link);

@@ -1,7 +1,8 @@
 import { createStorage } from '../../shared/store/storage';
 import { RecordTable } from '../../shared/store/record-table';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
-import type { Stack } from './start-stack';
+import { settled, type Stack } from './start-stack';
+import { incidentNaming } from './incident-naming';
 import { openAuditLog, type AuditEntry } from '../../shared/store/audit-log';
 import { decodeKey } from '../../shared/config';
 import { issueAntiForgeryToken } from '../../shared/approvals/anti-forgery';
@@ -86,4 +87,13 @@ export async function mintedForm(stack: Stack, link: string, principalId: string
   const stored = await (await approvalsOf(stack)).get(id, 'approval');
   const key = decodeKey(stack.env['APPROVAL_SIGNING_KEY'] ?? '');
   return { token, af: issueAntiForgeryToken(key, { approvalId: id, principalId, nonce: stored?.value.nonce ?? '', now: Date.now() }) };
+}
+
+/** Contains `target` through a fresh incident (seeded in the simulator's Sentinel) and returns the settled case. */
+export async function containThroughIncident(stack: Stack, n: number, target: { id: string; name: string }): Promise<string> {
+  const incident = incidentNaming(n, [target]);
+  stack.sim.state.putIncident(incident.seed);
+  const caseId = String((await stack.post('/api/alerts', incident.trigger)).body['caseId']);
+  await stack.waitForCase(caseId, settled);
+  return caseId;
 }
