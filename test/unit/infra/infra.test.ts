@@ -168,6 +168,9 @@ const shape = configShape(configSchema);
 /** Settings of configSchema a deployment never sets, and why. */
 const NOT_DEPLOYED: Record<string, string> = {
   AzureWebJobsStorage: 'a connection string; the deployment uses the identity-based AzureWebJobsStorage__accountName form',
+  WEBSITE_AUTH_ENABLED: 'set by App Service itself when its Authentication module is on, never as an app setting',
+  WEBSITE_AUTH_CLIENT_ID: 'set by App Service itself when its Authentication module is on, never as an app setting',
+  WEBSITE_AUTH_OPENID_ISSUER: 'set by App Service itself when its Authentication module is on, never as an app setting',
 };
 
 /** Settings derived from deployed resources rather than a parameter of the same meaning. */
