@@ -95,7 +95,8 @@ export const APPROVAL_PAGE_HEADERS: Readonly<Record<string, string>> = Object.fr
 /**
  * Renders an approval page: server-side HTML with inline CSS, readable on a phone, no script and no external
  * asset. Every value is HTML-escaped. Stable ids for browser tests: `#approval-title`, `#action`, `#approve`,
- * `#reject`, `#outcome`, `#message`.
+ * `#reject`, `#comment`, `#outcome`, `#message`, `#target`, `#incident`, `#contained`, `#requested`,
+ * `#signed-in-as`, `#sign-out`.
  *
  * Status codes: confirm, outcome and recorded 200; sign-in 401; sign-in-unavailable and cannot-decide 503;
  * refused as given; invalid-link 410 when expired, else 400. Nothing about the request (who asked, why, who

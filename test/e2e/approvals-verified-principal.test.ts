@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_AUTH } from '../../dev/app-env';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
-import { approvalsOf, auditOf, browse, linkIn, mintedForm, ticketTexts, containThroughIncident } from '../helpers/approval-http';
+import { approvalsOf, askRelease, auditOf, browse, linkIn, mintedForm, signInAs, ticketTexts, containThroughIncident } from '../helpers/approval-http';
 import { mintAccessToken, mintIdToken } from '../helpers/approval-sign-in';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 import { incidentNaming } from '../helpers/incident-naming';
@@ -188,3 +188,31 @@ describe('with App Service Authentication on, reached around Easy Auth (every he
     expect((await (await approvalsOf(stack)).get(approvalId, 'approval'))?.value.requestedBy).toBe(LOCAL_AUTH.playbook.objectId);
   });
 });
+
+describe('the local stand-in for Easy Auth behaves like the platform (token store on)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('strips client-sent principal and token headers, answers 401 to a bad bearer token, and passes a signed ID token after sign-in', async () => {
+    const caseId = await containThroughIncident(stack, 821, { id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' });
+    const body = { targetId: DEMO.agents.invoice, reason: 'Secret rotated' };
+    // A genuine ID token sent by the client is dropped by the front end, as Easy Auth drops it.
+    const smuggled = await stack.post(`/api/cases/${caseId}/release`, body, { ...forgedPrincipal(DEMO.approvers[2]), 'x-ms-token-aad-id-token': await mintIdToken(stack.sim.url, DEMO.approvers[2]) });
+    expect(smuggled.status).toBe(401);
+    const badBearer = await stack.post('/api/alerts', { targets: [{ id: DEMO.agents.invoice }], reason: 'x' }, { authorization: `Bearer ${await resigned(await mintAccessToken(stack.sim.url, LOCAL_AUTH.playbook.objectId))}` });
+    expect(badBearer.status).toBe(401);
+    expect(badBearer.headers.get('www-authenticate')).toBe('Bearer');
+
+    const me = await browse(stack.url, '/.auth/me', { cookie: await signInAs(stack.url, DEMO.approvers[2]) });
+    const idToken = (JSON.parse(me.html) as { id_token?: string }[])[0]?.id_token ?? '';
+    const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(claims).toMatchObject({ oid: DEMO.approvers[2], aud: LOCAL_AUTH.clientId, iss: stack.sim.openIdIssuer, tid: DEMO.tenantId });
+    expect((await askRelease(stack, caseId, body)).status).toBe(202);
+  });
+});
+
