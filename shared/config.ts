@@ -130,6 +130,20 @@ const configObject = z.object({
     SENTINEL_VERIFY: bool(true),
     SENTINEL_VERIFY_DISABLED_WORKSPACES: workspaceList,
     DIRECT_REQUESTS_REQUIRE_APPROVAL: bool(true),
+
+    /**
+     * Set by App Service when its Authentication module ("Easy Auth") is on: `True`, the app registration's
+     * client id and the OpenID issuer. The app verifies the Entra tokens Easy Auth passes against them; without
+     * them no signed-in principal is trusted (approvals and releases are refused).
+     */
+    WEBSITE_AUTH_ENABLED: z
+      .string()
+      .default('')
+      .transform((v) => v.trim().toLowerCase())
+      .pipe(z.enum(['true', 'false', '']))
+      .transform((v) => v === 'true'),
+    WEBSITE_AUTH_CLIENT_ID: optionalText,
+    WEBSITE_AUTH_OPENID_ISSUER: optionalUrl,
   });
 
 type ParsedSettings = z.infer<typeof configObject>;

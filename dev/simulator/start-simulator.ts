@@ -12,6 +12,7 @@ import { allPermissions } from './graph-permissions';
 import type { GraphCall, GraphEnv } from './graph-routes';
 import { graphError, handleGraphCall } from './graph-routes';
 import { ARM_AUDIENCE, GRAPH_AUDIENCE, handleManagedIdentity, verifyBearer } from './managed-identity';
+import { handleOidc, simulatorIssuer } from './oidc-routes';
 import { seedTenant } from './seed-tenant';
 import type { SimRequest, SimResponse } from './sim-http';
 import { headerMap, json, newGuid, parseBody, readBody, sleep, writeResponse } from './sim-http';
@@ -28,6 +29,7 @@ export { DEMO } from './demo-ids';
 export { REQUIRED_PERMISSIONS } from './graph-permissions';
 export { TenantState } from './tenant-state';
 export { signWebhook } from './ticket-routes';
+export { simulatorIssuer } from './oidc-routes';
 
 export interface SimulatorOptions {
   /** Default 0 = a free port; the server binds 127.0.0.1. */
@@ -48,6 +50,8 @@ export interface Simulator {
   teams: TeamsChannel;
   /** For TEAMS_WEBHOOK_URL (its `sig` is the secret). */
   teamsWebhookUrl: string;
+  /** The tenant's OpenID issuer (discovery, keys, signed tokens), for WEBSITE_AUTH_OPENID_ISSUER. */
+  openIdIssuer: string;
   /** Live in-process state (objects, tickets, comments, mail, incidents). */
   state: TenantState;
   /** Call log, in order; `/_sim` admin calls are not logged. */
@@ -136,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     identityHeader,
     teams,
     teamsWebhookUrl: '',
+    openIdIssuer: '',
     state,
     calls,
     knobs: () => knobs,
@@ -246,6 +251,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       writeResponse(res, path === '/_sim/teams' ? handleTeamsAdmin(teams, simReq) : await teams.handle(simReq));
       return;
     }
+    // Sign-in (OIDC discovery, keys, token minting) is Entra's, not Graph's: no faults, no call log.
+    const oidc = await handleOidc(state, simReq);
+    if (oidc) {
+      writeResponse(res, oidc);
+      return;
+    }
     if (service === 'admin') {
       writeResponse(res, handleAdmin(sim, simReq));
       return;
@@ -332,5 +343,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   sim.url = url;
   sim.identityEndpoint = `${url}/msi/token`;
   sim.teamsWebhookUrl = teams.webhookUrl(url);
+  sim.openIdIssuer = simulatorIssuer(url, state.tenantId);
   return sim;
 }

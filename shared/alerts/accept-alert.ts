@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import { ForbiddenError } from '../errors';
-import type { ClientPrincipal } from '../approvals/client-principal';
+import type { SignedInPrincipal } from '../auth/signed-in-principal';
 import type { AuditLog } from '../store/audit-log';
 import type { CaseStore } from '../store/case-store';
 import type { KeyStore } from '../store/key-store';
@@ -39,7 +39,7 @@ const HANDLED: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'held',
  * Who may post, from where: the caller allow-list (principals App Service Authentication vouches for), the
  * Sentinel workspace allow-list, and direct requests only from allow-listed callers. Refusals are audited.
  */
-export async function assertIntakeAllowed(deps: Pick<IntakeDeps, 'config' | 'audit'>, alert: ParsedAlert, caller: ClientPrincipal | undefined): Promise<void> {
+export async function assertIntakeAllowed(deps: Pick<IntakeDeps, 'config' | 'audit'>, alert: ParsedAlert, caller: SignedInPrincipal | undefined): Promise<void> {
   const { config } = deps;
   const refuse = async (code: string, message: string): Promise<never> => {
     await deps.audit.write({ action: 'intake.refused', scope: 'intake', actor: caller?.objectId ?? 'anonymous', result: 'refused', detail: `${code}: ${message} (${alert.dedupeKey})` });
@@ -71,7 +71,7 @@ export async function assertIntakeAllowed(deps: Pick<IntakeDeps, 'config' | 'aud
  * transaction. A repeat of the same incident or alert returns the existing case; an incident update that
  * names new targets adds them; a target another open case already handles joins that case instead.
  */
-export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody: string, caller: ClientPrincipal | undefined): Promise<IntakeResult> {
+export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody: string, caller: SignedInPrincipal | undefined): Promise<IntakeResult> {
   const now = new Date(deps.now()).toISOString();
   const proposedId = randomUUID();
   const claim = await deps.keys.claim(DEDUPE, alert.dedupeKey, proposedId);
@@ -133,6 +133,8 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
     requestedBy: caller?.objectId ?? 'playbook',
     rejected: alert.rejected,
     ...(alert.incidentArmId ? { incidentArmId: alert.incidentArmId } : {}),
+    ...(alert.incidentUrl ? { incidentUrl: alert.incidentUrl } : {}),
+    ...(alert.incidentNumber === undefined ? {} : { incidentNumber: alert.incidentNumber }),
     ...(alert.alertId ? { alertId: alert.alertId } : {}),
     ...(alert.workspace ? { workspace: alert.workspace } : {}),
     ...(alert.targets.length === 0 ? { note: 'No entity identifies an Entra identity; see rejected entities.' } : {}),

@@ -8,6 +8,7 @@ import { setAccountEnabled } from '../graph/service-principals';
 import { revokeSignInSessions } from '../graph/users';
 import { riskApiFor, type RiskApi } from '../graph/identity-protection';
 import { claimStep, finishStep, holdLease, isTerminal, isTransient, keepLease, releaseStep, runStep, settleStep, type StepContext, type StepSpec } from '../plans/step-runner';
+import { requesterOf } from '../approvals/requester-of';
 import { approvalLink, requestApproval, type ApprovalDeps } from '../approvals/request-approval';
 import { checkBlastRadius, checkGuardrails } from './guardrails';
 import { planContainment } from './plan-containment';
@@ -143,7 +144,7 @@ async function runHeldCase(deps: RunCaseDeps, ctx: StepContext, inv: Invocation)
         caseId,
         target,
         reason: `${target.reason ?? ''} Case reason: ${bundle.record.title}`.trim(),
-        requestedBy: 'system',
+        requestedBy: await requesterOf(deps, bundle.record.requestedBy),
         requestedByName: 'agent responders (guardrail)',
       });
       target.approvalId = approval.id;

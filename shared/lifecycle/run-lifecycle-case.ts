@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { requesterOf } from '../approvals/requester-of';
 import { approvalLink, requestApproval } from '../approvals/request-approval';
 import { describeCase } from '../containment/case-report';
 import { checkBlastRadius, checkGuardrails, type GuardrailVerdict } from '../containment/guardrails';
@@ -96,7 +97,7 @@ async function admit(deps: RunCaseDeps, ctx: StepContext, record: CaseRecord, ta
       caseId: record.caseId,
       target,
       reason: `${verdict.reason} ${record.title}`,
-      requestedBy: 'system',
+      requestedBy: await requesterOf(deps, undefined),
       requestedByName: 'agent responders (lifecycle sweep)',
     });
     Object.assign(target, { status: 'held', reason: verdict.reason, approvalId: approval.id });

@@ -45,6 +45,9 @@ export interface CaseRecord {
   severity: Severity;
   dedupeKey: string;
   incidentArmId?: string;
+  /** The incident's portal link and number, as the Sentinel trigger body gave them (for pages and tickets). */
+  incidentUrl?: string;
+  incidentNumber?: number;
   alertId?: string;
   workspace?: WorkspaceRef;
   /** Who asked: the caller principal's object id, an approver, or `system` for timers. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
-import { devSignIn } from '../helpers/dev-sign-in';
+import { mintAccessToken } from '../helpers/approval-sign-in';
 
 const demoIncident = (): Record<string, unknown> => JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 
@@ -46,22 +46,24 @@ const graphWrites = (stack: Stack) => stack.sim.calls.filter((c) => c.service ==
 
 describe('zero-trust intake: every alert is verified at its source before any write', () => {
   let stack: Stack;
-  let playbookCookie: string;
+  let playbookAuth: Record<string, string>;
+  /** The access token a workload (`objectId`) presents to the intake, as App Service Authentication passes it. */
+  const bearer = async (objectId: string) => ({ authorization: `Bearer ${await mintAccessToken(stack.sim.url, objectId)}` });
   beforeAll(async () => {
-    // The approver [0] account stands in for the playbook's managed identity in the caller allow-list.
+    // The approver [0] object id stands in for the playbook's managed identity in the caller allow-list.
     stack = await startStack({ env: { INTAKE_ALLOWED_CALLERS: DEMO.approvers[0] } });
-    playbookCookie = await devSignIn(stack.url, DEMO.approvers[0]);
+    playbookAuth = await bearer(DEMO.approvers[0]);
   });
   afterAll(async () => {
     await stack?.stop();
   });
-  const post = (body: unknown, cookie = playbookCookie) => stack.post('/api/alerts', body, cookie ? { cookie } : {});
+  const post = (body: unknown, auth = playbookAuth) => stack.post('/api/alerts', body, auth);
 
   it('refuses a caller outside the allow-list with 403 and contains nothing', async () => {
-    const anonymous = await post(incidentBody(), '');
+    const anonymous = await post(incidentBody(), { authorization: '' });
     expect(anonymous.status).toBe(403);
     expect(anonymous.body['type']).toMatch(/caller-not-allowed/);
-    const other = await post(incidentBody(), await devSignIn(stack.url, DEMO.human));
+    const other = await post(incidentBody(), await bearer(DEMO.human));
     expect(other.status).toBe(403);
     expect(graphWrites(stack)).toBe(0);
   });
@@ -105,7 +107,7 @@ describe('zero-trust intake: every alert is verified at its source before any wr
 
   it('holds a direct request from an allowed caller for approval, and refuses one from anyone else', async () => {
     const direct = { targets: [{ id: DEMO.classicSp }], reason: 'analyst saw token theft' };
-    expect((await post(direct, await devSignIn(stack.url, DEMO.approvers[1]))).status).toBe(403);
+    expect((await post(direct, await bearer(DEMO.approvers[1]))).status).toBe(403);
     const res = await post(direct);
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
