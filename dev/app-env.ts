@@ -5,7 +5,21 @@ export interface SimulatorEndpoints {
   url: string;
   identityEndpoint: string;
   identityHeader: string;
+  /** The simulator's Teams Workflows webhook, where approval cards go. */
+  teamsWebhookUrl?: string;
+  /** The simulated tenant's OpenID issuer (discovery, signing keys, signed tokens). */
+  openIdIssuer?: string;
 }
+
+/**
+ * The local app registration App Service Authentication signs people in with (its client id is the audience of
+ * every token the app accepts), and the demo playbook's managed identity, which calls the intake with an access
+ * token for `api://<client id>`.
+ */
+export const LOCAL_AUTH = {
+  clientId: 'a0000000-0000-4000-8000-0000000000c1',
+  playbook: { objectId: 'b0a70000-0000-4000-8000-000000000001', appId: 'b0a7a000-0000-4000-8000-000000000001' },
+} as const;
 
 /**
  * The app settings that point the app at the tenant simulator and a storage account, as `npm start` and the
@@ -17,6 +31,13 @@ export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, public
     ...DEMO.approvers.map((id, i) => ({ id, upn: DEMO.approverUpns[i], name: `Approver ${i + 1} (${DEMO.approverUpns[i]})` })),
     { id: DEMO.human, upn: DEMO.humanUpn, name: `Dana Sponsor (${DEMO.humanUpn}, sponsor of the demo agents)` },
   ];
+  // As on App Service: the platform sets these when its Authentication module is on, and only then. A test may
+  // turn the app's side on without the emulation in front (WEBSITE_AUTH_ENABLED=True), as when the app is
+  // reached around Easy Auth: client-sent headers then reach it unfiltered.
+  const easyAuthOn = (overrides['LOCAL_DEV_EASY_AUTH'] ?? 'true') === 'true' || overrides['WEBSITE_AUTH_ENABLED']?.toLowerCase() === 'true';
+  const auth: Record<string, string> = easyAuthOn && sim.openIdIssuer
+    ? { WEBSITE_AUTH_ENABLED: 'True', WEBSITE_AUTH_CLIENT_ID: LOCAL_AUTH.clientId, WEBSITE_AUTH_OPENID_ISSUER: sim.openIdIssuer }
+    : {};
   return {
     AzureWebJobsStorage: storage,
     IDENTITY_ENDPOINT: sim.identityEndpoint,
@@ -34,10 +55,10 @@ export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, public
     APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup].join(','),
     APPROVAL_MAIL_SENDER: DEMO.mailboxUpn,
     SENTINEL_WORKSPACES: `${DEMO.workspace.subscriptionId}/${DEMO.workspace.resourceGroup}/${DEMO.workspace.workspaceName}`,
-    // Until every local caller signs in with a playbook token, any caller holding the function key is accepted.
-    INTAKE_ALLOW_ANY_CALLER: 'true',
+    ...(sim.teamsWebhookUrl ? { TEAMS_WEBHOOK_URL: sim.teamsWebhookUrl } : {}),
     LOCAL_DEV_EASY_AUTH: 'true',
     LOCAL_DEV_USERS: JSON.stringify(users),
+    ...auth,
     ...overrides,
   };
 }

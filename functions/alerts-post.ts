@@ -5,7 +5,8 @@ import { jsonResponse } from '../shared/http/problem-response';
 import { readJsonBodyText } from '../shared/http/read-json-body';
 import { parseAlert } from '../shared/alerts/parse-alert';
 import { acceptAlert, assertIntakeAllowed } from '../shared/alerts/accept-alert';
-import { parseClientPrincipal } from '../shared/approvals/client-principal';
+import { callerPrincipal } from '../shared/auth/caller-principal';
+import { AppError } from '../shared/errors';
 import { QUEUES } from '../shared/store/storage';
 
 /** The hand-off to the responder: a queue output binding, written by the host before the answer is sent. */
@@ -21,7 +22,12 @@ app.http('alerts-post', {
     const deps = await getDeps();
     const { value, text } = await readJsonBodyText(request);
     const alert = parseAlert(value);
-    const caller = parseClientPrincipal(request.headers);
+    // The caller is who the bearer token says, verified here; a token that fails is refused, not ignored.
+    const who = await callerPrincipal(deps, request.headers);
+    if (!who.ok && who.reason === 'invalid-token') {
+      throw new AppError('InvalidCallerToken', 401, who.detail);
+    }
+    const caller = who.ok ? who.principal : undefined;
     await assertIntakeAllowed(deps, alert, caller);
     const result = await acceptAlert(deps, alert, text, caller);
     if (result.enqueue) {

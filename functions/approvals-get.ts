@@ -1,12 +1,13 @@
 import { app } from '@azure/functions';
 import { getDeps } from '../shared/deps';
 import { viewApproval } from '../shared/approvals/approval-flow';
-import { parseClientPrincipal } from '../shared/approvals/client-principal';
+import { linkTokenOf } from '../shared/approvals/approval-link-cookie';
+import { signedInPrincipal } from '../shared/auth/signed-in-principal';
 import { httpHandler } from '../shared/http/http-handler';
 
 /**
  * GET /api/approvals/{approvalId}?token=…: the confirmation page. No side effect on the approval (link
- * scanners open it); the signed-in principal comes from App Service Authentication.
+ * scanners open it); the signed-in principal is verified from the Entra ID token App Service Authentication passes.
  */
 app.http('approvals-get', {
   methods: ['GET'],
@@ -14,8 +15,9 @@ app.http('approvals-get', {
   authLevel: 'anonymous',
   handler: httpHandler(async (request, context) => {
     const deps = await getDeps();
-    const url = new URL(request.url);
-    const page = await viewApproval({ ...deps, log: context }, request.params['approvalId'] ?? '', url.searchParams.get('token') ?? undefined, parseClientPrincipal(request.headers), `${url.pathname}${url.search}`);
-    return { status: page.status, headers: page.headers, body: page.body };
+    const who = await signedInPrincipal(deps, request.headers);
+    const token = linkTokenOf(new URL(request.url), request.headers.get('cookie'));
+    const page = await viewApproval({ ...deps, log: context }, request.params['approvalId'] ?? '', token, who);
+    return { status: page.status, headers: page.headers, body: page.body, ...(page.cookies ? { cookies: page.cookies } : {}) };
   }),
 });

@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { getDeps } from '../shared/deps';
 import { decideApproval } from '../shared/approvals/approval-flow';
-import { parseClientPrincipal } from '../shared/approvals/client-principal';
+import { signedInPrincipal } from '../shared/auth/signed-in-principal';
 import { httpHandler } from '../shared/http/http-handler';
 import { AppError } from '../shared/errors';
 
@@ -20,7 +20,8 @@ app.http('approvals-post', {
       throw new AppError('PayloadTooLarge', 413, 'The decision form is too large.');
     }
     const deps = await getDeps();
-    const page = await decideApproval({ ...deps, log: context }, request.params['approvalId'] ?? '', body, parseClientPrincipal(request.headers));
-    return { status: page.status, headers: page.headers, body: page.body };
+    const who = await signedInPrincipal(deps, request.headers);
+    const page = await decideApproval({ ...deps, log: context }, request.params['approvalId'] ?? '', body, who);
+    return { status: page.status, headers: page.headers, body: page.body, ...(page.cookies ? { cookies: page.cookies } : {}) };
   }),
 });

@@ -49,6 +49,14 @@ const optionalUrl = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().replace(/\/+$/, '')))
   .pipe(url.optional());
+/**
+ * A webhook URL that is itself a secret (its `sig` query parameter authorises the caller): https only, except a
+ * loopback address for the local simulator, so the secret never travels in clear text.
+ */
+const optionalSecretUrl = optionalUrl.refine(
+  (v) => v === undefined || v.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(`${v}/`),
+  'must be an https URL',
+);
 const optionalText = z
   .string()
   .optional()
@@ -97,6 +105,10 @@ const configObject = z.object({
         .optional(),
     ),
     APPROVERS: guidList,
+    /** Who may read the case pages besides `APPROVERS`: user and group object ids (groups checked through Graph). */
+    CASE_VIEWERS: guidList,
+    /** Teams Workflows webhook ("When a Teams webhook request is received") for approval cards; a secret. */
+    TEAMS_WEBHOOK_URL: optionalSecretUrl,
     APPROVAL_TTL_HOURS: int(24, 1, 24 * 14),
     APPROVAL_QUORUM: int(1, 1, 10),
     BLUEPRINT_RELEASE_QUORUM: int(2, 1, 10),
@@ -117,6 +129,19 @@ const configObject = z.object({
     SENTINEL_WORKSPACES: workspaceList,
     SENTINEL_VERIFY: bool(true),
     SENTINEL_VERIFY_DISABLED_WORKSPACES: workspaceList,
+    /**
+     * Set by App Service when its Authentication module ("Easy Auth") is on: `True`, the app registration's
+     * client id and the OpenID issuer. The app verifies the Entra tokens Easy Auth passes against them; without
+     * them no signed-in principal is trusted (approvals and releases are refused).
+     */
+    WEBSITE_AUTH_ENABLED: z
+      .string()
+      .default('')
+      .transform((v) => v.trim().toLowerCase())
+      .pipe(z.enum(['true', 'false', '']))
+      .transform((v) => v === 'true'),
+    WEBSITE_AUTH_CLIENT_ID: optionalText,
+    WEBSITE_AUTH_OPENID_ISSUER: optionalUrl,
     /** Explicit opt-outs: enforce mode refuses to start with an empty allow-list unless one of these says so. */
     INTAKE_ALLOW_ANY_CALLER: bool(false),
     INTAKE_ALLOW_ANY_WORKSPACE: bool(false),

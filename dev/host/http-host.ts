@@ -42,7 +42,7 @@ export function createHttpHandler(deps: HttpHostDeps): (req: IncomingMessage, re
 
   return (req, res) => {
     handle(deps, routes, req, res).catch((err: unknown) => {
-      deps.logger.error(`Unhandled error serving ${req.method} ${req.url}: ${errorMessage(err)}`);
+      deps.logger.error(`Unhandled error serving ${req.method} ${redactUrl(req.url ?? '/')}: ${errorMessage(err)}`);
       if (!res.headersSent) {
         sendText(res, 500, 'Internal Server Error');
       } else {
@@ -105,7 +105,13 @@ async function invokeHttp(
   params: Record<string, string>,
   body: Buffer,
 ): Promise<void> {
-  const headers = requestHeaders(req, deps.easyAuth);
+  const incoming = deps.easyAuth ? await deps.easyAuth.incomingHeaders(req) : { ok: true as const, headers: requestHeaders(req) };
+  if (!incoming.ok) {
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    sendText(res, incoming.status, incoming.message);
+    return;
+  }
+  const { headers } = incoming;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) {
     query[k] = k in query ? `${query[k]},${v}` : v;
@@ -221,19 +227,24 @@ function serializeCookie(cookie: RpcHttpCookie): string {
 }
 
 /**
- * Incoming headers as the function sees them behind App Service: client-supplied `x-ms-client-principal*` headers
- * are removed (the platform does that, so apps can trust them), then dev Easy Auth adds its own when signed in.
+ * Incoming headers as the function sees them on App Service with its Authentication module off: as the client
+ * sent them, forged `x-ms-client-principal*` and `x-ms-token-*` headers included (only the module strips them,
+ * which is why the app verifies tokens instead of trusting headers). With dev Easy Auth on, it filters them.
  */
-function requestHeaders(req: IncomingMessage, easyAuth: DevEasyAuth | undefined): Record<string, string> {
+function requestHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || name.startsWith('x-ms-client-principal')) {
-      continue;
+    if (value !== undefined) {
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  Object.assign(headers, easyAuth?.principalHeaders(req) ?? {});
   return headers;
+}
+
+/** A request URL fit for a log line: approval link tokens and other secrets in the query are never printed. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : `${url.slice(0, q)}?(query omitted)`;
 }
 
 async function handleAdmin(

@@ -299,9 +299,42 @@ function navOf(typeName: string, nav: 'owners' | 'sponsors' | 'memberOf'): Handl
     if (isResponse(o)) {
       return o;
     }
-    const ids = (o[nav]) ?? [];
-    return json(200, { '@odata.context': contextUrl(env, call, 'directoryObjects'), value: refs(env, ids) });
+    return refList(env, call, o[nav] ?? []);
   };
+}
+
+/** A navigation collection of directory objects, paged as Graph pages it (100 a page by default). */
+function refList(env: GraphEnv, call: GraphCall, ids: readonly string[]): SimResponse {
+  const items = ids.map((x) => env.state.live(x)).filter((x): x is DirObject => x !== undefined);
+  return list<DirObject>(env, call, {
+    items,
+    typeName: 'microsoft.graph.directoryObject',
+    keep: () => true,
+    toRecord: (x) => x,
+    render: (x, opts) => shape(env, x, opts),
+    maxTop: 999,
+    defaultTop: 100,
+    context: 'directoryObjects',
+  });
+}
+
+/** Members of a group, nested groups flattened (users, groups and service principals whose memberOf leads to it). */
+function transitiveMembers(env: GraphEnv, groupId: string): string[] {
+  const all = [...env.state.collections.users, ...env.state.collections.groups, ...env.state.collections.servicePrincipals].filter((x) => !x.deleted);
+  const found = new Set<string>();
+  const queue = [groupId.toLowerCase()];
+  while (queue.length > 0) {
+    const g = queue.shift() ?? '';
+    for (const x of all) {
+      if ((x.memberOf ?? []).some((m) => m.toLowerCase() === g) && !found.has(x.id)) {
+        found.add(x.id);
+        if (x['@odata.type'] === '#microsoft.graph.group') {
+          queue.push(x.id.toLowerCase());
+        }
+      }
+    }
+  }
+  return [...found];
 }
 
 function firstParam(route: RouteMatch): string {
@@ -675,7 +708,11 @@ const HANDLERS: Record<string, Handler> = {
     if (!o) {
       return notFound(id);
     }
-    return json(200, { '@odata.context': contextUrl(env, call, 'directoryObjects'), value: refs(env, o.sponsors ?? []) });
+    return refList(env, call, o.sponsors ?? []);
+  },
+  'GET /groups/{group-id}/transitiveMembers': (env, call, route) => {
+    const o = find(env, firstParam(route), 'microsoft.graph.group');
+    return isResponse(o) ? o : refList(env, call, transitiveMembers(env, o.id));
   },
   'GET /users/{user-id}/memberOf': (env, call, route) => {
     const id = firstParam(route);

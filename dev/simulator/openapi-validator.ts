@@ -29,7 +29,7 @@ interface VersionDoc {
 /**
  * Paths the app needs that the OpenAPI subset lacks (the subset was resolved from CSDL, and these are either
  * documented-only actions or navigations the generator did not emit). Each is documented on learn.microsoft.com:
- * directoryobject-getbyids, directoryobject-get, user-get, user-checkmembergroups, user-list-memberof,
+ * directoryobject-getbyids, directoryobject-get, user-get, user-checkmembergroups, user-list-memberof, group-list-transitivemembers,
  * agentidentityblueprintprincipal-get / -delete / -list-owners. They are allowed in both versions.
  */
 const EXTENSION_PATHS: { method: string; path: string; body?: Schema }[] = [
@@ -50,6 +50,7 @@ const EXTENSION_PATHS: { method: string; path: string; body?: Schema }[] = [
     body: { type: 'object', additionalProperties: false, properties: { groupIds: { type: 'array', items: { type: 'string' } } } },
   },
   { method: 'get', path: '/users/{user-id}/memberOf' },
+  { method: 'get', path: '/groups/{group-id}/transitiveMembers' },
   { method: 'get', path: '/servicePrincipals/{servicePrincipal-id}/microsoft.graph.agentIdentityBlueprintPrincipal' },
   { method: 'delete', path: '/servicePrincipals/{servicePrincipal-id}/microsoft.graph.agentIdentityBlueprintPrincipal' },
   { method: 'get', path: '/servicePrincipals/{servicePrincipal-id}/microsoft.graph.agentIdentityBlueprintPrincipal/owners' },

@@ -12,6 +12,7 @@ import { allPermissions } from './graph-permissions';
 import type { GraphCall, GraphEnv } from './graph-routes';
 import { graphError, handleGraphCall } from './graph-routes';
 import { ARM_AUDIENCE, GRAPH_AUDIENCE, handleManagedIdentity, verifyBearer } from './managed-identity';
+import { handleOidc, simulatorIssuer } from './oidc-routes';
 import { seedTenant } from './seed-tenant';
 import type { SimRequest, SimResponse } from './sim-http';
 import { headerMap, json, newGuid, parseBody, readBody, sleep, writeResponse } from './sim-http';
@@ -20,6 +21,7 @@ import { DEFAULT_KNOBS } from './sim-types';
 import { TenantState } from './tenant-state';
 import { DirectoryWriteWindow, IdentityProtectionBucket } from './throttle';
 import { handleJira, handleServiceNow, handleWebhook } from './ticket-routes';
+import { handleTeamsAdmin, TEAMS_PATH, TeamsChannel } from './teams-routes';
 
 export type { CallRecord, DirObject, FaultRule, Knobs, SeedChoice, TenantSeed } from './sim-types';
 export { DEFAULT_KNOBS } from './sim-types';
@@ -27,6 +29,7 @@ export { DEMO } from './demo-ids';
 export { REQUIRED_PERMISSIONS } from './graph-permissions';
 export { TenantState } from './tenant-state';
 export { signWebhook } from './ticket-routes';
+export { simulatorIssuer } from './oidc-routes';
 
 export interface SimulatorOptions {
   /** Default 0 = a free port; the server binds 127.0.0.1. */
@@ -43,6 +46,12 @@ export interface Simulator {
   identityEndpoint: string;
   /** Random secret generated at start, for IDENTITY_HEADER. */
   identityHeader: string;
+  /** The Teams channel behind a Workflows webhook: its captured cards, and failures to answer with. */
+  teams: TeamsChannel;
+  /** For TEAMS_WEBHOOK_URL (its `sig` is the secret). */
+  teamsWebhookUrl: string;
+  /** The tenant's OpenID issuer (discovery, keys, signed tokens), for WEBSITE_AUTH_OPENID_ISSUER. */
+  openIdIssuer: string;
   /** Live in-process state (objects, tickets, comments, mail, incidents). */
   state: TenantState;
   /** Call log, in order; `/_sim` admin calls are not logged. */
@@ -124,10 +133,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let url = '';
   const env: GraphEnv = { state, knobs: () => knobs, ipBucket, writeWindow, baseUrl: '' };
 
+  const teams = new TeamsChannel();
   const sim: Simulator & AdminTarget = {
     url: '',
     identityEndpoint: '',
     identityHeader,
+    teams,
+    teamsWebhookUrl: '',
+    openIdIssuer: '',
     state,
     calls,
     knobs: () => knobs,
@@ -150,6 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ipBucket.reset();
       writeWindow.reset();
       calls.length = 0;
+      teams.clear();
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
@@ -233,6 +247,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       bodyInvalid: invalid,
       baseUrl: url,
     };
+    if (path === '/_sim/teams' || path.startsWith(TEAMS_PATH)) {
+      writeResponse(res, path === '/_sim/teams' ? handleTeamsAdmin(teams, simReq) : await teams.handle(simReq));
+      return;
+    }
+    // Sign-in (OIDC discovery, keys, token minting) is Entra's, not Graph's: no faults, no call log.
+    const oidc = await handleOidc(state, simReq);
+    if (oidc) {
+      writeResponse(res, oidc);
+      return;
+    }
     if (service === 'admin') {
       writeResponse(res, handleAdmin(sim, simReq));
       return;
@@ -318,5 +342,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   env.baseUrl = url;
   sim.url = url;
   sim.identityEndpoint = `${url}/msi/token`;
+  sim.teamsWebhookUrl = teams.webhookUrl(url);
+  sim.openIdIssuer = simulatorIssuer(url, state.tenantId);
   return sim;
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { ForbiddenError } from '../errors';
-import type { ClientPrincipal } from '../approvals/client-principal';
+import type { SignedInPrincipal } from '../auth/signed-in-principal';
 import type { AuditLog } from '../store/audit-log';
 import { CaseStore, storedText } from '../store/case-store';
 import type { CaseRecord, TargetRecord } from '../store/case-model';
@@ -34,7 +34,7 @@ const MAX_REJECTED_INLINE = 20;
  * Who may post, from where: the caller allow-list (principals App Service Authentication vouches for), the
  * Sentinel workspace allow-list, and direct requests only from allow-listed callers. Refusals are audited.
  */
-export async function assertIntakeAllowed(deps: Pick<IntakeDeps, 'config' | 'audit'>, alert: ParsedAlert, caller: ClientPrincipal | undefined): Promise<void> {
+export async function assertIntakeAllowed(deps: Pick<IntakeDeps, 'config' | 'audit'>, alert: ParsedAlert, caller: SignedInPrincipal | undefined): Promise<void> {
   const { config } = deps;
   const refuse = async (code: string, message: string): Promise<never> => {
     await deps.audit.write({ action: 'intake.refused', scope: 'intake', actor: caller?.objectId ?? 'anonymous', result: 'refused', detail: storedText(`${code}: ${message} (${alert.dedupeKey})`, 500) });
@@ -89,7 +89,7 @@ function boundedRef(ref: TargetRef): TargetRef {
  * incident or alert finds its case; an update that names new targets adds them, and posting the create and the
  * update at the same moment loses neither: whichever writes the case row second adds what it named.
  */
-export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody: string, caller: ClientPrincipal | undefined): Promise<IntakeResult> {
+export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody: string, caller: SignedInPrincipal | undefined): Promise<IntakeResult> {
   const at = new Date(deps.now()).toISOString();
   const caseId = caseIdOf(alert.dedupeKey);
   const targets = alert.targets.map((ref) => newTarget(ref, at));

@@ -28,4 +28,9 @@ export interface ApprovalEntity extends ApprovalRecord {
   decidedAt?: string;
   /** When the granted action was handed to the responder (the approvals timer re-drives it otherwise). */
   actionQueuedAt?: string;
+  /**
+   * Whether the identity's sponsors and owners could be read completely when the approval was made. When not,
+   * nobody can decide until a fresh read at decision time succeeds (separation of duties fails closed).
+   */
+  accountable?: { state: 'read' | 'unreadable'; at: string; detail?: string; permission?: string };
 }

@@ -20,6 +20,26 @@ export interface ApprovalSummary {
   approvalsSoFar: number;
   /** Plain words: who may decide. */
   approvers: string;
+  /** The incident behind the case, when the case came from Sentinel. */
+  incident?: { title: string; severity: string; number?: number; url?: string };
+  /** When access was cut (epoch ms), if the identity is contained. */
+  containedAt?: number;
+  /** Plain words: why the identity was contained (or is to be). */
+  containedWhy?: string;
+}
+
+/** Why a visitor is asked to sign in: nobody yet, or a sign-in that did not verify (e.g. expired). */
+export type SignInReason = 'signed-out' | 'invalid-token';
+
+/** A cookie a page sets, in the shape `@azure/functions` takes (`HttpResponseInit.cookies`). */
+export interface PageCookie {
+  name: string;
+  value: string;
+  path: string;
+  maxAge: number;
+  httpOnly: true;
+  secure: boolean;
+  sameSite: 'Lax';
 }
 
 /** Every page the approval routes can show. */
@@ -33,9 +53,13 @@ export type ApprovalPageView =
       antiForgeryToken: string;
       signedInAs: string;
     }
-  | { kind: 'sign-in'; signInUrl: string }
-  | { kind: 'outcome'; approval: ApprovalSummary; status: ApprovalRecord['status']; decisions: Decision[] }
-  | { kind: 'refused'; status: 400 | 403 | 409 | 410; title: string; message: string }
+  | { kind: 'sign-in'; signInUrl: string; reason?: SignInReason }
+  /** App Service Authentication is not verifiably in front of the app: nobody can be trusted as signed in. */
+  | { kind: 'sign-in-unavailable' }
+  /** Separation of duties (or the approvers list) cannot be checked: nobody can decide until it can. */
+  | { kind: 'cannot-decide'; approval: ApprovalSummary; message: string; signedInAs: string }
+  | { kind: 'outcome'; approval: ApprovalSummary; status: ApprovalRecord['status']; decisions: Decision[]; signedInAs: string }
+  | { kind: 'refused'; status: 400 | 403 | 409 | 410; title: string; message: string; signedInAs?: string }
   | { kind: 'invalid-link'; reason: ApprovalTokenFailure }
   | {
       kind: 'recorded';
@@ -44,12 +68,14 @@ export type ApprovalPageView =
       /** The request's status after the decision. */
       status: ApprovalRecord['status'];
       decisions: Decision[];
+      signedInAs: string;
     };
 
 export interface RenderedPage {
   status: number;
   headers: Record<string, string>;
   body: string;
+  cookies?: PageCookie[];
 }
 
 /**
@@ -69,10 +95,12 @@ export const APPROVAL_PAGE_HEADERS: Readonly<Record<string, string>> = Object.fr
 /**
  * Renders an approval page: server-side HTML with inline CSS, readable on a phone, no script and no external
  * asset. Every value is HTML-escaped. Stable ids for browser tests: `#approval-title`, `#action`, `#approve`,
- * `#reject`, `#outcome`, `#message`.
+ * `#reject`, `#comment`, `#outcome`, `#message`, `#target`, `#incident`, `#contained`, `#requested`,
+ * `#signed-in-as`, `#sign-out`.
  *
- * Status codes: confirm, outcome and recorded 200; sign-in 401; refused as given; invalid-link 410 when expired,
- * else 400.
+ * Status codes: confirm, outcome and recorded 200; sign-in 401; sign-in-unavailable and cannot-decide 503;
+ * refused as given; invalid-link 410 when expired, else 400. Nothing about the request (who asked, why, who
+ * decided, their comments) appears on a page for a visitor who is not signed in.
  */
 export function renderApprovalPage(view: ApprovalPageView): RenderedPage {
   const { status, title, main } = pageParts(view);
@@ -86,18 +114,42 @@ function pageParts(view: ApprovalPageView): { status: number; title: string; mai
     case 'sign-in':
       return {
         status: 401,
-        title: 'Sign in to decide',
-        main: `<h1 id="approval-title">Sign in to decide</h1>
-<p id="message">You need to sign in with your work account before you can see and decide this approval request. Nothing has been changed.</p>
+        title: 'Sign in to view',
+        main: `<h1 id="approval-title">Sign in to view</h1>
+<p id="message">${
+          view.reason === 'invalid-token'
+            ? 'Your sign-in could not be verified (it may have expired). Sign in again with your work account to view this approval request. Nothing has been changed.'
+            : 'Sign in with your work account to view and decide this approval request. Nothing has been changed.'
+        }</p>
 <p><a class="button" href="${escapeHtml(safeHref(view.signInUrl) ?? '/.auth/login/aad')}">Sign in</a></p>`,
+      };
+    case 'sign-in-unavailable':
+      return {
+        status: 503,
+        title: 'Approvals are unavailable',
+        main: `<h1 id="approval-title">Approvals are unavailable</h1>
+<p id="message">Sign-in is not set up for this responder (App Service Authentication with Microsoft Entra ID), so nobody can be verified and nobody can decide. Nothing has been changed. Tell your security team.</p>`,
+      };
+    case 'cannot-decide':
+      return {
+        status: 503,
+        title: view.approval.title,
+        main: `${topBar(view.signedInAs)}
+<h1 id="approval-title">${escapeHtml(view.approval.title)}</h1>
+<p id="message" class="warning">${escapeHtml(view.message)}</p>
+${keyFacts(view.approval)}
+${actionSection(view.approval, 'What this request would change')}
+${detailList(view.approval)}`,
       };
     case 'outcome':
       return {
         status: 200,
         title: view.approval.title,
-        main: `<h1 id="approval-title">${escapeHtml(view.approval.title)}</h1>
+        main: `${topBar(view.signedInAs)}
+<h1 id="approval-title">${escapeHtml(view.approval.title)}</h1>
 ${statusBadge(view.status)}
 <p id="message">${escapeHtml(outcomeMessage(view.status, view.approval))}</p>
+${keyFacts(view.approval)}
 ${actionSection(view.approval, view.status === 'approved' ? 'What changes' : 'What would have changed')}
 ${decisionList(view.decisions)}
 ${detailList(view.approval)}`,
@@ -106,7 +158,8 @@ ${detailList(view.approval)}`,
       return {
         status: view.status,
         title: view.title,
-        main: `<h1 id="approval-title">${escapeHtml(view.title)}</h1>
+        main: `${view.signedInAs === undefined ? '' : topBar(view.signedInAs)}
+<h1 id="approval-title">${escapeHtml(view.title)}</h1>
 <p id="message">${escapeHtml(view.message)}</p>`,
       };
     case 'invalid-link': {
@@ -122,7 +175,8 @@ ${detailList(view.approval)}`,
       return {
         status: 200,
         title: view.approval.title,
-        main: `<h1 id="approval-title">${escapeHtml(view.approval.title)}</h1>
+        main: `${topBar(view.signedInAs)}
+<h1 id="approval-title">${escapeHtml(view.approval.title)}</h1>
 ${statusBadge(view.status)}
 <p id="message">${escapeHtml(recordedMessage(view.decision, view.status, view.approval))}</p>
 ${actionSection(view.approval, 'What this request changes')}
@@ -140,22 +194,46 @@ function confirmMain(view: Extract<ApprovalPageView, { kind: 'confirm' }>): stri
     a.quorum > 1
       ? `This request needs ${a.quorum} different approvers; ${a.approvalsSoFar} approved so far. One rejection rejects it.`
       : 'One approval decides this request. One rejection rejects it.';
-  return `<h1 id="approval-title">${escapeHtml(a.title)}</h1>
-<p class="lead">Your decision is needed. Nothing changes until you press Approve or Reject.</p>
-${actionSection(a, 'What will change if you approve')}
-${detailList(a)}
-<p>${escapeHtml(quorumNote)}</p>
+  // The decision comes first, so Approve and Reject sit on a phone's first screen; the details follow.
+  // Reject needs a reason: the browser asks for it (Approve skips the check), and the server refuses without it.
+  return `${topBar(view.signedInAs)}
+<h1 id="approval-title">${escapeHtml(a.title)}</h1>
+${keyFacts(a)}
 <form method="post"${actionAttr} autocomplete="off">
 <input type="hidden" name="token" value="${escapeHtml(view.linkToken)}">
 <input type="hidden" name="af" value="${escapeHtml(view.antiForgeryToken)}">
-<label for="comment">Comment (optional, kept with your decision)</label>
-<textarea id="comment" name="comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}"></textarea>
+<label for="comment">Reason <span class="small">(required to reject, optional to approve)</span></label>
+<textarea id="comment" name="comment" rows="2" maxlength="${MAX_COMMENT_LENGTH}" required></textarea>
 <div class="buttons">
-<button id="approve" class="approve" type="submit" name="decision" value="approve">Approve</button>
+<button id="approve" class="approve" type="submit" name="decision" value="approve" formnovalidate>Approve</button>
 <button id="reject" class="reject" type="submit" name="decision" value="reject">Reject</button>
 </div>
 </form>
-<p class="small">Signed in as ${escapeHtml(view.signedInAs)}. If this is not you, or you did not expect this request, press Reject and tell your security team.</p>`;
+<p class="small">Nothing changes until you press Approve or Reject. ${escapeHtml(quorumNote)}</p>
+${actionSection(a, 'What will change if you approve')}
+${detailList(a)}
+<p class="small">If you did not expect this request, press Reject and tell your security team.</p>`;
+}
+
+/** Who is signed in, and the way out (Easy Auth's sign-out ends the session). */
+function topBar(signedInAs: string): string {
+  return `<p class="bar"><span id="signed-in-as">Signed in as ${escapeHtml(signedInAs)}</span> <a id="sign-out" href="/.auth/logout?post_logout_redirect_uri=%2F">Sign out</a></p>`;
+}
+
+/** The few facts an approver decides on: which identity, which incident, when and why it was contained, who asks. */
+function keyFacts(a: ApprovalSummary): string {
+  const rows: [string, string, string][] = [['target', 'Identity', `<strong>${escapeHtml(a.targetName)}</strong> (${escapeHtml(a.targetKind)})`]];
+  if (a.incident) {
+    const label = `${a.incident.number === undefined ? '' : `#${a.incident.number} `}${a.incident.title}`;
+    const link = a.incident.url === undefined || safeHref(a.incident.url) === undefined ? escapeHtml(label) : `<a href="${escapeHtml(safeHref(a.incident.url) ?? '')}">${escapeHtml(label)}</a>`;
+    rows.push(['incident', 'Incident', `${link} <span class="sev">${escapeHtml(a.incident.severity)}</span>`]);
+  }
+  const when = a.containedAt === undefined ? 'Not contained yet' : formatTime(a.containedAt);
+  rows.push(['contained', 'Contained', `${escapeHtml(when)}${a.containedWhy === undefined ? '' : `: ${escapeHtml(a.containedWhy)}`}`]);
+  rows.push(['requested', 'Asked by', `${escapeHtml(a.requestedBy)}: ${escapeHtml(a.reason)}`]);
+  return `<dl class="facts">
+${rows.map(([id, term, html]) => `<dt>${escapeHtml(term)}</dt><dd id="${id}">${html}</dd>`).join('\n')}
+</dl>`;
 }
 
 function actionSection(a: ApprovalSummary, heading: string): string {
@@ -166,8 +244,6 @@ function actionSection(a: ApprovalSummary, heading: string): string {
 function detailList(a: ApprovalSummary): string {
   const rows: [string, string][] = [
     ['Identity', `${escapeHtml(a.targetName)} (${escapeHtml(a.targetKind)})<br><code>${escapeHtml(a.targetId)}</code>`],
-    ['Requested by', escapeHtml(a.requestedBy)],
-    ['Reason', escapeHtml(a.reason)],
     ['Approvals', `${escapeHtml(a.approvalsSoFar)} of ${escapeHtml(a.quorum)} needed`],
     ['Who may decide', escapeHtml(a.approvers)],
     ['Decide before', escapeHtml(formatTime(a.expiresAt))],
@@ -286,7 +362,7 @@ const CSS = `
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;background:#f5f5f5}
 main{max-width:40rem;margin:0 auto;padding:1rem;background:#fff;min-height:100vh}
-h1{font-size:1.4rem;line-height:1.3;margin:.5rem 0 1rem}
+h1{font-size:1.3rem;line-height:1.3;margin:.5rem 0}
 h2{font-size:1.05rem;margin:1.25rem 0 .25rem}
 .lead{font-weight:600}
 .action{font-size:1.1rem;padding:.75rem;border-left:4px solid #0b5cad;background:#eef4fb;margin:.25rem 0}
@@ -297,7 +373,7 @@ code{font-size:.9em;overflow-wrap:anywhere}
 label{display:block;font-weight:600;margin-top:1rem}
 textarea{width:100%;font:inherit;padding:.5rem;margin-top:.25rem}
 .buttons{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1rem}
-button,.button{flex:1 1 12rem;min-height:3rem;font-size:1.15rem;font-weight:600;border:0;border-radius:.5rem;padding:.75rem 1rem;cursor:pointer;text-align:center;text-decoration:none;display:inline-block}
+button,.button{flex:1 1 8rem;min-height:3rem;font-size:1.15rem;font-weight:600;border:0;border-radius:.5rem;padding:.75rem 1rem;cursor:pointer;text-align:center;text-decoration:none;display:inline-block}
 .approve{background:#107c10;color:#fff}
 .reject{background:#c50f1f;color:#fff}
 .button{background:#0b5cad;color:#fff}
@@ -307,7 +383,11 @@ button,.button{flex:1 1 12rem;min-height:3rem;font-size:1.15rem;font-weight:600;
 .status-expired{background:#fff4ce;color:#7a5a00}
 .small{font-size:.9rem;color:#555}
 q{font-style:italic}
-@media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}
+.bar{display:flex;justify-content:space-between;gap:.5rem;margin:0;font-size:.9rem;color:#555}
+.facts{margin:.5rem 0}
+.sev{font-weight:600}
+.warning{padding:.75rem;border-left:4px solid #c50f1f;background:#fde7e9}
+@media (max-width:30rem){dl{grid-template-columns:1fr;gap:0}dd{margin-bottom:.4rem}}
 `;
 
 function layout(title: string, main: string): string {

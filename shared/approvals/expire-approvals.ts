@@ -7,6 +7,7 @@ import { queueApprovedAction, type ApprovalFlowDeps } from './approval-flow';
 import type { ApprovalEntity } from './approval-entity';
 import { approvalColumns } from './approval-columns';
 import { recordOutcomeOnCase } from './record-outcome-on-case';
+import { announceApproval } from '../teams/announce-approval';
 
 /**
  * The approvals timer: expires undecided approvals at their deadline (audited, written onto the case,
@@ -36,6 +37,7 @@ export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: Ticket
     }
     expired++;
     await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });
+    await announceApproval(deps, next);
   }
   for (const row of await deps.approvals.query(odata`status eq 'escalation-due'`)) {
     if (await escalate(deps, row.value)) {

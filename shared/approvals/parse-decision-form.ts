@@ -22,7 +22,8 @@ const FIELDS = ['token', 'af', 'decision', 'comment'] as const;
 
 /**
  * Parses the confirmation form post (`application/x-www-form-urlencoded`). Unknown fields are ignored (browsers
- * and proxies add some); a field given twice is refused, since which copy wins would be ambiguous.
+ * and proxies add some); a field given twice is refused, since which copy wins would be ambiguous. A rejection
+ * needs a reason (`comment`).
  *
  * @throws ValidationError naming each bad field.
  */
@@ -48,6 +49,10 @@ export function parseDecisionForm(body: string): DecisionForm {
       const message = issue.code === 'invalid_type' && input[field] === undefined ? 'is required' : issue.message;
       problems.push({ field, message });
     }
+  }
+  if (parsed.success && parsed.data.decision === 'reject' && parsed.data.comment === undefined && !problems.some((p) => p.field === 'comment')) {
+    // The case, the ticket and the incident say why nothing changed: a rejection without a reason says nothing.
+    problems.push({ field: 'comment', message: 'is required to reject (give the reason)' });
   }
   if (problems.length > 0 || !parsed.success) {
     throw new ValidationError(`The decision form is not valid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}.`, problems);

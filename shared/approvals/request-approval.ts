@@ -3,7 +3,8 @@ import { decodeKey, type Config } from '../config';
 import type { Graph } from '../graph/graph-client';
 import { KIND_LABEL } from '../graph/identity-kind';
 import { getByIds } from '../graph/directory-objects';
-import { listSponsorsAndOwners } from '../graph/sponsors';
+import { readAccountable } from '../graph/sponsors';
+import { isAccountableKind } from './separation-of-duties';
 import { sendMail } from '../graph/mail';
 import type { AuditLog } from '../store/audit-log';
 import type { TargetRecord } from '../store/case-model';
@@ -12,7 +13,8 @@ import { isConflict } from '../store/storage';
 import type { ApprovalEntity, ApprovalKind } from './approval-entity';
 import { approvalColumns } from './approval-columns';
 import { newNonce, signApprovalToken } from './approval-token';
-import { ensureError } from '../errors';
+import { ensureError, ValidationError } from '../errors';
+import { announceApproval } from '../teams/announce-approval';
 
 export interface ApprovalDeps {
   config: Config;
@@ -29,6 +31,10 @@ export interface ApprovalRequest {
   caseId: string;
   target: TargetRecord;
   reason: string;
+  /**
+   * Object id (GUID) of the principal who asked: a verified signed-in person, the verified caller of the intake,
+   * or the responder itself for its own timers. Never a placeholder such as `system`.
+   */
   requestedBy: string;
   requestedByName: string;
   /** Distinguishes two approvals of the same kind for the same target (e.g. a second release request). */
@@ -36,6 +42,8 @@ export interface ApprovalRequest {
 }
 
 export const APPROVAL_ROW = 'approval';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Plain words for what an approval will change. */
 export function describeApprovalAction(kind: ApprovalKind, target: TargetRecord): string {
@@ -67,6 +75,10 @@ export function approvalLink(config: Pick<Config, 'PUBLIC_BASE_URL' | 'APPROVAL_
  * from the case, target, kind and round, so a retried run finds the same approval instead of a second one.
  */
 export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest): Promise<{ approval: ApprovalEntity; link: string | undefined; created: boolean }> {
+  if (!GUID.test(req.requestedBy)) {
+    // Whoever asks can never approve; that rule needs a real principal to compare against.
+    throw new ValidationError('An approval must be requested by a named principal', [{ field: 'requestedBy', message: 'must be the object id (GUID) of the person or workload that asked' }]);
+  }
   const id = createHash('sha256').update(`${req.caseId}|${req.target.key}|${req.kind}|${req.round ?? ''}`).digest('hex').slice(0, 24);
   const existing = await deps.approvals.get(id, APPROVAL_ROW);
   if (existing) {
@@ -77,19 +89,23 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
   if (responder) {
     excluded.add(responder);
   }
+  let accountable: ApprovalEntity['accountable'];
   if (req.target.objectId && req.target.kind) {
     excluded.add(req.target.objectId);
-    try {
-      const { byId } = await listSponsorsAndOwners(deps.graph, [{ id: req.target.objectId, kind: req.target.kind }]);
-      const acc = byId.get(req.target.objectId);
-      acc?.sponsors.forEach((s) => excluded.add(s));
-      acc?.owners.forEach((o) => excluded.add(o));
-    } catch (err) {
-      // Separation of duties still holds for the requester and the responder; say what we could not read.
-      deps.log?.warn(`approval ${id}: could not read sponsors/owners of ${req.target.objectId}: ${ensureError(err).message}`);
+    if (isAccountableKind(req.target.kind)) {
+      const read = await readAccountable(deps.graph, { id: req.target.objectId, kind: req.target.kind });
+      const at = new Date(deps.now()).toISOString();
+      if (read.ok) {
+        read.ids.forEach((s) => excluded.add(s));
+        accountable = { state: 'read', at };
+      } else {
+        // The approval is still made (so the hold has something to act on), but nobody can decide it until the
+        // sponsors and owners can be read: every view and decision reads them again.
+        accountable = { state: 'unreadable', at, detail: read.failure.message, permission: read.failure.permission };
+        deps.log?.warn(`approval ${id}: separation of duties cannot be checked yet: ${read.failure.message}`);
+      }
     }
   }
-  excluded.delete('system');
   const approvers = await lookUpApprovers(deps, id);
   const now = deps.now();
   const quorum = req.kind === 'release' && req.target.kind === 'agentBlueprintPrincipal' ? deps.config.BLUEPRINT_RELEASE_QUORUM : deps.config.APPROVAL_QUORUM;
@@ -114,6 +130,7 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     reason: req.reason,
     createdAt: new Date(now).toISOString(),
     nonce: newNonce(),
+    ...(accountable === undefined ? {} : { accountable }),
   };
   try {
     await deps.approvals.insert(id, APPROVAL_ROW, approval, approvalColumns(approval));
@@ -127,6 +144,10 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     throw err;
   }
   await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
+  if (accountable?.state === 'unreadable') {
+    await deps.audit.write({ action: 'approval.sod-unverifiable', scope: req.caseId, actor: 'system', targetId: approval.targetId, result: 'refused', detail: `${id}: nobody can decide until sponsors and owners can be read: ${accountable.detail ?? ''}` });
+  }
+  await announceApproval(deps, approval);
   const link = approvalLink(deps.config, approval);
   if (link && deps.config.APPROVAL_MAIL_SENDER) {
     await mailApprovers(deps, approval, link, approvers.mailboxes).catch((err: unknown) => deps.log?.warn(`approval ${id}: mail not sent: ${ensureError(err).message}`));

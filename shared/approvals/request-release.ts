@@ -8,7 +8,7 @@ import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import type { CaseStore } from '../store/case-store';
 import type { TicketProvider } from '../tickets/ticket-provider';
 import { approvalLink, requestApproval, type ApprovalDeps } from './request-approval';
-import type { ClientPrincipal } from './client-principal';
+import type { PrincipalCheck } from '../auth/signed-in-principal';
 
 export const releaseRequestSchema = z.strictObject({
   targetId: z.string().min(1).max(300),
@@ -30,15 +30,24 @@ export interface ReleaseRequestResult {
  * link on the ticket and the incident. While a release of the target waits for a decision, asking again
  * returns that same approval, so there is only ever one live link to release a target.
  *
- * @throws ValidationError (400), NotFoundError (404), ConflictError (409: the target is not contained),
+ * @throws AppError 401/403 without a verified signed-in person, ValidationError (400), NotFoundError (404),
+ *   ConflictError (409: the target is not contained),
  *   AppError 503 when approvals are not configured (nobody could ever decide).
  */
 export async function requestRelease(
   deps: ApprovalDeps & { cases: CaseStore; tickets: TicketProvider; sentinel: Sentinel },
   caseId: string,
   body: unknown,
-  caller: ClientPrincipal | undefined,
+  who: PrincipalCheck,
 ): Promise<ReleaseRequestResult> {
+  if (!who.ok) {
+    // A function key proves access to the app, not who is asking: the requester must be a named person,
+    // because whoever asks can never approve.
+    throw who.reason === 'auth-off'
+      ? new AppError('SignInUnavailable', 403, `A release must be asked for by a signed-in person, and sign-in cannot be verified: ${who.detail}`)
+      : new AppError('SignInRequired', 401, `A release must be asked for by a signed-in person. ${who.detail}`);
+  }
+  const caller = who.principal;
   const parsed = releaseRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw new ValidationError('Invalid release request', issuesToFields(parsed.error.issues));
@@ -63,14 +72,13 @@ export async function requestRelease(
   if (live) {
     return { approvalId: live.id, status: live.status, expiresAt: new Date(live.expiresAt).toISOString(), quorum: live.quorum, approvalUrl: approvalLink(deps.config, live), created: false };
   }
-  const requester = caller?.objectId ?? 'function-key-caller';
   const { approval, link, created } = await requestApproval(deps, {
     kind: 'release',
     caseId,
     target,
     reason: parsed.data.reason,
-    requestedBy: requester,
-    requestedByName: caller ? (caller.upn ?? caller.name) : 'a caller with the function key',
+    requestedBy: caller.objectId,
+    requestedByName: caller.upn ?? caller.name,
     // The n-th release of this target: two identical requests racing get the same approval, and a request
     // after a rejection or an expiry gets a new one.
     round: `release-${earlier.length + 1}`,

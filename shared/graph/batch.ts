@@ -43,10 +43,12 @@ export async function batch(graph: Graph, items: readonly BatchItem[]): Promise<
       });
       const retry: BatchItem[] = [];
       let retryAfterMs: number | undefined;
+      let retryStatus: number | undefined;
       for (const r of response.body.responses ?? []) {
         const item = pending.find((p) => p.id === r.id);
         if (item && isTransientStatus(r.status)) {
           retry.push(item);
+          retryStatus ??= r.status;
           const after = parseRetryAfter(r.headers?.['Retry-After'] ?? r.headers?.['retry-after']);
           retryAfterMs = Math.max(retryAfterMs ?? 0, after ?? 0);
           continue;
@@ -57,10 +59,10 @@ export async function batch(graph: Graph, items: readonly BatchItem[]): Promise<
       if (retry.length > 0) {
         throw new UpstreamError({
           service: 'Graph',
-          httpStatus: 429,
+          httpStatus: retryStatus ?? 429,
           transient: true,
           retryAfterMs: retryAfterMs || undefined,
-          message: `${retry.length} batch item(s) throttled`,
+          message: `${retry.length} batch item(s) throttled or unavailable (${retryStatus ?? 429})`,
         });
       }
     }, defaultRetryPolicy, { deadline });

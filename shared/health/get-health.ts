@@ -3,6 +3,7 @@ import { getDeps } from '../deps';
 import { version } from '../version';
 import { checkGraphPermissions, type GraphPermissionReport } from '../permissions/check-graph-permissions';
 import { enabledGraphFeatures } from '../permissions/graph-permission-table';
+import { authStatus, type AuthStatus } from '../auth/auth-settings';
 
 export interface Health {
   status: 'ok' | 'degraded';
@@ -11,6 +12,8 @@ export interface Health {
   storage: 'reachable' | 'unreachable';
   /** The enabled features whose Microsoft Graph application permission our own token lacks (names only). */
   graphPermissions: GraphPermissionReport;
+  /** Whether signed-in people and callers can be verified; when `off`, approvals and releases are refused. */
+  auth: AuthStatus;
 }
 
 /**
@@ -29,5 +32,6 @@ export async function getHealth(config: Config): Promise<Health> {
     mode: config.RESPONDER_MODE,
     storage: reachable ? 'reachable' : 'unreachable',
     graphPermissions,
+    auth: authStatus(config),
   };
 }

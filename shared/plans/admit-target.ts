@@ -1,4 +1,5 @@
 import { requestApproval, type ApprovalDeps } from '../approvals/request-approval';
+import { requesterOf } from '../approvals/requester-of';
 import { isUnverifiable, type CaseSource, type TargetRecord } from '../store/case-model';
 import type { ClaimResult } from '../store/identity-owners';
 import type { CaseSession } from './case-session';
@@ -91,13 +92,15 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
     return skip(`${hold} Approvals are not configured (PUBLIC_BASE_URL, APPROVAL_SIGNING_KEY), so nobody could approve it: not acted on. A human must handle it.`);
   }
   try {
+    // The approval names who asked: the case's verified caller, or the responder itself for its own timers.
+    const requestedBy = await requesterOf(deps, record.requestedBy);
     const { approval } = await requestApproval(deps, {
       kind: planner.approvalKind,
       caseId: session.caseId,
       target,
       reason: `${hold} Case reason: ${record.title}`,
-      requestedBy: record.requestedBy,
-      requestedByName: record.requestedBy === 'system' ? 'agent responders (timer)' : `the caller ${record.requestedBy} (the playbook or analyst who raised the case)`,
+      requestedBy,
+      requestedByName: requestedBy === record.requestedBy ? `the caller ${record.requestedBy} (the playbook or analyst who raised the case)` : 'agent responders (guardrail or timer)',
       ...(target.round > 0 ? { round: String(target.round) } : {}),
     });
     return await save(session, { ...target, status: 'held', reason: hold, approvalId: approval.id });

@@ -163,12 +163,12 @@ async function recordPlan(session: CaseSession, planner: Planner, target: Target
   }
   const at = new Date(now()).toISOString();
   await Promise.all(
-    planner.steps(target, session.record).map((step) => {
+    planner.steps(target, session.record).map(async (step) => {
       const id = stepId(target.key, target.round, step.action);
       if (isFinished(session.steps.get(id))) {
-        return undefined;
+        return;
       }
-      return session.saveStep({
+      await session.saveStep({
         stepId: id,
         targetKey: target.key,
         action: step.action,

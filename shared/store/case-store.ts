@@ -1,7 +1,7 @@
 import { odata } from '@azure/data-tables';
 import { RecordTable, TRANSACTION_MAX, type RowOp, type Stored } from './record-table';
 import { isConflict, TABLES, type Storage } from './storage';
-import { CASE_ROW, LEASE_ROW, targetRow, type CaseBundle, type CaseRecord, type LeaseRecord, type StepRecord, type TargetRecord } from './case-model';
+import { CASE_ROW, LEASE_ROW, targetRow, type CaseBundle, type CaseRecord, type CaseStatus, type LeaseRecord, type StepRecord, type TargetRecord } from './case-model';
 import { keyOf } from './storage-key';
 
 type Row = CaseRecord | TargetRecord | StepRecord | LeaseRecord;
@@ -116,6 +116,40 @@ export class CaseStore {
   async targetsWithStatus(status: TargetRecord['status'], maxRows = Number.POSITIVE_INFINITY): Promise<{ caseId: string; target: TargetRecord }[]> {
     const rows = await this.table.query(odata`type eq 'target' and status eq ${status}`, maxRows);
     return rows.map((r) => ({ caseId: r.partitionKey, target: r.value as TargetRecord }));
+  }
+
+  /**
+   * Case records for the case pages, filtered on the server by status and creation time. Table storage cannot
+   * sort, so at most `maxRows` are read and `truncated` says whether more matched; the caller sorts.
+   */
+  async listCases(filter: { statuses?: readonly CaseStatus[]; createdSince?: string; maxRows: number }): Promise<{ cases: CaseRecord[]; truncated: boolean }> {
+    const clauses = ["type eq 'case'"];
+    if (filter.statuses !== undefined && filter.statuses.length > 0) {
+      clauses.push(`(${filter.statuses.map((s) => odata`status eq ${s}`).join(' or ')})`);
+    }
+    if (filter.createdSince !== undefined) {
+      clauses.push(odata`createdAt ge ${filter.createdSince}`);
+    }
+    const rows = await this.table.query(clauses.join(' and '), filter.maxRows + 1);
+    return { cases: rows.slice(0, filter.maxRows).map((r) => r.value as CaseRecord), truncated: rows.length > filter.maxRows };
+  }
+
+  /** The targets of one case, without its steps. */
+  async targetsOf(caseId: string): Promise<TargetRecord[]> {
+    return (await this.table.partition(caseId, 't|')).map((r) => r.value as TargetRecord);
+  }
+
+  /**
+   * Targets across all cases: those resolved to `objectId` (filtered on the server), or else every target up to
+   * `maxRows` for a search the table cannot index (names, UPNs); `truncated` says whether more exist.
+   */
+  async findTargets(filter: { objectId?: string; maxRows: number }): Promise<{ targets: { caseId: string; target: TargetRecord }[]; truncated: boolean }> {
+    const query = filter.objectId === undefined ? "type eq 'target'" : odata`type eq 'target' and objectId eq ${filter.objectId}`;
+    const rows = await this.table.query(query, filter.maxRows + 1);
+    return {
+      targets: rows.slice(0, filter.maxRows).map((r) => ({ caseId: r.partitionKey, target: r.value as TargetRecord })),
+      truncated: rows.length > filter.maxRows,
+    };
   }
 
   /** Cases in a status, up to `maxRows`. */

@@ -6,6 +6,7 @@ import { DEMO } from '../../dev/simulator/demo-ids';
 import type { FunctionInfo } from '../../dev/host/hosted-function';
 import { pageText, parseApprovalLink } from '../helpers/approval-form';
 import { browse } from '../helpers/approval-http';
+import { mintIdToken } from '../helpers/approval-sign-in';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -33,16 +34,16 @@ describe('the development sign-in can never be part of the deployed app', () => 
     expect(() => createDevEasyAuth({ LOCAL_DEV_EASY_AUTH: 'true', WEBSITE_SITE_NAME: 'agent-responders', LOCAL_DEV_USERS: '[]' })).toThrow(/local development only/);
   });
 
-  describe('the app served without the emulation, as Azure serves it', () => {
+  describe('the app served without the emulation, as Azure serves it behind App Service Authentication', () => {
     let stack: Stack;
     beforeAll(async () => {
-      stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false' } });
+      stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', WEBSITE_AUTH_ENABLED: 'True' } });
     });
     afterAll(async () => {
       await stack?.stop();
     });
 
-    it('has no /.auth/login/dev route, registers no /.auth route, and sends approvers to the platform sign-in', async () => {
+    it('has no /.auth/login/dev route, registers no /.auth route, and sends approvers to the platform sign-in without the link token', async () => {
       expect((await browse(stack.url, '/.auth/login/dev')).status).toBe(404);
       expect((await browse(stack.url, '/.auth/login/dev', { form: `userId=${DEMO.approvers[0]}` })).status).toBe(404);
       const functions = (await (await fetch(`${stack.url}/admin/functions`)).json()) as FunctionInfo[];
@@ -51,11 +52,18 @@ describe('the development sign-in can never be part of the deployed app', () => 
 
       const caseId = String((await stack.post('/api/alerts', incident)).body['caseId']);
       await stack.waitForCase(caseId, settled);
-      const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.agents.invoice, reason: 'boundary check' });
-      const page = await browse(stack.url, parseApprovalLink(String(asked.body['approvalUrl'])).path);
+      // Easy Auth would pass the analyst's ID token; here the test passes one the tenant signed.
+      const idToken = await mintIdToken(stack.sim.url, DEMO.approvers[2]);
+      const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.agents.invoice, reason: 'boundary check' }, { 'x-ms-token-aad-id-token': idToken });
+      expect(asked.status).toBe(202);
+      const { id, token, path } = parseApprovalLink(String(asked.body['approvalUrl']));
+      const page = await browse(stack.url, path);
       expect(page.status).toBe(401);
-      expect(pageText(page.html)).toContain('Sign in to decide');
-      expect(page.html).toContain('href="/.auth/login/aad?post_login_redirect_uri=');
+      expect(pageText(page.html)).toContain('Sign in to view');
+      expect(page.html).toContain(`href="/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fapprovals%2F${id}"`);
+      expect(page.html).not.toContain(token);
+      // The token waits in a cookie scoped to this approval, for the page after sign-in.
+      expect(page.headers.get('set-cookie')).toMatch(new RegExp(`^approval_link=[^;]+; Path=/api/approvals/${id}; .*HttpOnly`, 'i'));
     });
   });
 });

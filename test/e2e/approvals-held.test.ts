@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
-import { approvalsOf, browse, incidentComments, linkIn, signInAs, ticketTexts } from '../helpers/approval-http';
+import { approvalsOf, browse, incidentComments, linkIn, signInAs, ticketTexts, askRelease } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 
@@ -54,7 +54,7 @@ describe('containments held for approval, end to end through the local host', ()
     expect(contained.targets[0]?.steps.find((s) => s.action === 'disable')?.state).toBe('done');
     expect(await enabled(stack, DEMO.blueprintPrincipal)).toBe(false);
 
-    const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.blueprintPrincipal, reason: 'Blueprint credentials rotated' });
+    const asked = await askRelease(stack, caseId, { targetId: DEMO.blueprintPrincipal, reason: 'Blueprint credentials rotated' });
     expect(asked.body).toMatchObject({ status: 'pending', quorum: 2 });
     const releaseLink = String(asked.body['approvalUrl']);
     const firstPage = await decideOnPage(stack, releaseLink, DEMO.approvers[0], 'approve');

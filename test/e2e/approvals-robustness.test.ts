@@ -9,7 +9,7 @@ import { signApprovalToken } from '../../shared/approvals/approval-token';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
 import type { RecordTable } from '../../shared/store/record-table';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
-import { approvalsOf, browse, signInAs } from '../helpers/approval-http';
+import { approvalsOf, browse, signInAs, askRelease } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
@@ -58,8 +58,8 @@ describe('approval endpoints against forged, expired, replayed and crossed token
     stack.sim.state.putIncident(other.seed);
     const second = String((await stack.post('/api/alerts', other.trigger)).body['caseId']);
     await Promise.all([stack.waitForCase(first, settled), stack.waitForCase(second, settled)]);
-    const askA = await stack.post(`/api/cases/${first}/release`, { targetId: DEMO.agents.invoice, reason: 'robustness A' });
-    const askB = await stack.post(`/api/cases/${second}/release`, { targetId: DEMO.plainSp, reason: 'robustness B' });
+    const askA = await askRelease(stack, first, { targetId: DEMO.agents.invoice, reason: 'robustness A' });
+    const askB = await askRelease(stack, second, { targetId: DEMO.plainSp, reason: 'robustness B' });
     a = parseApprovalLink(String(askA.body['approvalUrl']));
     b = parseApprovalLink(String(askB.body['approvalUrl']));
     [socLead, secManager] = await Promise.all([signInAs(stack.url, DEMO.approvers[0]), signInAs(stack.url, DEMO.approvers[1])]);
@@ -131,7 +131,7 @@ describe('approval endpoints against forged, expired, replayed and crossed token
     for (const headers of attempts) {
       const posted = await browse(stack.url, `/api/approvals/${a.id}`, { headers, form: decisionBody(form ?? { token: '', af: '' }, 'approve') });
       expect(posted.status).toBe(401);
-      expect(pageText(posted.html)).toContain('Sign in to decide');
+      expect(pageText(posted.html)).toContain('Sign in to view');
     }
     await nothingDecided();
   });

@@ -6,6 +6,8 @@ import { QueueClient } from '@azure/storage-queue';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { problemDetailsSchema } from '../../shared/http/problem-response';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { mintAccessToken } from '../helpers/approval-sign-in';
+import { LOCAL_AUTH } from '../../dev/app-env';
 
 const incidentText = readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8');
 const incident = JSON.parse(incidentText) as Record<string, unknown>;
@@ -150,8 +152,11 @@ async function inPool<T>(items: readonly T[], limit: number, task: (item: T, ind
 
 describe('POST /api/alerts under malformed and hostile bodies, through the local host', () => {
   let stack: Stack;
+  let playbook: Record<string, string>;
   beforeAll(async () => {
     stack = await startStack();
+    // The bodies come from the allow-listed playbook, so every refusal below is the body's doing.
+    playbook = { authorization: `Bearer ${await mintAccessToken(stack.sim.url, LOCAL_AUTH.playbook.objectId)}` };
   });
   afterAll(async () => {
     await stack?.stop();
@@ -162,7 +167,7 @@ describe('POST /api/alerts under malformed and hostile bodies, through the local
     const wrong: string[] = [];
     const statuses = new Set<number>();
     await inPool(requests, CONCURRENCY, async (req, n) => {
-      const headers: Record<string, string> = req.contentType === undefined ? {} : { 'content-type': req.contentType };
+      const headers: Record<string, string> = req.contentType === undefined ? { ...playbook } : { ...playbook, 'content-type': req.contentType };
       const res = await fetch(`${stack.url}/api/alerts`, { method: 'POST', headers, body: ownIncident(req.body, n + 1) });
       const text = await res.text();
       statuses.add(res.status);

@@ -1,3 +1,4 @@
+import { mintAccessToken } from '../helpers/approval-sign-in';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
@@ -5,8 +6,8 @@ import { graphWrites, lastSeq, seedIncident } from '../helpers/seed-incident';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 /** The Sentinel playbook's managed identity, as App Service Authentication would vouch for it. */
-const PLAYBOOK = { id: 'b0a70000-0000-4000-8000-000000000001', upn: 'sentinel-playbook@contoso.example', name: 'Sentinel playbook' };
-const STRANGER = { id: 'b0a70000-0000-4000-8000-0000000000ff', upn: 'someone@contoso.example', name: 'Someone else' };
+const PLAYBOOK = { id: 'b0a70000-0000-4000-8000-000000000001' };
+const STRANGER = { id: 'b0a70000-0000-4000-8000-0000000000ff' };
 
 /**
  * Every body shape Sentinel (or an operator) posts, through the whole app, with the intake's caller allow-list
@@ -14,28 +15,17 @@ const STRANGER = { id: 'b0a70000-0000-4000-8000-0000000000ff', upn: 'someone@con
  */
 describe('intake of each body shape, end to end, from an allow-listed caller', () => {
   let stack: Stack;
-  let playbookCookie: string;
-
-  async function signIn(userId: string): Promise<string> {
-    const res = await fetch(`${stack.url}/.auth/login/dev`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ userId }).toString(),
-      redirect: 'manual',
-    });
-    expect(res.status).toBe(302);
-    const cookie = res.headers.get('set-cookie')?.split(';')[0];
-    expect(cookie).toMatch(/^dev_auth=/);
-    return cookie ?? '';
-  }
+  let playbookAuth: Record<string, string>;
+  /** The access token a workload presents to the intake, as App Service Authentication passes it. */
+  const bearer = async (objectId: string) => ({ authorization: `Bearer ${await mintAccessToken(stack.sim.url, objectId)}` });
 
   beforeAll(async () => {
     stack = await startStack({
-      env: { INTAKE_ALLOWED_CALLERS: PLAYBOOK.id, LOCAL_DEV_USERS: JSON.stringify([PLAYBOOK, STRANGER]) },
+      env: { INTAKE_ALLOWED_CALLERS: PLAYBOOK.id },
       // The direct request names a classic service principal: disabling it needs the sp-disable-any opt-in.
       features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'],
     });
-    playbookCookie = await signIn(PLAYBOOK.id);
+    playbookAuth = await bearer(PLAYBOOK.id);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -43,15 +33,16 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
 
   it('refuses a caller App Service Authentication does not vouch for, or one not on the allow-list', async () => {
     const incident = seedIncident(stack.sim, 1, [{ id: DEMO.agents.invoice }]);
-    const anonymous = await stack.post('/api/alerts', incident.trigger());
+    const anonymous = await stack.post('/api/alerts', incident.trigger(), { authorization: '' });
     expect(anonymous).toMatchObject({ status: 403, body: { type: 'https://agent-responders.dev/problems/caller-not-allowed' } });
     expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
     // A forged principal header is stripped by the front end, exactly like a missing one.
     const forged = await stack.post('/api/alerts', incident.trigger(), {
+      authorization: '',
       'x-ms-client-principal': Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'oid', val: PLAYBOOK.id }] })).toString('base64'),
     });
     expect(forged.status).toBe(403);
-    const stranger = await stack.post('/api/alerts', incident.trigger(), { cookie: await signIn(STRANGER.id) });
+    const stranger = await stack.post('/api/alerts', incident.trigger(), await bearer(STRANGER.id));
     expect(stranger).toMatchObject({ status: 403, body: { detail: `Caller ${STRANGER.id} is not in INTAKE_ALLOWED_CALLERS.` } });
     expect(graphWrites(stack.sim)).toEqual([]);
   });
@@ -64,7 +55,7 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
       Entity: { properties: { Name: 'Legacy Expense Agent', AadUserId: id, AadTenantId: DEMO.tenantId, IsDomainJoined: false, FriendlyName: 'Legacy Expense Agent' } },
       IncidentArmID: incident.armId,
     };
-    const res = await stack.post('/api/alerts', body, { cookie: playbookCookie });
+    const res = await stack.post('/api/alerts', body, playbookAuth);
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
     expect(c.status).toBe('done');
@@ -86,7 +77,7 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
       WorkspaceResourceGroup: DEMO.workspace.resourceGroup,
       Entities: JSON.stringify(entities),
     };
-    const res = await stack.post('/api/alerts', body, { cookie: playbookCookie });
+    const res = await stack.post('/api/alerts', body, playbookAuth);
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
     expect(c.status).toBe('held');
@@ -102,7 +93,7 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
     const id = DEMO.classicSp;
     const incident = seedIncident(stack.sim, 3, [{ id, name: 'Support Copilot' }]);
     const since = lastSeq(stack.sim);
-    const res = await stack.post('/api/alerts', { targets: [{ id }], reason: 'Copilot exfiltrating tickets (SOC 7731)', severity: 'High', incidentArmId: incident.armId }, { cookie: playbookCookie });
+    const res = await stack.post('/api/alerts', { targets: [{ id }], reason: 'Copilot exfiltrating tickets (SOC 7731)', severity: 'High', incidentArmId: incident.armId }, playbookAuth);
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
     expect(c.status).toBe('held');
@@ -112,7 +103,7 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
 
   it('refuses what a direct request names when the incident it cites does not name it', async () => {
     const incident = seedIncident(stack.sim, 4, [{ id: DEMO.agents.orphan, name: 'Abandoned Research Agent' }]);
-    const res = await stack.post('/api/alerts', { targets: [{ id: DEMO.classicSp }], reason: 'citing an unrelated incident', incidentArmId: incident.armId }, { cookie: playbookCookie });
+    const res = await stack.post('/api/alerts', { targets: [{ id: DEMO.classicSp }], reason: 'citing an unrelated incident', incidentArmId: incident.armId }, playbookAuth);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
     expect(c.status).toBe('suspicious');
     expect(c.targets[0]).toMatchObject({ status: 'unverified', verification: { state: 'refused', suspicious: true } });
@@ -120,7 +111,7 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
 
   it('holds a direct request without an incident for approval', async () => {
     const since = lastSeq(stack.sim);
-    const res = await stack.post('/api/alerts', { targets: [{ upn: DEMO.agentUserUpns[1] }], reason: 'Operator saw the agent user misbehave' }, { cookie: playbookCookie });
+    const res = await stack.post('/api/alerts', { targets: [{ upn: DEMO.agentUserUpns[1] }], reason: 'Operator saw the agent user misbehave' }, playbookAuth);
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
     expect(c.status).toBe('held');

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
-import { approvalsOf, browse, incidentComments, signInAs, ticketTexts } from '../helpers/approval-http';
+import { approvalsOf, browse, incidentComments, signInAs, ticketTexts, askRelease } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
@@ -31,7 +31,7 @@ describe('releasing a contained agent through the approval page, end to end thro
     expect((await simObject(stack, DEMO.agents.invoice)).accountEnabled).toBe(false);
     const commentsBefore = (await incidentComments(stack)).length;
 
-    const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.agents.invoice, reason: 'Secret rotated, activity explained by the vendor' });
+    const asked = await askRelease(stack, caseId, { targetId: DEMO.agents.invoice, reason: 'Secret rotated, activity explained by the vendor' });
     expect(asked.status).toBe(202);
     expect(asked.body).toMatchObject({ status: 'pending', quorum: 1, created: true });
     const link = String(asked.body['approvalUrl']);
@@ -43,7 +43,7 @@ describe('releasing a contained agent through the approval page, end to end thro
     const before = await approvals.get(id, 'approval');
     const anonymous = await browse(stack.url, path);
     expect(anonymous.status).toBe(401);
-    expect(pageText(anonymous.html)).toContain('Sign in to decide');
+    expect(pageText(anonymous.html)).toContain('Sign in to view');
     const after = await approvals.get(id, 'approval');
     expect(after?.etag).toBe(before?.etag);
     expect(after?.value.status).toBe('pending');
@@ -87,7 +87,7 @@ describe('releasing a contained agent through the approval page, end to end thro
     await stack.waitForCase(caseId, settled);
     expect((await simObject(stack, DEMO.plainSp)).accountEnabled).toBe(false);
 
-    const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: DEMO.plainSp, reason: 'Payroll run tonight' });
+    const asked = await askRelease(stack, caseId, { targetId: DEMO.plainSp, reason: 'Payroll run tonight' });
     const { id, path } = parseApprovalLink(String(asked.body['approvalUrl']));
     const cookie = await signInAs(stack.url, DEMO.approvers[1]);
     const form = readApprovalForm((await browse(stack.url, path, { cookie })).html);

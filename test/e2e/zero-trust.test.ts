@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { settled, type CaseJson, type Stack } from '../helpers/start-stack';
 import { useStack } from '../helpers/use-stack';
-import { devSignIn } from '../helpers/dev-sign-in';
+import { mintAccessToken } from '../helpers/approval-sign-in';
 import { graphWrites as writesSince, lastSeq, seedIncident } from '../helpers/seed-incident';
 
 const demoIncident = (): Record<string, unknown> => JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
@@ -49,20 +49,17 @@ const ticketsOf = (stack: Stack, caseId: string) => stack.sim.state.tickets.serv
 const target = (c: CaseJson, id: string) => c.targets.find((t) => t.objectId === id);
 
 describe('zero-trust intake: every alert is verified at its source before any write', () => {
-  // The approver [0] account stands in for the playbook's managed identity in the caller allow-list.
+  // The approver [0] object id stands in for the playbook's managed identity in the caller allow-list.
   const stack = useStack({ env: { INTAKE_ALLOWED_CALLERS: DEMO.approvers[0] } });
-  let playbookCookie = '';
-  const post = async (body: unknown, cookie?: string) => {
-    playbookCookie ||= await devSignIn(stack.url, DEMO.approvers[0]);
-    const as = cookie ?? playbookCookie;
-    return stack.post('/api/alerts', body, as ? { cookie: as } : {});
-  };
+  /** The access token a workload (`objectId`) presents to the intake, as App Service Authentication passes it. */
+  const bearer = async (objectId: string) => ({ authorization: `Bearer ${await mintAccessToken(stack.sim.url, objectId)}` });
+  const post = async (body: unknown, auth?: Record<string, string>) => stack.post('/api/alerts', body, auth ?? (await bearer(DEMO.approvers[0])));
 
   it('refuses a caller outside the allow-list with 403 and contains nothing', async () => {
-    const anonymous = await post(incidentBody(), '');
+    const anonymous = await post(incidentBody(), { authorization: '' });
     expect(anonymous.status).toBe(403);
     expect(anonymous.body['type']).toMatch(/caller-not-allowed/);
-    const other = await post(incidentBody(), await devSignIn(stack.url, DEMO.human));
+    const other = await post(incidentBody(), await bearer(DEMO.human));
     expect(other.status).toBe(403);
     expect(graphWrites(stack)).toBe(0);
   });
@@ -110,7 +107,7 @@ describe('zero-trust intake: every alert is verified at its source before any wr
 
   it('holds a direct request from an allowed caller for approval, and refuses one from anyone else', async () => {
     const direct = { targets: [{ id: DEMO.classicSp }], reason: 'analyst saw token theft' };
-    expect((await post(direct, await devSignIn(stack.url, DEMO.approvers[1]))).status).toBe(403);
+    expect((await post(direct, await bearer(DEMO.approvers[1]))).status).toBe(403);
     const res = await post(direct);
     expect(res.status).toBe(202);
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
@@ -130,7 +127,7 @@ describe('zero-trust intake: every alert is verified at its source before any wr
 });
 
 describe('zero-trust: identifiers of one target never vouch for another, and a forgery spoils nothing genuine', () => {
-  const stack = useStack({ env: { INTAKE_ALLOW_ANY_CALLER: 'true' } });
+  const stack = useStack();
 
   it('refuses a victim named by object id beside the UPN of a user the incident really names', async () => {
     // Sentinel's incident names the agent user by UPN and object id; the forged update puts a victim agent's

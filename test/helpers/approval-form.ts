@@ -1,4 +1,4 @@
-import type { ClientPrincipal } from '../../shared/approvals/client-principal';
+import type { Person } from './approval-sign-in';
 import { DEMO } from '../../dev/simulator/demo-ids';
 
 /** The confirmation form's hidden fields as a page renders them (`token`, `af`), HTML entities decoded. */
@@ -45,9 +45,9 @@ function decodeEntities(text: string): string {
   });
 }
 
-/** A signed-in person as App Service Authentication would describe them. */
-export function principalOf(objectId: string, upn: string, name = upn): ClientPrincipal {
-  return { objectId, upn, name, identityProvider: 'aad', roles: [] };
+/** A person of the demo tenant (sign them in with `signedInAs`). */
+export function principalOf(objectId: string, upn: string, name = upn): Person {
+  return { objectId, upn, name };
 }
 
 /** The demo tenant's people, as principals. */

@@ -1,7 +1,13 @@
 import { createStorage } from '../../shared/store/storage';
 import { RecordTable } from '../../shared/store/record-table';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
-import type { Stack } from './start-stack';
+import { settled, type Stack } from './start-stack';
+import { incidentNaming } from './incident-naming';
+import { openAuditLog, type AuditEntry } from '../../shared/store/audit-log';
+import { decodeKey } from '../../shared/config';
+import { issueAntiForgeryToken } from '../../shared/approvals/anti-forgery';
+import { parseApprovalLink } from './approval-form';
+import { DEMO } from '../../dev/simulator/demo-ids';
 
 /**
  * Signs in through the local host's development Easy Auth (the picker's form post) and returns the session
@@ -54,4 +60,40 @@ export async function incidentComments(stack: Stack): Promise<string[]> {
 export function linkIn(text: string, baseUrl: string): string | undefined {
   const escaped = baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`${escaped}/api/approvals/[0-9a-f]{24}\\?token=[A-Za-z0-9_%.-]+`).exec(text)?.[0];
+}
+
+/**
+ * Asks to release a target as a signed-in person (the dev sign-in, as an analyst in a browser would be): the
+ * function key alone cannot ask. The default requester is Approver 3 (an approver through the group), so
+ * Approvers 1 and 2 remain free to decide.
+ */
+export async function askRelease(stack: Stack, caseId: string, body: unknown, userId: string = DEMO.approvers[2]): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  return stack.post(`/api/cases/${caseId}/release`, body, { cookie: await signInAs(stack.url, userId) });
+}
+
+/** The stack's audit entries for one scope (a case id), oldest first. */
+export async function auditOf(stack: Stack, scope: string): Promise<AuditEntry[]> {
+  const noCredential = { getToken: () => Promise.resolve(null) };
+  const storage = createStorage({ AzureWebJobsStorage: stack.env['AzureWebJobsStorage'] }, noCredential);
+  return (await openAuditLog(storage)).list(scope);
+}
+
+/**
+ * The anti-forgery token the page would give `principalId`, minted with the stack's signing key: lets a test act
+ * as an attacker who somehow holds a form, so the server's own checks are what stop the decision.
+ */
+export async function mintedForm(stack: Stack, link: string, principalId: string): Promise<{ token: string; af: string }> {
+  const { id, token } = parseApprovalLink(link);
+  const stored = await (await approvalsOf(stack)).get(id, 'approval');
+  const key = decodeKey(stack.env['APPROVAL_SIGNING_KEY'] ?? '');
+  return { token, af: issueAntiForgeryToken(key, { approvalId: id, principalId, nonce: stored?.value.nonce ?? '', now: Date.now() }) };
+}
+
+/** Contains `target` through a fresh incident (seeded in the simulator's Sentinel) and returns the settled case. */
+export async function containThroughIncident(stack: Stack, n: number, target: { id: string; name: string }): Promise<string> {
+  const incident = incidentNaming(n, [target]);
+  stack.sim.state.putIncident(incident.seed);
+  const caseId = String((await stack.post('/api/alerts', incident.trigger)).body['caseId']);
+  await stack.waitForCase(caseId, settled);
+  return caseId;
 }

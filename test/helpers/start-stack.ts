@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../dev/simulator/start-simulator';
 import { spawnLocalHost, type SpawnedLocalHost } from '../../dev/host/spawn-local-host';
 import { freePort } from '../../dev/free-port';
-import { simulatorAppEnv } from '../../dev/app-env';
+import { LOCAL_AUTH, simulatorAppEnv } from '../../dev/app-env';
+import { mintAccessToken } from './approval-sign-in';
 import { claimStorageAccount } from './storage-account';
 import { graphFeaturesFor, plannedPermissions } from './planned-permissions';
 
@@ -65,7 +66,10 @@ export async function startStack(opts: { env?: Record<string, string>; simulator
   const sim = await startSimulator({ ...opts.simulator, knobs: { ...opts.simulator?.knobs, grantedPermissions } });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = simulatorAppEnv(sim, claimStorageAccount(), url, { LOCAL_HOST_DISABLE_TIMERS: 'true', ...opts.env });
+  // The intake takes alerts from the demo playbook's managed identity only, as a deployment should: every
+  // `post('/api/alerts', …)` carries its access token unless the test sends its own `authorization` header.
+  const env = simulatorAppEnv(sim, claimStorageAccount(), url, { LOCAL_HOST_DISABLE_TIMERS: 'true', INTAKE_ALLOWED_CALLERS: LOCAL_AUTH.playbook.objectId, ...opts.env });
+  const playbookToken = await mintAccessToken(sim.url, LOCAL_AUTH.playbook.objectId, { appId: LOCAL_AUTH.playbook.appId });
   let host: SpawnedLocalHost;
   try {
     host = await spawnLocalHost({ appDir: ROOT, env, port });
@@ -73,7 +77,9 @@ export async function startStack(opts: { env?: Record<string, string>; simulator
     await sim.stop();
     throw err;
   }
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async (method: string, path: string, body?: unknown, given: Record<string, string> = {}) => {
+    const asPlaybook = path === '/api/alerts' && !Object.keys(given).some((k) => k.toLowerCase() === 'authorization');
+    const headers = asPlaybook ? { authorization: `Bearer ${playbookToken}`, ...given } : given;
     const res = await fetch(`${url}${path}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },

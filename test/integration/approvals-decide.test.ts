@@ -4,11 +4,12 @@ import { decodeKey } from '../../shared/config';
 import { issueAntiForgeryToken } from '../../shared/approvals/anti-forgery';
 import { decideApproval, viewApproval, type ApprovalFlowDeps } from '../../shared/approvals/approval-flow';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
-import type { ClientPrincipal } from '../../shared/approvals/client-principal';
+import type { PrincipalCheck } from '../../shared/auth/signed-in-principal';
+import { SIGNED_OUT, signedInAs, type Person } from '../helpers/approval-sign-in';
 import { requestRelease } from '../../shared/approvals/request-release';
 import { approvalLink } from '../../shared/approvals/request-approval';
 import type { RenderedPage } from '../../shared/approvals/approval-page';
-import { decisionBody, PEOPLE, pageText, parseApprovalLink, principalOf, readApprovalForm } from '../helpers/approval-form';
+import { decisionBody, PEOPLE, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 
@@ -22,11 +23,13 @@ afterAll(async () => {
 });
 
 const approvalOf = (id: string): Promise<ApprovalEntity> => app.approval(id);
+/** `who` signed in, verified from an ID token as every request is; `undefined` is nobody. */
+const as = (who: Person | undefined): Promise<PrincipalCheck> => (who ? signedInAs(app, who) : Promise.resolve(SIGNED_OUT));
 
 /** The form a person gets by opening the link signed in; fails if the page offers them none. */
-async function formFor(link: string, who: ClientPrincipal, deps: ApprovalFlowDeps = app.deps): Promise<{ token: string; af: string }> {
-  const { id, token, path } = parseApprovalLink(link);
-  const page = await viewApproval(deps, id, token, who, path);
+async function formFor(link: string, who: Person, deps: ApprovalFlowDeps = app.deps): Promise<{ token: string; af: string }> {
+  const { id, token } = parseApprovalLink(link);
+  const page = await viewApproval(deps, id, token, await as(who));
   const form = readApprovalForm(page.body);
   if (!form) {
     throw new Error(`no form for ${who.upn ?? who.objectId}: ${page.status} ${pageText(page.body)}`);
@@ -35,22 +38,22 @@ async function formFor(link: string, who: ClientPrincipal, deps: ApprovalFlowDep
 }
 
 /** A form as if the page had been served to `who` (someone the page refuses must still be refused on POST). */
-async function mintedForm(link: string, who: ClientPrincipal): Promise<{ token: string; af: string }> {
+async function mintedForm(link: string, who: Person): Promise<{ token: string; af: string }> {
   const { id, token } = parseApprovalLink(link);
   const key = decodeKey(app.deps.config.APPROVAL_SIGNING_KEY ?? '');
   return { token, af: issueAntiForgeryToken(key, { approvalId: id, principalId: who.objectId, nonce: (await approvalOf(id)).nonce, now: app.clock.now }) };
 }
 
-async function decide(link: string, who: ClientPrincipal, decision: 'approve' | 'reject', opts: { form?: { token: string; af: string }; comment?: string; deps?: ApprovalFlowDeps } = {}): Promise<RenderedPage> {
+async function decide(link: string, who: Person, decision: 'approve' | 'reject', opts: { form?: { token: string; af: string }; comment?: string; deps?: ApprovalFlowDeps } = {}): Promise<RenderedPage> {
   const deps = opts.deps ?? app.deps;
   const form = opts.form ?? (await formFor(link, who, deps));
-  return decideApproval(deps, parseApprovalLink(link).id, decisionBody(form, decision, opts.comment), who);
+  return decideApproval(deps, parseApprovalLink(link).id, decisionBody(form, decision, opts.comment ?? (decision === 'reject' ? 'not convinced yet' : undefined)), await as(who));
 }
 
 /** Contains one identity of the demo tenant through a fresh incident and asks to release it. */
-async function containAndAskRelease(n: number, target: { id: string; name: string }, requester: ClientPrincipal, deps = app.deps): Promise<{ caseId: string; link: string; approvalId: string }> {
+async function containAndAskRelease(n: number, target: { id: string; name: string }, requester: Person, deps = app.deps): Promise<{ caseId: string; link: string; approvalId: string }> {
   const caseId = await app.contain(incidentNaming(n, [target]));
-  const res = await requestRelease(deps, caseId, { targetId: target.id, reason: `ticket INC-${n}: false positive` }, requester);
+  const res = await requestRelease(deps, caseId, { targetId: target.id, reason: `ticket INC-${n}: false positive` }, await as(requester));
   if (!res.approvalUrl) {
     throw new Error('no approval link');
   }
@@ -68,18 +71,17 @@ async function queuedFor(approvalId: string): Promise<number> {
 describe('asking to release a contained agent', () => {
   it('changes nothing and tells the approvers, by mail, ticket and incident, what will change, who asked, why, until when and who decides', async () => {
     const caseId = await app.containDemoAgent();
-    const res = await requestRelease(app.deps, caseId, { targetId: DEMO.agents.invoice, reason: 'Credential rotated; the agent is clean' }, PEOPLE.onCall);
+    const res = await requestRelease(app.deps, caseId, { targetId: DEMO.agents.invoice, reason: 'Credential rotated; the agent is clean' }, await as(PEOPLE.onCall));
 
     expect(res).toMatchObject({ status: 'pending', quorum: 1, created: true });
     expect(res.approvalUrl).toMatch(/^https:\/\/responders\.example\/api\/approvals\/[0-9a-f]{24}\?token=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(app.sim.state.get(DEMO.agents.invoice)?.accountEnabled).toBe(false);
 
     const link = res.approvalUrl ?? '';
-    const { id, token, path } = parseApprovalLink(link);
-    const page = pageText((await viewApproval(app.deps, id, token, PEOPLE.socLead, path)).body);
+    const { id, token } = parseApprovalLink(link);
+    const page = pageText((await viewApproval(app.deps, id, token, await as(PEOPLE.socLead))).body);
     expect(page).toContain('Re-enable agent identity "Contoso Invoice Agent", dismiss its risk in Entra ID Protection');
-    expect(page).toContain(`Requested by ${DEMO.approverUpns[2]}`);
-    expect(page).toContain('Reason Credential rotated; the agent is clean');
+    expect(page).toContain(`Asked by ${DEMO.approverUpns[2]}: Credential rotated; the agent is clean`);
     expect(page).toContain(`Decide before ${new Date(res.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
     expect(page).toContain('Sam SOC Lead (soc-lead@contoso.example), Morgan Security Manager (sec-manager@contoso.example) or a member of the group Agent Approvers');
     expect(page).toContain('0 of 1 needed');
@@ -109,7 +111,7 @@ describe('an approved release', () => {
     expect(app.sim.state.get(DEMO.human)?.riskState).toBe('confirmedCompromised');
     const application = incidentNaming(9, [{ id: DEMO.classicSp, name: 'Support Copilot (classic app)' }]);
     const appCase = await app.contain(application);
-    const appRelease = await requestRelease(app.deps, appCase, { targetId: DEMO.classicSp, reason: 'owner rotated the secret' }, PEOPLE.onCall);
+    const appRelease = await requestRelease(app.deps, appCase, { targetId: DEMO.classicSp, reason: 'owner rotated the secret' }, await as(PEOPLE.onCall));
     await app.drainQueue();
 
     await decide(person.link, PEOPLE.socLead, 'approve');
@@ -127,10 +129,10 @@ describe('an approved release', () => {
 describe('deciding an approval', () => {
   it('decides nothing however often the link is opened, and then takes the decision of an approver reached through a group', async () => {
     const { caseId, link, approvalId } = await containAndAskRelease(3, { id: DEMO.agents.orphan, name: 'Abandoned Research Agent' }, PEOPLE.socLead);
-    const { id, token, path } = parseApprovalLink(link);
+    const { id, token } = parseApprovalLink(link);
     const before = await app.deps.approvals.get(id, 'approval');
 
-    const views = await Promise.all([undefined, PEOPLE.secManager, PEOPLE.onCall, PEOPLE.mailbox, undefined].map((who) => viewApproval(app.deps, id, token, who, path)));
+    const views = await Promise.all([undefined, PEOPLE.secManager, PEOPLE.onCall, PEOPLE.mailbox, undefined].map(async (who) => viewApproval(app.deps, id, token, await as(who))));
     expect(views.map((v) => v.status)).toEqual([401, 200, 200, 403, 401]);
     const after = await app.deps.approvals.get(id, 'approval');
     expect(after?.etag).toBe(before?.etag);
@@ -198,7 +200,7 @@ describe('deciding an approval', () => {
     expect(app.sim.state.get(DEMO.blueprintPrincipal)?.accountEnabled).toBe(false);
     expect((await app.deps.cases.load(caseId))?.targets.find((t) => t.objectId === DEMO.blueprintPrincipal)?.status).toBe('contained');
 
-    const release = await requestRelease(app.deps, caseId, { targetId: DEMO.blueprintPrincipal, reason: 'blueprint reviewed' }, PEOPLE.onCall);
+    const release = await requestRelease(app.deps, caseId, { targetId: DEMO.blueprintPrincipal, reason: 'blueprint reviewed' }, await as(PEOPLE.onCall));
     expect(release.quorum).toBe(2);
     const link = release.approvalUrl ?? '';
     const first = await decide(link, PEOPLE.socLead, 'approve');
@@ -219,10 +221,10 @@ describe('separation of duties', () => {
   it('refuses the sponsor of the agent even when the sponsor is on the approvers list', async () => {
     const withSponsor = { ...app.deps, config: { ...app.deps.config, APPROVERS: [...app.deps.config.APPROVERS, DEMO.human] } };
     const { link, approvalId } = await containAndAskRelease(7, { id: DEMO.agents.expired, name: 'Legacy Expense Agent' }, PEOPLE.onCall, withSponsor);
-    const { id, token, path } = parseApprovalLink(link);
+    const { id, token } = parseApprovalLink(link);
 
     // The Legacy Expense Agent is sponsored by the SOC lead, an approver.
-    const page = await viewApproval(withSponsor, id, token, PEOPLE.socLead, path);
+    const page = await viewApproval(withSponsor, id, token, await as(PEOPLE.socLead));
     expect(page.status).toBe(403);
     expect(pageText(page.body)).toContain('separation of duties');
     const posted = await decide(link, PEOPLE.socLead, 'approve', { form: await mintedForm(link, PEOPLE.socLead), deps: withSponsor });
@@ -233,13 +235,14 @@ describe('separation of duties', () => {
   it('keeps one live link per release, and refuses the human sponsor and owner, the requester and the responder itself', async () => {
     const withDana = { ...app.deps, config: { ...app.deps.config, APPROVERS: [...app.deps.config.APPROVERS, DEMO.human] } };
     const caseId = await app.containDemoAgent();
-    const first = await requestRelease(withDana, caseId, { targetId: DEMO.agents.invoice, reason: 'Credential rotated; the agent is clean' }, PEOPLE.onCall);
-    const second = await requestRelease(withDana, caseId, { targetId: DEMO.agents.invoice, reason: 'asking again' }, PEOPLE.secManager);
+    const first = await requestRelease(withDana, caseId, { targetId: DEMO.agents.invoice, reason: 'Credential rotated; the agent is clean' }, await as(PEOPLE.onCall));
+    const second = await requestRelease(withDana, caseId, { targetId: DEMO.agents.invoice, reason: 'asking again' }, await as(PEOPLE.secManager));
     expect(second).toMatchObject({ approvalId: first.approvalId, approvalUrl: first.approvalUrl, created: false });
 
     const link = first.approvalUrl ?? '';
-    const responder = principalOf(DEMO.responder.objectId, 'responder@contoso.example');
-    for (const who of [PEOPLE.sponsor, PEOPLE.onCall, responder]) {
+    // The responder cannot sign in as a person; it is excluded all the same.
+    expect((await approvalOf(first.approvalId)).excluded).toContain(DEMO.responder.objectId);
+    for (const who of [PEOPLE.sponsor, PEOPLE.onCall]) {
       const page = await decide(link, who, 'approve', { form: await mintedForm(link, who), deps: withDana });
       expect(page.status, who.upn).toBe(403);
       expect(pageText(page.body)).toContain('separation of duties');

@@ -7,6 +7,7 @@ import { expireApprovals } from '../../shared/approvals/expire-approvals';
 import { approvalLink } from '../../shared/approvals/request-approval';
 import { requestRelease } from '../../shared/approvals/request-release';
 import { decisionBody, PEOPLE, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
+import { signedInAs } from '../helpers/approval-sign-in';
 import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 
@@ -33,7 +34,7 @@ async function targetOf(caseId: string, objectId: string) {
 describe('the approvals timer', () => {
   it('leaves a request alone before its deadline, then expires it, writes it on the case and escalates on the ticket', async () => {
     const caseId = await app.containDemoAgent();
-    const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.agents.invoice, reason: 'false positive' }, PEOPLE.onCall);
+    const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.agents.invoice, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
     const approval = await approvalOf(asked.approvalId);
     expect(approval.expiresAt - app.clock.now).toBe(24 * HOUR); // APPROVAL_TTL_HOURS default
 
@@ -56,22 +57,22 @@ describe('the approvals timer', () => {
 
     // A second run finds nothing more to do; the link now says it expired and decides nothing.
     expect(await expireApprovals(app.deps)).toMatchObject({ expired: 0, escalated: 0 });
-    const { id, token, path } = parseApprovalLink(asked.approvalUrl ?? '');
-    const page = await viewApproval(app.deps, id, token, PEOPLE.socLead, path);
+    const { id, token } = parseApprovalLink(asked.approvalUrl ?? '');
+    const page = await viewApproval(app.deps, id, token, await signedInAs(app, PEOPLE.socLead));
     expect(page.status).toBe(410);
     expect(pageText(page.body)).toContain('This approval link has expired');
   });
 
   it('lets a decision made just before the deadline stand', async () => {
     const caseId = await app.contain(incidentNaming(11, [{ id: DEMO.agents.orphan, name: 'Abandoned Research Agent' }]));
-    const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.agents.orphan, reason: 'owner confirmed' }, PEOPLE.onCall);
+    const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.agents.orphan, reason: 'owner confirmed' }, await signedInAs(app, PEOPLE.onCall));
     const approval = await approvalOf(asked.approvalId);
-    const { id, token, path } = parseApprovalLink(asked.approvalUrl ?? '');
+    const { id, token } = parseApprovalLink(asked.approvalUrl ?? '');
 
     app.clock.now = approval.expiresAt - 60_000;
-    const form = readApprovalForm((await viewApproval(app.deps, id, token, PEOPLE.socLead, path)).body);
+    const form = readApprovalForm((await viewApproval(app.deps, id, token, await signedInAs(app, PEOPLE.socLead))).body);
     app.clock.now = approval.expiresAt - 1;
-    const decided = await decideApproval(app.deps, id, decisionBody(form ?? { token, af: '' }, 'reject', 'still under investigation'), PEOPLE.socLead);
+    const decided = await decideApproval(app.deps, id, decisionBody(form ?? { token, af: '' }, 'reject', 'still under investigation'), await signedInAs(app, PEOPLE.socLead));
     expect(decided.status).toBe(200);
 
     app.clock.now = approval.expiresAt + HOUR;
@@ -113,7 +114,7 @@ describe('the approvals timer', () => {
 
   it('sends an escalation the ticket system refused on a later run', async () => {
     const caseId = await app.contain(incidentNaming(13, [{ id: DEMO.plainSp, name: 'Payroll Export Service' }]));
-    const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.plainSp, reason: 'vendor fixed it' }, PEOPLE.onCall);
+    const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.plainSp, reason: 'vendor fixed it' }, await signedInAs(app, PEOPLE.onCall));
     const approval = await approvalOf(asked.approvalId);
 
     app.sim.addFault({ path: '^/api/now/', status: 500, times: 1000 });
@@ -128,10 +129,10 @@ describe('the approvals timer', () => {
 
   it('hands a granted approval to the responder again when its action never reached the queue', async () => {
     const caseId = await app.contain(incidentNaming(14, [{ id: DEMO.classicSp, name: 'Support Copilot (classic app)' }]));
-    const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.classicSp, reason: 'rotated' }, PEOPLE.onCall);
-    const { id, token, path } = parseApprovalLink(asked.approvalUrl ?? approvalLink(app.deps.config, await approvalOf(asked.approvalId)) ?? '');
-    const form = readApprovalForm((await viewApproval(app.deps, id, token, PEOPLE.socLead, path)).body);
-    await decideApproval(app.deps, id, decisionBody(form ?? { token, af: '' }, 'approve'), PEOPLE.socLead);
+    const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.classicSp, reason: 'rotated' }, await signedInAs(app, PEOPLE.onCall));
+    const { id, token } = parseApprovalLink(asked.approvalUrl ?? approvalLink(app.deps.config, await approvalOf(asked.approvalId)) ?? '');
+    const form = readApprovalForm((await viewApproval(app.deps, id, token, await signedInAs(app, PEOPLE.socLead))).body);
+    await decideApproval(app.deps, id, decisionBody(form ?? { token, af: '' }, 'approve'), await signedInAs(app, PEOPLE.socLead));
     // As if the worker stopped between recording the decision and queueing its action.
     const stored = await app.deps.approvals.get(id, 'approval');
     await app.deps.approvals.replace(id, 'approval', stored?.value as ApprovalEntity, stored?.etag, approvalColumns(stored?.value as ApprovalEntity));

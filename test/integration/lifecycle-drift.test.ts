@@ -4,6 +4,7 @@ import { decideApproval, viewApproval } from '../../shared/approvals/approval-fl
 import { requestRelease } from '../../shared/approvals/request-release';
 import { checkDrift } from '../../shared/lifecycle/check-drift';
 import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
+import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { SILENT, sweep, ticketKeys } from '../helpers/lifecycle-tenant';
 
@@ -58,10 +59,10 @@ describe('drift check', () => {
   });
 
   it('leaves alone a target released through an approval', async () => {
-    const release = await requestRelease(app.deps, driftCaseId, { targetId: DEMO.agents.invoice, reason: 'false positive, confirmed with the sponsor' }, PEOPLE.onCall);
-    const { id, token, path } = parseApprovalLink(release.approvalUrl ?? '');
-    const form = readApprovalForm((await viewApproval(app.deps, id, token, PEOPLE.socLead, path)).body);
-    await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, 'approve'), PEOPLE.socLead);
+    const release = await requestRelease(app.deps, driftCaseId, { targetId: DEMO.agents.invoice, reason: 'false positive, confirmed with the sponsor' }, await signedInAs(app, PEOPLE.onCall));
+    const { id, token } = parseApprovalLink(release.approvalUrl ?? '');
+    const form = readApprovalForm((await viewApproval(app.deps, id, token, await signedInAs(app, PEOPLE.socLead))).body);
+    await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, 'approve'), await signedInAs(app, PEOPLE.socLead));
     await app.drainQueue();
     expect(app.sim.state.get(DEMO.agents.invoice)?.accountEnabled).toBe(true);
 

@@ -7,6 +7,7 @@ import { TABLES } from '../../shared/store/storage';
 import type { CaseRecord } from '../../shared/store/case-model';
 import { SWEEP_AUDIT_SCOPE, type SweepSummary } from '../../shared/lifecycle/run-lifecycle-sweep';
 import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
+import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents, graphWrites, lifecycleExpectations, sweep, ticketKeys, warnings, ymd } from '../helpers/lifecycle-tenant';
 
@@ -155,11 +156,11 @@ describe('lifecycle sweep (enforce) over a seeded tenant of a few hundred agents
     // The approver opens the link from the ticket and approves; the granted action runs from the queue.
     const ticket = app.sim.state.tickets.servicenow.find((t) => t.fields['correlation_id'] === `agent-responders:${victim.caseId}`);
     const link = /https:\/\/responders\.example\/api\/approvals\/\S+/.exec(String(ticket?.fields['description']))?.[0] ?? '';
-    const { id, token, path } = parseApprovalLink(link);
-    const page = await viewApproval(app.deps, id, token, PEOPLE.secManager, path);
+    const { id, token } = parseApprovalLink(link);
+    const page = await viewApproval(app.deps, id, token, await signedInAs(app, PEOPLE.secManager));
     const form = readApprovalForm(page.body);
     expect(form).toBeDefined();
-    await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, 'approve'), PEOPLE.secManager);
+    await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, 'approve'), await signedInAs(app, PEOPLE.secManager));
     await app.drainQueue();
 
     expect(app.sim.state.get(target?.objectId ?? '')?.deleted).toBe(true);

@@ -45,10 +45,10 @@ const evilSummary: ApprovalSummary = {
 const allViews: ApprovalPageView[] = [
   confirm,
   { kind: 'sign-in', signInUrl: '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fapprovals%2Fapr-1' },
-  { kind: 'outcome', approval: summary, status: 'approved', decisions: [{ by: 'x', name: 'Ada', decision: 'approve', at: now }] },
+  { kind: 'outcome', signedInAs: 'ada@contoso.example', approval: summary, status: 'approved', decisions: [{ by: 'x', name: 'Ada', decision: 'approve', at: now }] },
   { kind: 'refused', status: 403, title: 'You cannot decide this request', message: 'Ask another approver.' },
   { kind: 'invalid-link', reason: 'bad-signature' },
-  { kind: 'recorded', approval: summary, decision: 'approve', status: 'pending', decisions: [] },
+  { kind: 'recorded', signedInAs: 'ada@contoso.example', approval: summary, decision: 'approve', status: 'pending', decisions: [] },
 ];
 
 describe('escapeHtml', () => {
@@ -84,14 +84,15 @@ describe('renderApprovalPage', () => {
     expect(renderApprovalPage({ kind: 'refused', status: 409, title: 't', message: 'm' }).status).toBe(409);
   });
 
-  it('renders the confirmation form with both tokens and two submit buttons', () => {
+  it('renders the confirmation form with both tokens, two submit buttons and a reason only Reject requires', () => {
     const { body } = renderApprovalPage(confirm);
     expect(body).toContain('<form method="post" action="/api/approvals/apr-1"');
     expect(body).toContain('<input type="hidden" name="token" value="payload.signature">');
     expect(body).toContain('<input type="hidden" name="af" value="1748779200000.mac">');
-    expect(body).toMatch(/<button id="approve"[^>]*type="submit" name="decision" value="approve">/);
+    expect(body).toMatch(/<button id="approve"[^>]*type="submit" name="decision" value="approve" formnovalidate>/);
     expect(body).toMatch(/<button id="reject"[^>]*type="submit" name="decision" value="reject">/);
-    expect(body).toContain('<textarea id="comment" name="comment" rows="3" maxlength="1000">');
+    expect(body).toContain('<textarea id="comment" name="comment" rows="2" maxlength="1000" required>');
+    expect(body).toContain('<a id="sign-out" href="/.auth/logout?post_logout_redirect_uri=%2F">Sign out</a>');
     expect(body).toContain('<p id="action" class="action">Re-enable sign-in for the agent identity Travel Bot.</p>');
     expect(body).toContain('1 of 2 needed');
     expect(body).toContain('2025-06-02 12:00 UTC');
@@ -103,14 +104,14 @@ describe('renderApprovalPage', () => {
       { ...confirm, approval: evilSummary, linkToken: EVIL, antiForgeryToken: EVIL, signedInAs: EVIL, formAction: `/x${EVIL}` },
       { kind: 'sign-in', signInUrl: `/.auth/login/aad?x=${EVIL}` },
       {
-        kind: 'outcome',
+        kind: 'outcome', signedInAs: 'ada@contoso.example',
         approval: evilSummary,
         status: 'rejected',
         decisions: [{ by: EVIL, name: EVIL, decision: 'reject', at: now, comment: EVIL }],
       },
-      { kind: 'outcome', approval: evilSummary, status: 'approved', decisions: [{ by: EVIL, decision: 'approve', at: now }] },
+      { kind: 'outcome', signedInAs: 'ada@contoso.example', approval: evilSummary, status: 'approved', decisions: [{ by: EVIL, decision: 'approve', at: now }] },
       { kind: 'refused', status: 403, title: EVIL, message: EVIL },
-      { kind: 'recorded', approval: evilSummary, decision: 'reject', status: 'rejected', decisions: [{ by: EVIL, decision: 'reject', at: now, comment: EVIL }] },
+      { kind: 'recorded', signedInAs: 'ada@contoso.example', approval: evilSummary, decision: 'reject', status: 'rejected', decisions: [{ by: EVIL, decision: 'reject', at: now, comment: EVIL }] },
     ];
     for (const view of views) {
       const { body } = renderApprovalPage(view);
@@ -150,7 +151,7 @@ describe('renderApprovalPage', () => {
 
   it('shows the outcome and who decided on a later visit', () => {
     const { body } = renderApprovalPage({
-      kind: 'outcome',
+      kind: 'outcome', signedInAs: 'ada@contoso.example',
       approval: { ...summary, approvalsSoFar: 2 },
       status: 'approved',
       decisions: [
@@ -165,12 +166,12 @@ describe('renderApprovalPage', () => {
   });
 
   it('after a decision says what happens next', () => {
-    const waiting = renderApprovalPage({ kind: 'recorded', approval: summary, decision: 'approve', status: 'pending', decisions: [] });
+    const waiting = renderApprovalPage({ kind: 'recorded', signedInAs: 'ada@contoso.example', approval: summary, decision: 'approve', status: 'pending', decisions: [] });
     expect(waiting.body).toMatch(/<p id="message">Your approval is recorded\. 1 of 2 approvals so far; waiting for 1 more person\./);
     expect(waiting.body).toContain('id="outcome"');
-    const done = renderApprovalPage({ kind: 'recorded', approval: summary, decision: 'approve', status: 'approved', decisions: [] });
+    const done = renderApprovalPage({ kind: 'recorded', signedInAs: 'ada@contoso.example', approval: summary, decision: 'approve', status: 'approved', decisions: [] });
     expect(done.body).toContain('the change will now run');
-    const rejected = renderApprovalPage({ kind: 'recorded', approval: summary, decision: 'reject', status: 'rejected', decisions: [] });
+    const rejected = renderApprovalPage({ kind: 'recorded', signedInAs: 'ada@contoso.example', approval: summary, decision: 'reject', status: 'rejected', decisions: [] });
     expect(rejected.body).toContain('nothing will change');
   });
 

@@ -21,8 +21,14 @@ describe('parseDecisionForm', () => {
   });
 
   it('drops an empty comment and decodes + as space', () => {
-    expect(parseDecisionForm('token=a.b&af=1.c&decision=reject&comment=')).toEqual({ token: 'a.b', af: '1.c', decision: 'reject' });
+    expect(parseDecisionForm('token=a.b&af=1.c&decision=approve&comment=')).toEqual({ token: 'a.b', af: '1.c', decision: 'approve' });
     expect(parseDecisionForm('token=a.b&af=1.c&decision=reject&comment=not+yet').comment).toBe('not yet');
+  });
+
+  it('refuses a rejection without a reason, however it is left out', () => {
+    for (const body of ['token=a.b&af=1.c&decision=reject', 'token=a.b&af=1.c&decision=reject&comment=', 'token=a.b&af=1.c&decision=reject&comment=+%0D%0A+']) {
+      expect(fieldsOf(body)).toEqual(['comment']);
+    }
   });
 
   it('ignores unknown fields', () => {

@@ -33,7 +33,7 @@ describe('checkGuardrails', () => {
   it('does not act on a person unless CONTAIN_HUMAN_USERS is on, approved or not', () => {
     const verdict = run(target('user'), { approved: true });
     expect(verdict.action).toBe('skip');
-    expect(verdict).toMatchObject({ reason: expect.stringContaining('CONTAIN_HUMAN_USERS') });
+    expect(verdict.action === 'skip' ? verdict.reason : '').toContain('CONTAIN_HUMAN_USERS');
     expect(run(target('user'), { humans: true }).action).toBe('run');
     // An agent's own user account is not a person.
     expect(run(target('agentUser'), { humans: false }).action).toBe('run');

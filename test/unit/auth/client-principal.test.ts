@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientPrincipal } from '../../../shared/approvals/client-principal';
+import { parseClientPrincipal } from '../../../shared/auth/client-principal';
 
 const OID = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
 
