@@ -51,8 +51,6 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'PATCH /users/{user-id}': route(['User.EnableDisableAccount.All', 'User.Read.All'], ['User.ReadWrite.All'], ['Directory.ReadWrite.All']),
   'GET /users/{user-id}/sponsors': userRead,
   'GET /users/{user-id}/memberOf': route(['GroupMember.Read.All'], ['Group.Read.All'], ['Directory.Read.All'], ['Directory.ReadWrite.All']),
-  // group: List transitiveMembers (application): expands sponsor and owner groups for separation of duties.
-  'GET /groups/{group-id}/transitiveMembers': route(['GroupMember.Read.All'], ['Group.Read.All'], ['Directory.Read.All']),
   // directoryObject: checkMemberGroups, "Group memberships for a user" (application).
   'POST /users/{user-id}/microsoft.graph.checkMemberGroups': route(['User.Read.All', 'GroupMember.Read.All'], ['User.Read.All', 'Group.Read.All'], ['Directory.Read.All']),
   'GET /groups/{group-id}/transitiveMembers': route(

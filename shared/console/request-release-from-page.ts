@@ -3,7 +3,6 @@ import { decodeKey } from '../config';
 import { AppError, ConflictError, ValidationError } from '../errors';
 import type { RenderedPage } from '../approvals/approval-page';
 import { requestRelease } from '../approvals/request-release';
-import type { SignedInPrincipal } from '../auth/signed-in-principal';
 import { buildCaseView, viewerOf } from './build-case-view';
 import { casePagePath } from './case-page-url';
 import type { ConsoleReleaseDeps } from './console-deps';
@@ -18,11 +17,6 @@ export const releaseFormSchema = z.object({
   targetId: z.string().min(1).max(300),
   reason: z.string().max(1000).default(''),
 });
-
-/** `requestRelease` still takes Easy Auth's principal shape; only the object id and names are read from it. */
-function asClientPrincipal(p: SignedInPrincipal) {
-  return { objectId: p.objectId, name: p.name, ...(p.upn !== undefined ? { upn: p.upn } : {}), tenantId: p.tenantId, identityProvider: 'aad', roles: [] as string[] };
-}
 
 /**
  * POST of a case page's "Request release" form: the signed-in viewer becomes the requester. Checked in order:
@@ -57,7 +51,7 @@ export async function requestReleaseFromPage(deps: ConsoleReleaseDeps, headers: 
     return refuse(400, 'Give a reason: the approvers read it before they decide.');
   }
   try {
-    await requestRelease(deps, bundle.record.caseId, { targetId: form.data.targetId, reason }, asClientPrincipal(principal));
+    await requestRelease(deps, bundle.record.caseId, { targetId: form.data.targetId, reason }, { ok: true, principal });
   } catch (err) {
     if (err instanceof ValidationError || err instanceof ConflictError) {
       return refuse(err.status, err instanceof ConflictError ? 'This identity is no longer contained, so there is nothing to release.' : 'This case has no such identity.');
