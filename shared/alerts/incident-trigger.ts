@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { caseInsensitiveObject } from './case-insensitive-object';
+import { httpsUrl, incidentArmIdField, jsonArray, requiredText, severityField, text } from './field-schemas';
+import { EntityList, MAX_ENTITIES, tooManyEntities, type SentinelEntity } from './sentinel-entity';
+import { postedWorkspace, sameWorkspace, WORKSPACE_MISMATCH, WorkspaceCustomerId, WorkspaceInfo } from './workspace-info';
+
+/** `Create` / `Update` in any case; any other value reads as not given (it only tunes how a repeat is handled). */
+const EventType = text.transform((value): 'Create' | 'Update' | undefined => {
+  switch (value.trim().toLowerCase()) {
+    case 'create':
+      return 'Create';
+    case 'update':
+      return 'Update';
+    default:
+      return undefined;
+  }
+});
+
+/** A non-negative integer, or the text of one (some playbooks stringify numbers). */
+const IncidentNumber = z.preprocess(
+  (v) => (typeof v === 'string' && /^\s*\d{1,15}\s*$/.test(v) ? Number(v) : v),
+  z.number({ error: 'must be a non-negative integer' }).refine((n) => Number.isSafeInteger(n) && n >= 0, 'must be a non-negative integer'),
+);
+
+/** One of the incident's alerts; only its entities are read (`properties.entities`, or `relatedEntities`). */
+export const IncidentAlert = caseInsensitiveObject({
+  properties: caseInsensitiveObject({
+    entities: EntityList.optional(),
+    relatedEntities: EntityList.optional(),
+  }).optional(),
+});
+export type IncidentAlert = z.infer<typeof IncidentAlert>;
+
+/** Where an alert's entities are, if it has any: `entities` first, as it is what playbooks send. */
+export function alertEntities(alert: IncidentAlert): { key: 'entities' | 'relatedEntities'; list: SentinelEntity[] } | undefined {
+  const props = alert.properties;
+  if (props?.entities !== undefined) {
+    return { key: 'entities', list: props.entities };
+  }
+  if (props?.relatedEntities !== undefined) {
+    return { key: 'relatedEntities', list: props.relatedEntities };
+  }
+  return undefined;
+}
+
+/** The incident's `properties`: what is shown, and every entity list it carries. */
+export const IncidentProperties = caseInsensitiveObject({
+  title: text.optional(),
+  severity: severityField.optional(),
+  /** `New` | `Active` | `Closed`, as posted. */
+  status: text.optional(),
+  incidentNumber: IncidentNumber.optional(),
+  incidentUrl: httpsUrl.optional(),
+  relatedEntities: EntityList.optional(),
+  alerts: jsonArray(IncidentAlert).optional(),
+}).superRefine((p, ctx) => {
+  // The entity limit is for the body, all lists together: name the list that goes past it.
+  let total = p.relatedEntities?.length ?? 0;
+  if (total > MAX_ENTITIES) {
+    ctx.addIssue({ code: 'custom', path: ['relatedEntities'], message: tooManyEntities() });
+    return;
+  }
+  for (const [i, alert] of (p.alerts ?? []).entries()) {
+    const found = alertEntities(alert);
+    total += found?.list.length ?? 0;
+    if (found !== undefined && total > MAX_ENTITIES) {
+      ctx.addIssue({ code: 'custom', path: ['alerts', i, 'properties', found.key], message: tooManyEntities() });
+      return;
+    }
+  }
+});
+export type IncidentProperties = z.infer<typeof IncidentProperties>;
+
+/**
+ * The "Microsoft Sentinel incident" trigger body (reference/sentinel/payloads.md), in any letter case:
+ * `{ objectSchemaType: 'Incident', objectEventType: 'Create' | 'Update', workspaceInfo, workspaceId,
+ * object: { id: <incident ARM id>, properties: { title, severity, status, incidentNumber, incidentUrl,
+ * relatedEntities[], alerts[] } } }`. `workspaceInfo`, when given, must name the workspace of the incident id.
+ */
+export const IncidentTrigger = caseInsensitiveObject({
+  objectSchemaType: text
+    .refine((s) => s.toLowerCase() === 'incident', 'must be Incident: only incident trigger bodies carry an object')
+    .optional(),
+  objectEventType: EventType.optional(),
+  workspaceInfo: WorkspaceInfo.optional(),
+  workspaceId: WorkspaceCustomerId.optional(),
+  object: caseInsensitiveObject({
+    id: incidentArmIdField(requiredText, 'must be a Microsoft Sentinel incident ARM id'),
+    properties: IncidentProperties,
+  }),
+}).superRefine((t, ctx) => {
+  const posted = postedWorkspace(t.workspaceInfo);
+  if (posted !== undefined && !sameWorkspace(posted, t.object.id.arm.workspace)) {
+    ctx.addIssue({ code: 'custom', path: ['workspaceInfo'], message: WORKSPACE_MISMATCH });
+  }
+});
+export type IncidentTrigger = z.infer<typeof IncidentTrigger>;
