@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { caseInsensitiveObject } from './case-insensitive-object';
-import { guidText, identifierText, severityField, text } from './field-schemas';
+import { displayString, guidText, identifierText, resourceGroupName, severityField } from './field-schemas';
 import { EntityList } from './sentinel-entity';
 import { WorkspaceCustomerId } from './workspace-info';
 
@@ -13,11 +13,11 @@ import { WorkspaceCustomerId } from './workspace-info';
  */
 export const AlertTrigger = caseInsensitiveObject({
   SystemAlertId: identifierText,
-  AlertDisplayName: text.optional(),
+  AlertDisplayName: displayString.optional(),
   Severity: severityField.optional(),
   WorkspaceId: WorkspaceCustomerId.optional(),
   WorkspaceSubscriptionId: guidText().optional(),
-  WorkspaceResourceGroup: text.optional(),
+  WorkspaceResourceGroup: resourceGroupName.optional(),
   Entities: EntityList.optional(),
 });
 export type AlertTrigger = z.infer<typeof AlertTrigger>;

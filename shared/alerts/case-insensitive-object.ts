@@ -32,44 +32,50 @@ export function objectTypeMessage(input: unknown): string {
 }
 
 /**
- * The first own key of `obj` that spells `name` in some letter case, or undefined. "First" is
- * `Object.keys` order, the same key {@link caseInsensitiveObject} reads.
+ * The own keys of `obj` by lower-case name, each the first spelling in `Object.keys` order: the key
+ * {@link caseInsensitiveObject} reads a field from.
  */
-export function findOwnKey(obj: Record<string, unknown>, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  return Object.keys(obj).find((key) => key.toLowerCase() === lower);
+export function ownKeysByLowerName(obj: Record<string, unknown>): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const key of Object.keys(obj)) {
+    const lower = key.toLowerCase();
+    if (!index.has(lower)) {
+      index.set(lower, key);
+    }
+  }
+  return index;
 }
 
-interface Spelling {
-  readonly key: string;
-  readonly value: unknown;
-  /** Other spellings that hold a different value. */
-  readonly clashes: string[];
+/** The key `obj` spells `name` with (see {@link ownKeysByLowerName}), or undefined when it has none. */
+export function findOwnKey(obj: Record<string, unknown>, name: string): string | undefined {
+  return ownKeysByLowerName(obj).get(name.toLowerCase());
 }
 
 function fold(value: Record<string, unknown>, byLowerName: ReadonlyMap<string, string>, ctx: z.RefinementCtx): Record<string, unknown> {
-  const found = new Map<string, Spelling>();
+  // Null prototypes: the shape's own names are the only keys a lookup can find. Absent and null both read
+  // as undefined, which optional fields accept and required ones name as missing. This runs for every
+  // entity of a body, so it allocates little: a second spelling of a field is rare.
+  const out = Object.create(null) as Record<string, unknown>;
+  const firstKey = Object.create(null) as Record<string, string>;
+  let clashes: Map<string, string[]> | undefined;
   for (const key of Object.keys(value)) {
     const name = byLowerName.get(key.toLowerCase());
     if (name === undefined) {
       continue; // not a field of this shape: never read, so never checked
     }
     const v = ownValue(value, key);
-    const first = found.get(name);
+    const first = firstKey[name];
     if (first === undefined) {
-      found.set(name, { key, value: v, clashes: [] });
-    } else if (!sameValue(first.value, v)) {
-      first.clashes.push(key);
+      firstKey[name] = key;
+      out[name] = v ?? undefined;
+    } else if (!sameValue(out[name], v)) {
+      clashes ??= new Map();
+      clashes.set(name, [...(clashes.get(name) ?? [first]), key]);
     }
   }
-  // A null prototype: the shape's own names are the only keys a lookup can find.
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const [name, { key, value: v, clashes }] of found) {
-    if (clashes.length > 0) {
-      ctx.addIssue({ code: 'custom', path: [name], message: `appears more than once with different letter case (${[key, ...clashes].join(', ')})` });
-    } else if (v !== null && v !== undefined) {
-      out[name] = v;
-    }
+  for (const [name, keys] of clashes ?? []) {
+    out[name] = undefined;
+    ctx.addIssue({ code: 'custom', path: [name], message: `appears more than once with different letter case (${keys.join(', ')})` });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseIncidentArmId, type IncidentArmId } from '../sentinel/incident-arm-id';
 import { GUID_PATTERN } from './is-guid';
-import { describeType, hasLoneSurrogate, ownElements } from './json-value';
+import { describeType, hasLoneSurrogate, ownElements, wellFormed } from './json-value';
 import { matchSeverity } from './normalize-severity';
 
 /**
@@ -26,6 +26,29 @@ export const boundedValue = z.unknown().refine((v) => typeof v !== 'string' || v
 
 /** A string of at most {@link MAX_FIELD_LENGTH} characters. */
 export const text = z.string({ error: typeMessage('a string') }).max(MAX_FIELD_LENGTH, OVER_LONG);
+
+/**
+ * Text shown to people (a title): within the limit, with any unpaired surrogate replaced by U+FFFD, so it
+ * survives UTF-8, URL encoding and storage wherever it is copied.
+ */
+export const displayString = text.transform(wellFormed);
+
+// As `shared/sentinel/incident-arm-id.ts` checks them inside an incident id.
+const RESOURCE_GROUP = /^[-\w.()\p{L}\p{N}]{1,90}$/u;
+const WORKSPACE_NAME = /^[-\w]{1,63}$/;
+
+/**
+ * An Azure resource group name (letters, digits, `-_.()`, at most 90, no trailing period), or blank, which
+ * reads as not given. It ends up in workspace allow-list checks and ARM paths, so nothing else passes.
+ */
+export const resourceGroupName = text
+  .refine((s) => s.trim() === '' || (RESOURCE_GROUP.test(s) && !s.endsWith('.')), 'must be an Azure resource group name')
+  .transform((s) => (s.trim() === '' ? undefined : s));
+
+/** A Log Analytics workspace name (letters, digits, `-`, `_`, at most 63), or blank, which reads as not given. */
+export const workspaceName = text
+  .refine((s) => s.trim() === '' || WORKSPACE_NAME.test(s), 'must be a Log Analytics workspace name')
+  .transform((s) => (s.trim() === '' ? undefined : s));
 
 /** A string with something in it besides white space. */
 export const requiredText = text.refine((s) => s.trim() !== '', 'must not be empty');

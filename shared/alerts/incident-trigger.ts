@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { caseInsensitiveObject } from './case-insensitive-object';
-import { httpsUrl, incidentArmIdField, jsonArray, requiredText, severityField, text } from './field-schemas';
+import { displayString, httpsUrl, incidentArmIdField, jsonArray, requiredText, severityField, text } from './field-schemas';
 import { EntityList, MAX_ENTITIES, tooManyEntities, type SentinelEntity } from './sentinel-entity';
 import { postedWorkspace, sameWorkspace, WORKSPACE_MISMATCH, WorkspaceCustomerId, WorkspaceInfo } from './workspace-info';
 
@@ -45,10 +45,10 @@ export function alertEntities(alert: IncidentAlert): { key: 'entities' | 'relate
 
 /** The incident's `properties`: what is shown, and every entity list it carries. */
 export const IncidentProperties = caseInsensitiveObject({
-  title: text.optional(),
+  title: displayString.optional(),
   severity: severityField.optional(),
   /** `New` | `Active` | `Closed`, as posted. */
-  status: text.optional(),
+  status: displayString.optional(),
   incidentNumber: IncidentNumber.optional(),
   incidentUrl: httpsUrl.optional(),
   relatedEntities: EntityList.optional(),

@@ -33,7 +33,7 @@ export function parseAlertTrigger(body: Record<string, unknown>): ParsedAlert {
 /** `WorkspaceSubscriptionId` + `WorkspaceResourceGroup` (+ `WorkspaceId`); the alert names no workspace by name. */
 function alertWorkspace(alert: AlertTrigger): WorkspaceRef | undefined {
   const resourceGroup = alert.WorkspaceResourceGroup;
-  if (alert.WorkspaceSubscriptionId === undefined || resourceGroup === undefined || resourceGroup.trim() === '') {
+  if (alert.WorkspaceSubscriptionId === undefined || resourceGroup === undefined) {
     return undefined;
   }
   return {

@@ -1,4 +1,5 @@
 import { parseJsonText } from '../http/parse-json-text';
+import { ownKeysByLowerName } from './case-insensitive-object';
 import { isRecord, ownValue } from './json-value';
 
 /**
@@ -47,17 +48,11 @@ export class PostedBody {
     return { written: written === '' ? '$' : written, node };
   }
 
-  /** The first own key spelling `name` in any case; indexed once per object, as bodies can hold many keys. */
+  /** The key spelling `name` in any case; indexed once per object, as one body can hold many keys. */
   private spelling(obj: Record<string, unknown>, name: string): string | undefined {
     let index = this.keyIndex.get(obj);
     if (index === undefined) {
-      index = new Map();
-      for (const key of Object.keys(obj)) {
-        const lower = key.toLowerCase();
-        if (!index.has(lower)) {
-          index.set(lower, key);
-        }
-      }
+      index = ownKeysByLowerName(obj);
       this.keyIndex.set(obj, index);
     }
     return index.get(name.toLowerCase());

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import type { WorkspaceRef } from './alert-types';
 import { caseInsensitiveObject } from './case-insensitive-object';
-import { guidText, text } from './field-schemas';
+import { guidText, resourceGroupName, workspaceName } from './field-schemas';
 
 /** The incident and entity triggers' `workspaceInfo { SubscriptionId, ResourceGroupName, WorkspaceName }`. */
 export const WorkspaceInfo = caseInsensitiveObject({
   SubscriptionId: guidText().optional(),
-  ResourceGroupName: text.optional(),
+  ResourceGroupName: resourceGroupName.optional(),
   /** Some playbooks write `ResourceGroup`; read when `ResourceGroupName` is absent. */
-  ResourceGroup: text.optional(),
-  WorkspaceName: text.optional(),
+  ResourceGroup: resourceGroupName.optional(),
+  WorkspaceName: workspaceName.optional(),
 });
 export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
 
