@@ -7,6 +7,7 @@ import { MAX_FIELD_LENGTH } from './field-schemas';
 import { GUID_PATTERN } from './is-guid';
 import { issuesToFields } from './issues-to-fields';
 import { isUpn, MAX_UPN_LENGTH } from './is-upn';
+import { wellFormed } from './json-value';
 import { matchSeverity } from './normalize-severity';
 import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 
@@ -50,7 +51,8 @@ export const DirectRequest = z.strictObject({
     .array(DirectTarget)
     .min(1, 'must name at least one target')
     .max(MAX_DIRECT_TARGETS, `must name at most ${MAX_DIRECT_TARGETS} targets`),
-  reason: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
+  // The title of the case: kept well-formed, as every text shown from a body is.
+  reason: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters').transform(wellFormed),
   severity: z
     .string()
     .max(100)

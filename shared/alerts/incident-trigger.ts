@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { caseInsensitiveObject } from './case-insensitive-object';
 import { displayString, httpsUrl, incidentArmIdField, jsonArray, requiredText, severityField, text } from './field-schemas';
-import { EntityList, MAX_ENTITIES, tooManyEntities, type SentinelEntity } from './sentinel-entity';
-import { postedWorkspace, sameWorkspace, WORKSPACE_MISMATCH, WorkspaceCustomerId, WorkspaceInfo } from './workspace-info';
+import { EntityList, type SentinelEntity } from './sentinel-entity';
+import { WorkspaceCustomerId, WorkspaceInfo } from './workspace-info';
 
 /** `Create` / `Update` in any case; any other value reads as not given (it only tunes how a repeat is handled). */
 const EventType = text.transform((value): 'Create' | 'Update' | undefined => {
@@ -53,21 +53,6 @@ export const IncidentProperties = caseInsensitiveObject({
   incidentUrl: httpsUrl.optional(),
   relatedEntities: EntityList.optional(),
   alerts: jsonArray(IncidentAlert).optional(),
-}).superRefine((p, ctx) => {
-  // The entity limit is for the body, all lists together: name the list that goes past it.
-  let total = p.relatedEntities?.length ?? 0;
-  if (total > MAX_ENTITIES) {
-    ctx.addIssue({ code: 'custom', path: ['relatedEntities'], message: tooManyEntities() });
-    return;
-  }
-  for (const [i, alert] of (p.alerts ?? []).entries()) {
-    const found = alertEntities(alert);
-    total += found?.list.length ?? 0;
-    if (found !== undefined && total > MAX_ENTITIES) {
-      ctx.addIssue({ code: 'custom', path: ['alerts', i, 'properties', found.key], message: tooManyEntities() });
-      return;
-    }
-  }
 });
 export type IncidentProperties = z.infer<typeof IncidentProperties>;
 
@@ -75,7 +60,11 @@ export type IncidentProperties = z.infer<typeof IncidentProperties>;
  * The "Microsoft Sentinel incident" trigger body (reference/sentinel/payloads.md), in any letter case:
  * `{ objectSchemaType: 'Incident', objectEventType: 'Create' | 'Update', workspaceInfo, workspaceId,
  * object: { id: <incident ARM id>, properties: { title, severity, status, incidentNumber, incidentUrl,
- * relatedEntities[], alerts[] } } }`. `workspaceInfo`, when given, must name the workspace of the incident id.
+ * relatedEntities[], alerts[] } } }`.
+ *
+ * What relates one field to another (`workspaceInfo` names the workspace of the incident id; the entity limit
+ * counts every list) is checked by `parseIncidentTrigger` on the parsed value: zod runs an object's
+ * refinements even after a field's own refinement failed, on the field's unparsed value.
  */
 export const IncidentTrigger = caseInsensitiveObject({
   objectSchemaType: text
@@ -88,10 +77,5 @@ export const IncidentTrigger = caseInsensitiveObject({
     id: incidentArmIdField(requiredText, 'must be a Microsoft Sentinel incident ARM id'),
     properties: IncidentProperties,
   }),
-}).superRefine((t, ctx) => {
-  const posted = postedWorkspace(t.workspaceInfo);
-  if (posted !== undefined && !sameWorkspace(posted, t.object.id.arm.workspace)) {
-    ctx.addIssue({ code: 'custom', path: ['workspaceInfo'], message: WORKSPACE_MISMATCH });
-  }
 });
 export type IncidentTrigger = z.infer<typeof IncidentTrigger>;

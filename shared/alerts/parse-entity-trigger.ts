@@ -6,7 +6,9 @@ import { classifyEntity } from './entity-to-target';
 import { EntityTrigger } from './entity-trigger';
 import { parseOrThrow } from './issues-to-fields';
 import { PostedBody } from './posted-body';
-import { postedWorkspace } from './workspace-info';
+import { assertWorkspaceAgrees, postedWorkspace } from './workspace-info';
+
+const INVALID = 'The entity trigger body is invalid.';
 
 /**
  * Reads a "Microsoft Sentinel entity" trigger body with the {@link EntityTrigger} schema. The dedupe key
@@ -16,16 +18,19 @@ import { postedWorkspace } from './workspace-info';
  */
 export function parseEntityTrigger(body: Record<string, unknown>): ParsedAlert {
   const posted = new PostedBody(body);
-  const trigger = parseOrThrow(EntityTrigger, body, posted, 'The entity trigger body is invalid.');
+  const trigger = parseOrThrow(EntityTrigger, body, posted, INVALID);
+  const incident = trigger.IncidentArmID;
+  if (incident !== undefined) {
+    assertWorkspaceAgrees(trigger.workspaceInfo, incident.arm.workspace, posted, INVALID);
+  }
   const entityPath = posted.path(['Entity']);
   // The schema accepts only an object here; the hash covers every field posted, read or not.
   const canonical = trigger.Entity === undefined ? undefined : canonicalJson(trigger.Entity.posted);
   if (canonical === undefined) {
-    throw new ValidationError('The entity trigger body is invalid.', [{ field: entityPath, message: 'is nested too deeply' }]);
+    throw new ValidationError(INVALID, [{ field: entityPath, message: 'is nested too deeply' }]);
   }
   const { targets, rejected, rejectedOmitted } = collectOutcomes([classifyEntity(trigger.Entity, entityPath)]);
-  const incident = trigger.IncidentArmID;
-  // `workspaceInfo`, when given with an incident id, agrees with it (the schema checks).
+  // `workspaceInfo`, when given with an incident id, agrees with it.
   const workspace = incident?.arm.workspace ?? postedWorkspace(trigger.workspaceInfo);
   return {
     source: 'entity',

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { ValidationError } from '../errors';
 import { parseJsonText } from '../http/parse-json-text';
 import { caseInsensitiveObject } from './case-insensitive-object';
 import { boundedValue } from './field-schemas';
 import { describeType, isRecord, ownElements } from './json-value';
+import type { PostedBody } from './posted-body';
 
 /**
  * Most entities read from one body, all lists together. Sentinel sends incidents with a thousand entities and
@@ -115,6 +117,20 @@ export const EntityList = z.preprocess(
 );
 
 /** The problem for a list that takes the body past {@link MAX_ENTITIES}. */
-export function tooManyEntities(): string {
+function tooManyEntities(): string {
   return `has too many entities: at most ${MAX_ENTITIES} are read from one body`;
+}
+
+/**
+ * Refuses a body whose entity lists hold more than {@link MAX_ENTITIES} together, naming the list (by its
+ * schema path, spelled as posted) that goes past the limit. Each list was checked alone by {@link EntityList}.
+ */
+export function assertEntityBudget(lists: ReadonlyArray<{ path: ReadonlyArray<string | number>; list: readonly SentinelEntity[] }>, posted: PostedBody, message: string): void {
+  let total = 0;
+  for (const { path, list } of lists) {
+    total += list.length;
+    if (total > MAX_ENTITIES) {
+      throw new ValidationError(message, [{ field: posted.path(path), message: tooManyEntities() }]);
+    }
+  }
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { ValidationError } from '../errors';
 import type { WorkspaceRef } from './alert-types';
 import { caseInsensitiveObject } from './case-insensitive-object';
 import { guidText, resourceGroupName, workspaceName } from './field-schemas';
+import type { PostedBody } from './posted-body';
 
 /** The incident and entity triggers' `workspaceInfo { SubscriptionId, ResourceGroupName, WorkspaceName }`. */
 export const WorkspaceInfo = caseInsensitiveObject({
@@ -32,16 +34,20 @@ export function postedWorkspace(info: WorkspaceInfo | undefined): WorkspaceRef |
   };
 }
 
-/**
- * Whether a body's two descriptions of its own workspace agree (a part either one leaves out is not
- * compared): a body whose `workspaceInfo` disagrees with its incident id is refused rather than trusted
- * either way. Azure resource names compare case-insensitively.
- */
-export function sameWorkspace(a: WorkspaceRef, b: WorkspaceRef): boolean {
+/** Whether two descriptions of a workspace agree; a part either leaves out is not compared; Azure names ignore case. */
+function sameWorkspace(a: WorkspaceRef, b: WorkspaceRef): boolean {
   const eq = (x: string | undefined, y: string | undefined): boolean =>
     x === undefined || y === undefined || x.toLowerCase() === y.toLowerCase();
   return eq(a.subscriptionId, b.subscriptionId) && eq(a.resourceGroup, b.resourceGroup) && eq(a.workspaceName, b.workspaceName);
 }
 
-/** The problem for `workspaceInfo` when it disagrees with the workspace in the incident id. */
-export const WORKSPACE_MISMATCH = 'does not match the workspace in the incident id';
+/**
+ * Refuses a body whose `workspaceInfo` disagrees with the workspace in its incident id (a body whose two
+ * descriptions of its own workspace disagree is trusted neither way), naming `workspaceInfo` as posted.
+ */
+export function assertWorkspaceAgrees(info: WorkspaceInfo | undefined, fromIncidentId: WorkspaceRef, posted: PostedBody, message: string): void {
+  const named = postedWorkspace(info);
+  if (named !== undefined && !sameWorkspace(named, fromIncidentId)) {
+    throw new ValidationError(message, [{ field: posted.path(['workspaceInfo']), message: 'does not match the workspace in the incident id' }]);
+  }
+}
