@@ -59,7 +59,7 @@ export function classifyEntity(entity: SentinelEntity, path: string): EntityOutc
     return reject('unknown', `entity properties is ${e.properties.notAnObject}, not an object`);
   }
   // ARM entities carry their fields in `properties`; the alert trigger's flat entities carry them inline.
-  const fields: Fields = e.properties === undefined ? { ...e, posted: entity.posted } : { ...e.properties.object, posted: e.properties.posted };
+  const fields: Fields = e.properties === undefined ? { values: e, posted: entity.posted } : { values: e.properties.object, posted: e.properties.posted };
 
   const name = displayName(fields);
   const kind = entityKind(e, fields);
@@ -88,19 +88,30 @@ export function classifyEntities(list: readonly SentinelEntity[], listPath: stri
   return list.map((entity, i) => classifyEntity(entity, `${listPath}[${i}]`));
 }
 
-/** The identity fields, with the object they were posted in (for how the sender spelled them). */
-type Fields = EntityFields & { posted: Record<string, unknown> };
+/** The identity fields, and the object they were posted in (for how the sender spelled them). */
+interface Fields {
+  values: EntityFields;
+  posted: Record<string, unknown>;
+}
 type Reject = (kind: string, reason: string, name?: string) => EntityOutcome;
 
-/** A field that is present, its value and its key as posted. */
+/** A field that is present: its value, and its key as posted (looked up only when a reason quotes it). */
 interface Field {
-  key: string;
-  value: unknown;
+  readonly key: string;
+  readonly value: unknown;
 }
 
 function field(fields: Fields, name: keyof EntityFields): Field | undefined {
-  const value = fields[name];
-  return value === undefined ? undefined : { key: findOwnKey(fields.posted, name) ?? name, value };
+  const value = fields.values[name];
+  if (value === undefined) {
+    return undefined;
+  }
+  return {
+    value,
+    get key(): string {
+      return findOwnKey(fields.posted, name) ?? name;
+    },
+  };
 }
 
 function accountTarget(fields: Fields, kind: string, name: string | undefined, reject: Reject): EntityOutcome {
@@ -191,10 +202,11 @@ function entityKind(e: { kind?: unknown; type?: unknown }, fields: Fields): stri
       return displayText(value, MAX_KIND);
     }
   }
-  if (fields.aadUserId !== undefined || fields.upnSuffix !== undefined || fields.accountName !== undefined) {
+  const { aadUserId, upnSuffix, accountName, appId } = fields.values;
+  if (aadUserId !== undefined || upnSuffix !== undefined || accountName !== undefined) {
     return 'Account';
   }
-  if (fields.appId !== undefined) {
+  if (appId !== undefined) {
     return 'CloudApplication';
   }
   return undefined;
@@ -206,7 +218,7 @@ function entityKind(e: { kind?: unknown; type?: unknown }, fields: Fields): stri
  */
 function displayName(fields: Fields): string | undefined {
   for (const key of DISPLAY_NAMES) {
-    const value = fields[key];
+    const value = fields.values[key];
     if (typeof value === 'string' && value.trim() !== '') {
       return displayText(value, MAX_DISPLAY_NAME);
     }
