@@ -70,15 +70,24 @@ function fold(value: Record<string, unknown>, byLowerName: ReadonlyMap<string, s
       out[name] = v ?? undefined;
     } else if (!sameValue(out[name], v)) {
       clashes ??= new Map();
-      clashes.set(name, [...(clashes.get(name) ?? [first]), key]);
+      const keys = clashes.get(name);
+      if (keys === undefined) {
+        clashes.set(name, [first, key]);
+      } else {
+        keys.push(key);
+      }
     }
   }
   for (const [name, keys] of clashes ?? []) {
     out[name] = undefined;
-    ctx.addIssue({ code: 'custom', path: [name], message: `appears more than once with different letter case (${keys.join(', ')})` });
+    // A long key has thousands of spellings; the message names a few.
+    const named = keys.length > MAX_SPELLINGS_NAMED ? [...keys.slice(0, MAX_SPELLINGS_NAMED), '…'] : keys;
+    ctx.addIssue({ code: 'custom', path: [name], message: `appears more than once with different letter case (${named.join(', ')})` });
   }
   return out;
 }
+
+const MAX_SPELLINGS_NAMED = 5;
 
 /** Primitives compare by value (`null` and absent alike); two objects under clashing keys always differ. */
 function sameValue(a: unknown, b: unknown): boolean {

@@ -185,6 +185,21 @@ describe('parseAlert: field names as the sender spelled them', () => {
     expect(err.fields).toEqual([{ field: 'object', message: 'appears more than once with different letter case (object, Object)' }]);
   });
 
+  it('names a few spellings of a field given in thousands of them', () => {
+    const b = loadFixture('incident-trigger.camel.json');
+    const spellings = Array.from({ length: 1 << 12 }, (_, n) => [...'relatedentit'].map((c, i) => ((n >> i) & 1 ? c.toUpperCase() : c)).join(''));
+    spellings.forEach((key, i) => {
+      props(b)[`${key}ies`] = [ip(i)];
+    });
+    const err = thrown(() => parseAlert(b)) as ValidationError;
+    expect(err.fields).toEqual([
+      {
+        field: 'object.properties.relatedEntities',
+        message: expect.stringMatching(/^appears more than once with different letter case \(relatedEntities, (\w+, ){4}…\)$/) as unknown,
+      },
+    ]);
+  });
+
   it('reads a field given twice in different case with the same value', () => {
     const b = loadFixture('incident-trigger.camel.json');
     b.ObjectSchemaType = b.objectSchemaType;
