@@ -34,13 +34,14 @@ export function parseAlert(body: unknown): ParsedAlert {
       { field: '$', message: `must be a JSON object; ${EXPECTED}` },
     ]);
   }
-  if (hasField(body, 'object')) {
+  const given = fieldsGiven(body);
+  if (given.has('object')) {
     return parseIncidentTrigger(body);
   }
-  if (hasField(body, 'Entity')) {
+  if (given.has('entity')) {
     return parseEntityTrigger(body);
   }
-  if (hasField(body, 'SystemAlertId') || hasField(body, 'Entities')) {
+  if (given.has('systemalertid') || given.has('entities')) {
     return parseAlertTrigger(body);
   }
   // Own-key checks: the direct request is matched exactly, as its schema is strict.
@@ -50,8 +51,14 @@ export function parseAlert(body: unknown): ParsedAlert {
   throw new ValidationError(`The request body has an unknown shape; ${EXPECTED}.`, [{ field: '$', message: EXPECTED }]);
 }
 
-/** Whether some own key spells `name` in any case with a value other than null (null reads as absent). */
-function hasField(body: Record<string, unknown>, name: string): boolean {
-  const lower = name.toLowerCase();
-  return Object.keys(body).some((key) => key.toLowerCase() === lower && ownValue(body, key) !== null && ownValue(body, key) !== undefined);
+/** The lower-cased names of the body's own fields that hold something other than null (null reads as absent). */
+function fieldsGiven(body: Record<string, unknown>): Set<string> {
+  const given = new Set<string>();
+  for (const key of Object.keys(body)) {
+    const value = ownValue(body, key);
+    if (value !== null && value !== undefined) {
+      given.add(key.toLowerCase());
+    }
+  }
+  return given;
 }
