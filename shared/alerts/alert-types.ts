@@ -13,6 +13,14 @@ export interface WorkspaceRef {
   subscriptionId: string;
   resourceGroup: string;
   workspaceName?: string;
+  /**
+   * The workspace's customer id (lower-case GUID), as posted: the alert trigger's `WorkspaceId`, the incident
+   * trigger's `workspaceId`. The Log Analytics query API addresses a workspace by it
+   * (`https://api.loganalytics.io/v1/workspaces/{customerId}/query`), which is how an alert is read back
+   * (`SecurityAlert` by `SystemAlertId`). Posted, so not proof of anything: check it belongs to the allowed
+   * workspace (ARM `properties.customerId`) before trusting what is read through it.
+   */
+  customerId?: string;
 }
 
 /** How a target was named; resolution to a directory object happens later through Graph. */
@@ -58,10 +66,20 @@ export interface ParsedAlert {
   title: string;
   /** `Medium` when absent or unrecognised. */
   severity: Severity;
+  /**
+   * `true` when the body named no severity, or one that is none of the four, so that `severity` is only the
+   * `Medium` default: a severity gate should not take the default for a fact. Absent when it was posted.
+   */
+  severityDefaulted?: true;
   /** De-duplicated: the same objectId / appId / upn appears once. */
   targets: TargetRef[];
-  /** Entities that identify no one, with the reason; never resolved by guessing. */
+  /**
+   * Entities that identify no one, with the reason; never resolved by guessing. Bounded: the first
+   * `MAX_REJECTED_LISTED` distinct ones (`shared/alerts/collect-targets.ts`), each with clipped texts.
+   */
   rejected: RejectedEntity[];
+  /** How many more rejected entities the body had than `rejected` lists; absent when none were left out. */
+  rejectedOmitted?: number;
 }
 
 /**

@@ -1,8 +1,12 @@
 import { targetKey, type RejectedEntity, type TargetRef } from './alert-types';
 import type { EntityOutcome } from './entity-to-target';
 
-/** Most entities (or direct targets) read from one body; beyond it the body is refused, not truncated. */
-export const MAX_ENTITIES = 500;
+/**
+ * Most rejected entities listed on one alert. A body may carry thousands of entities that name no one (Ip,
+ * Host, File…); the case keeps the first ones, each with clipped texts (a few hundred characters at most),
+ * and counts the rest, so what is recorded stays bounded whatever the body holds.
+ */
+export const MAX_REJECTED_LISTED = 100;
 
 /**
  * De-duplicates targets by {@link targetKey}, keeping first-seen order. When the same identity appears
@@ -30,12 +34,13 @@ export function collectTargets(targets: readonly TargetRef[]): TargetRef[] {
 /**
  * Splits entity outcomes into de-duplicated targets and rejected entities. An entity rejected for the same
  * reason under the same kind and name, in any letter case (an Ip listed in the incident and again in its
- * alert), is kept once.
+ * alert), is kept once; past {@link MAX_REJECTED_LISTED} distinct ones, the rest are only counted.
  */
-export function collectOutcomes(outcomes: readonly EntityOutcome[]): { targets: TargetRef[]; rejected: RejectedEntity[] } {
+export function collectOutcomes(outcomes: readonly EntityOutcome[]): { targets: TargetRef[]; rejected: RejectedEntity[]; rejectedOmitted: number } {
   const targets: TargetRef[] = [];
   const rejected: RejectedEntity[] = [];
   const rejectedKeys = new Set<string>();
+  let rejectedOmitted = 0;
   for (const outcome of outcomes) {
     if ('target' in outcome) {
       targets.push(outcome.target);
@@ -49,7 +54,11 @@ export function collectOutcomes(outcomes: readonly EntityOutcome[]): { targets: 
       }
       rejectedKeys.add(key);
     }
-    rejected.push(r);
+    if (rejected.length < MAX_REJECTED_LISTED) {
+      rejected.push(r);
+    } else {
+      rejectedOmitted++;
+    }
   }
-  return { targets: collectTargets(targets), rejected };
+  return { targets: collectTargets(targets), rejected, rejectedOmitted };
 }

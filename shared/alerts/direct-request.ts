@@ -1,22 +1,33 @@
 import { z } from 'zod';
-import { ValidationError, type FieldProblem } from '../errors';
+import { ValidationError } from '../errors';
 import { targetKey, type ParsedAlert, type Severity, type TargetRef } from './alert-types';
 import { canonicalJson, shortHash } from './canonical-json';
-import { collectTargets, MAX_ENTITIES } from './collect-targets';
-import { MAX_FIELD_LENGTH } from './field-reader';
+import { collectTargets } from './collect-targets';
+import { MAX_FIELD_LENGTH } from './field-schemas';
 import { GUID_PATTERN } from './is-guid';
-import { isUpn } from './is-upn';
+import { issuesToFields } from './issues-to-fields';
+import { isUpn, MAX_UPN_LENGTH } from './is-upn';
+import { wellFormed } from './json-value';
 import { matchSeverity } from './normalize-severity';
 import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 
+// Re-exported for callers that validate their own requests the same way (release requests).
+export { issuesToFields } from './issues-to-fields';
+
+/**
+ * Most targets one direct request may name. An operator's request, not a Sentinel body: a request about
+ * hundreds of identities is refused rather than held for a single approval.
+ */
+export const MAX_DIRECT_TARGETS = 500;
+
 /** One target of a direct request: exactly one of `id` (object id), `appId` or `upn`. */
-export const directTargetSchema = z
+export const DirectTarget = z
   .strictObject({
     id: z.string().regex(GUID_PATTERN, 'must be a GUID (the directory object id)').optional(),
     appId: z.string().regex(GUID_PATTERN, 'must be a GUID (the application id)').optional(),
     upn: z
       .string()
-      .max(1024, 'must be at most 1024 characters')
+      .max(MAX_UPN_LENGTH, `must be at most ${MAX_UPN_LENGTH} characters`)
       .refine(isUpn, 'must be a UPN: exactly one "@" with a non-empty name and domain, no spaces')
       .optional(),
   })
@@ -29,18 +40,19 @@ export const directTargetSchema = z
       });
     }
   });
-export type DirectTarget = z.infer<typeof directTargetSchema>;
+export type DirectTarget = z.infer<typeof DirectTarget>;
 
 /**
  * `POST /alerts` from an operator or automation that is not a Sentinel playbook. Strict: unknown keys are
  * refused by name, so a typo (`target`, `objectId`) is a 400 rather than a silently ignored field.
  */
-export const directRequestSchema = z.strictObject({
+export const DirectRequest = z.strictObject({
   targets: z
-    .array(directTargetSchema)
+    .array(DirectTarget)
     .min(1, 'must name at least one target')
-    .max(MAX_ENTITIES, `must name at most ${MAX_ENTITIES} targets`),
-  reason: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
+    .max(MAX_DIRECT_TARGETS, `must name at most ${MAX_DIRECT_TARGETS} targets`),
+  // The title of the case: kept well-formed, as every text shown from a body is.
+  reason: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters').transform(wellFormed),
   severity: z
     .string()
     .max(100)
@@ -52,14 +64,14 @@ export const directRequestSchema = z.strictObject({
     .refine((s) => parseIncidentArmId(s) !== undefined, 'must be a Microsoft Sentinel incident ARM id')
     .optional(),
 });
-export type DirectRequest = z.infer<typeof directRequestSchema>;
+export type DirectRequest = z.infer<typeof DirectRequest>;
 
 /**
  * Parses a direct request into a {@link ParsedAlert}; throws a {@link ValidationError} naming every bad
  * field by JSON path (`targets[1].id`, `reason`, unknown keys such as `targets[0].objectId`).
  */
 export function parseDirectRequest(body: unknown): ParsedAlert {
-  const result = directRequestSchema.safeParse(body);
+  const result = DirectRequest.safeParse(body);
   if (!result.success) {
     throw new ValidationError('The direct request is invalid.', issuesToFields(result.error.issues));
   }
@@ -83,6 +95,7 @@ export function parseDirectRequest(body: unknown): ParsedAlert {
     ...(arm === undefined ? {} : { workspace: arm.workspace }),
     title: req.reason,
     severity,
+    ...(req.severity === undefined ? { severityDefaulted: true as const } : {}),
     targets,
     rejected: [],
   };
@@ -96,33 +109,4 @@ function toTargetRef(t: DirectTarget): TargetRef {
     return { by: 'appId', appId: t.appId.toLowerCase() };
   }
   return { by: 'upn', upn: (t.upn ?? '').toLowerCase() };
-}
-
-/** zod issues as field problems; an unknown key is named as its own field (`targets[0].objectId`). */
-export function issuesToFields(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
-  const fields: FieldProblem[] = [];
-  for (const issue of issues) {
-    const base = formatPath(issue.path);
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        fields.push({ field: base === '' ? key : `${base}.${key}`, message: 'is not a known field' });
-      }
-    } else {
-      fields.push({ field: base === '' ? '$' : base, message: issue.message });
-    }
-  }
-  return fields;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') {
-      out += `[${segment}]`;
-    } else {
-      const key = String(segment);
-      out = out === '' ? key : `${out}.${key}`;
-    }
-  }
-  return out;
 }

@@ -1,78 +1,123 @@
 import type { RejectedEntity, TargetRef } from './alert-types';
-import { describeType, FieldReader, isRecord, type FoundField } from './field-reader';
+import { findOwnKey } from './case-insensitive-object';
+import { issuesToFields } from './issues-to-fields';
 import { isGuid } from './is-guid';
 import { isUpn } from './is-upn';
+import { clipText, describeType, displayText } from './json-value';
+import { PostedBody } from './posted-body';
+import { SentinelEntity, type EntityFields } from './sentinel-entity';
+import { ValidationError } from '../errors';
 
 /** What one entity gave: a target to resolve, or the reason it names no one. */
 export type EntityOutcome = { target: TargetRef } | { rejected: RejectedEntity };
 
-const DISPLAY_NAMES = ['friendlyName', 'displayName', 'accountName', 'name', 'appName', 'hostName', 'address'];
+/** Shown for an entity, in this order of preference. */
+const DISPLAY_NAMES = ['friendlyName', 'displayName', 'accountName', 'name', 'appName', 'hostName', 'address'] as const;
 const MAX_DISPLAY_NAME = 256;
+/** Kinds are short names (`Account`, `cloud-application`); a longer one is clipped where it is recorded. */
+const MAX_KIND = 64;
 
 /**
- * Turns one Sentinel entity into a target, following what Sentinel really sends (see
+ * Turns one posted Sentinel entity into a target, or the reason it names no one: the entity is read with the
+ * {@link SentinelEntity} schema, then {@link classifyEntity}. Throws a {@link ValidationError} naming the field
+ * (under `path`) when the entity makes a body unusable: an identifier over the length limit, or a field given
+ * twice in different letter case.
+ *
+ * @example
+ * entityToTarget({ kind: 'Account', properties: { aadUserId: 'AAAA…' } }, 'Entities[0]');
+ * // { target: { by: 'objectId', objectId: 'aaaa…' } }
+ */
+export function entityToTarget(entity: unknown, path: string): EntityOutcome {
+  const parsed = SentinelEntity.safeParse(entity);
+  if (!parsed.success) {
+    const fields = issuesToFields(parsed.error.issues, new PostedBody(entity));
+    throw new ValidationError('The entity is invalid.', fields.map((f) => ({ ...f, field: f.field === '$' ? path : `${path}.${f.field}` })));
+  }
+  return classifyEntity(parsed.data, path);
+}
+
+/**
+ * The verdict on one entity the schema accepted, following what Sentinel really sends (see
  * `reference/sentinel/payloads.md`):
  * - `Account` with a GUID `aadUserId` → object id (a service principal arrives this way, without `upnSuffix`);
  * - `Account` without `aadUserId` but with `Name` and a non-empty `UPNSuffix` → UPN;
  * - `CloudApplication` with a GUID `appId` → Entra appId; an integer `appId` is a Defender for Cloud Apps id;
  * - anything else is rejected with a reason. Nothing is ever resolved by display name.
  *
- * The entity may be ARM-shaped (`{ kind, properties: {…} }`, incident trigger) or flat
- * (`{ Type: 'account', Name, … }`, alert trigger); field names match in any letter case. Strings over the
- * length limit are recorded on `reader` (they make the body a 400); every other oddity only rejects the entity.
+ * Kinds match in any letter case (`Account`, `account`, `cloud-application`). Reasons quote field names as
+ * the sender spelled them. `path` is the entity's JSON path in the body, recorded with a rejection.
  */
-export function entityToTarget(entity: unknown, path: string, reader: FieldReader): EntityOutcome {
+export function classifyEntity(entity: SentinelEntity, path: string): EntityOutcome {
   const reject = (kind: string, reason: string, name?: string): EntityOutcome => ({
     rejected: name === undefined ? { path, kind, reason } : { path, kind, name, reason },
   });
-  if (!isRecord(entity)) {
-    return reject('unknown', `entity is ${describeType(entity)}, not an object`);
+  if (entity === undefined || 'notAnObject' in entity) {
+    return reject('unknown', `entity is ${entity?.notAnObject ?? 'an undefined'}, not an object`);
   }
-
-  const wrapped = reader.get(entity, path, ['properties']);
-  if (wrapped !== undefined && !isRecord(wrapped.value)) {
-    return reject('unknown', `entity properties is ${describeType(wrapped.value)}, not an object`);
+  const { object: e } = entity;
+  if (e.properties !== undefined && 'notAnObject' in e.properties) {
+    return reject('unknown', `entity properties is ${e.properties.notAnObject}, not an object`);
   }
-  const props = wrapped === undefined ? entity : (wrapped.value as Record<string, unknown>);
-  const propsPath = wrapped === undefined ? path : wrapped.path;
+  // ARM entities carry their fields in `properties`; the alert trigger's flat entities carry them inline.
+  const fields: Fields = e.properties === undefined ? { values: e, posted: entity.posted } : { values: e.properties.object, posted: e.properties.posted };
 
-  const name = displayName(reader, props, propsPath);
-  const kind = entityKind(reader, entity, path, props, propsPath);
+  const name = displayName(fields);
+  const kind = entityKind(e, fields);
   if (kind === undefined) {
-    const ref = reader.get(entity, path, ['$ref']);
     return reject(
       'unknown',
-      ref === undefined
+      e.$ref === undefined
         ? 'entity has no kind (kind/Type) and no Account or CloudApplication fields'
         : 'entity is a $ref to another entity of the alert, which is read where it is defined',
       name,
     );
   }
-
   // Incident entities say `CloudApplication`, alert-trigger entities `cloud-application`.
   switch (kind.toLowerCase().replace(/[-_\s]/g, '')) {
     case 'account':
-      return accountTarget(reader, props, propsPath, kind, name, reject);
+      return accountTarget(fields, kind, name, reject);
     case 'cloudapplication':
-      return cloudApplicationTarget(reader, props, propsPath, kind, name, reject);
+      return cloudApplicationTarget(fields, kind, name, reject);
     default:
       return reject(kind, `entity kind ${kind} identifies no Entra identity`, name);
   }
 }
 
+/** Verdicts on every entity of a list, which was posted at `listPath` (spelled as the sender did). */
+export function classifyEntities(list: readonly SentinelEntity[], listPath: string): EntityOutcome[] {
+  return list.map((entity, i) => classifyEntity(entity, `${listPath}[${i}]`));
+}
+
+/** The identity fields, and the object they were posted in (for how the sender spelled them). */
+interface Fields {
+  values: EntityFields;
+  posted: Record<string, unknown>;
+}
 type Reject = (kind: string, reason: string, name?: string) => EntityOutcome;
 
-function accountTarget(
-  reader: FieldReader,
-  props: Record<string, unknown>,
-  base: string,
-  kind: string,
-  name: string | undefined,
-  reject: Reject,
-): EntityOutcome {
-  const aad = reader.get(props, base, ['aadUserId']);
-  const account = reader.get(props, base, ['accountName', 'name']);
-  const suffix = reader.get(props, base, ['upnSuffix']);
+/** A field that is present: its value, and its key as posted (looked up only when a reason quotes it). */
+interface Field {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+function field(fields: Fields, name: keyof EntityFields): Field | undefined {
+  const value = fields.values[name];
+  if (value === undefined) {
+    return undefined;
+  }
+  return {
+    value,
+    get key(): string {
+      return findOwnKey(fields.posted, name) ?? name;
+    },
+  };
+}
+
+function accountTarget(fields: Fields, kind: string, name: string | undefined, reject: Reject): EntityOutcome {
+  const aad = field(fields, 'aadUserId');
+  const account = field(fields, 'accountName') ?? field(fields, 'name');
+  const suffix = field(fields, 'upnSuffix');
 
   const accountName = typeof account?.value === 'string' ? account.value.trim() : undefined;
   const upnSuffix = typeof suffix?.value === 'string' ? suffix.value.trim() : undefined;
@@ -98,8 +143,8 @@ function accountTarget(
   }
 
   // Without an object id the UPN is all there is, so a wrapped name or suffix must not be unwrapped by guess.
-  for (const field of [account, suffix]) {
-    const wrapped = field === undefined ? undefined : arrayWrapped(field);
+  for (const f of [account, suffix]) {
+    const wrapped = f === undefined ? undefined : arrayWrapped(f);
     if (wrapped !== undefined) {
       return reject(kind, wrapped, name);
     }
@@ -123,15 +168,8 @@ function accountTarget(
   return { target: { by: 'upn', upn, ...(name === undefined ? {} : { name }) } };
 }
 
-function cloudApplicationTarget(
-  reader: FieldReader,
-  props: Record<string, unknown>,
-  base: string,
-  kind: string,
-  name: string | undefined,
-  reject: Reject,
-): EntityOutcome {
-  const appId = reader.get(props, base, ['appId']);
+function cloudApplicationTarget(fields: Fields, kind: string, name: string | undefined, reject: Reject): EntityOutcome {
+  const appId = field(fields, 'appId');
   if (appId === undefined) {
     return reject(kind, 'CloudApplication has no appId', name);
   }
@@ -146,11 +184,8 @@ function cloudApplicationTarget(
     (typeof appId.value === 'number' && Number.isInteger(appId.value)) ||
     (typeof appId.value === 'string' && /^\s*\d+\s*$/.test(appId.value));
   if (numeric) {
-    return reject(
-      kind,
-      `appId ${String(appId.value).trim()} is a Defender for Cloud Apps app id, not an Entra appId; not resolved`,
-      name,
-    );
+    const id = displayText(String(appId.value), 40);
+    return reject(kind, `appId ${id} is a Defender for Cloud Apps app id, not an Entra appId; not resolved`, name);
   }
   return reject(kind, `appId is neither an Entra appId (GUID) nor a Defender for Cloud Apps id (${describeValue(appId.value)})`, name);
 }
@@ -161,23 +196,17 @@ function cloudApplicationTarget(
  * `Entity` may omit it) is taken as an Account or CloudApplication only when it carries fields that no
  * other kind has: `aadUserId`/`upnSuffix`/`accountName`, or `appId`.
  */
-function entityKind(
-  reader: FieldReader,
-  entity: Record<string, unknown>,
-  path: string,
-  props: Record<string, unknown>,
-  propsPath: string,
-): string | undefined {
-  for (const names of [['kind'], ['type']]) {
-    const found = reader.get(entity, path, names);
-    if (typeof found?.value === 'string' && found.value.trim() !== '' && !found.value.includes('/')) {
-      return found.value.trim();
+function entityKind(e: { kind?: unknown; type?: unknown }, fields: Fields): string | undefined {
+  for (const value of [e.kind, e.type]) {
+    if (typeof value === 'string' && value.trim() !== '' && !value.includes('/')) {
+      return displayText(value, MAX_KIND);
     }
   }
-  if (reader.get(props, propsPath, ['aadUserId', 'upnSuffix', 'accountName']) !== undefined) {
+  const { aadUserId, upnSuffix, accountName, appId } = fields.values;
+  if (aadUserId !== undefined || upnSuffix !== undefined || accountName !== undefined) {
     return 'Account';
   }
-  if (reader.get(props, propsPath, ['appId']) !== undefined) {
+  if (appId !== undefined) {
     return 'CloudApplication';
   }
   return undefined;
@@ -187,12 +216,11 @@ function entityKind(
  * A name for display and for the case record. It identifies nothing, so an over-long one (a Url entity's
  * friendlyName can be a long URL) is clipped rather than failing the whole body.
  */
-function displayName(reader: FieldReader, props: Record<string, unknown>, base: string): string | undefined {
+function displayName(fields: Fields): string | undefined {
   for (const key of DISPLAY_NAMES) {
-    const found = reader.get(props, base, [key], Number.MAX_SAFE_INTEGER);
-    const text = typeof found?.value === 'string' ? found.value.trim() : '';
-    if (text !== '') {
-      return text.length > MAX_DISPLAY_NAME ? `${text.slice(0, MAX_DISPLAY_NAME)}…` : text;
+    const value = fields.values[key];
+    if (typeof value === 'string' && value.trim() !== '') {
+      return displayText(value, MAX_DISPLAY_NAME);
     }
   }
   return undefined;
@@ -202,12 +230,12 @@ function displayName(reader: FieldReader, props: Record<string, unknown>, base: 
  * The known bad shape where a playbook or rule wraps the UPN in an array (`["a@b.com"]`), either as a real
  * array or as the JSON text of one. Unwrapping would be guessing which element was meant.
  */
-function arrayWrapped(field: FoundField): string | undefined {
-  if (Array.isArray(field.value)) {
-    return `${field.key} is array-wrapped (an array, not a string); not resolved`;
+function arrayWrapped(f: Field): string | undefined {
+  if (Array.isArray(f.value)) {
+    return `${f.key} is array-wrapped (an array, not a string); not resolved`;
   }
-  if (typeof field.value === 'string' && /^\s*\[.*\]\s*$/s.test(field.value)) {
-    return `${field.key} is array-wrapped (the text of a JSON array); not resolved`;
+  if (typeof f.value === 'string' && /^\s*\[.*\]\s*$/s.test(f.value)) {
+    return `${f.key} is array-wrapped (the text of a JSON array); not resolved`;
   }
   return undefined;
 }
@@ -220,8 +248,5 @@ function joinUpn(accountName: string, upnSuffix: string): string | undefined {
 
 /** A short, safe description of a bad value for a reason text: its type, or a clipped string. */
 function describeValue(value: unknown): string {
-  if (typeof value === 'string') {
-    return value.length > 40 ? `"${value.slice(0, 40)}…"` : `"${value}"`;
-  }
-  return describeType(value);
+  return typeof value === 'string' ? `"${clipText(value, 40)}"` : describeType(value);
 }

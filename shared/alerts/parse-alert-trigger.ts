@@ -1,54 +1,44 @@
 import type { ParsedAlert, WorkspaceRef } from './alert-types';
+import { AlertTrigger } from './alert-trigger';
 import { collectOutcomes } from './collect-targets';
-import type { FieldReader } from './field-reader';
-import { isGuid } from './is-guid';
-import { normalizeSeverity } from './normalize-severity';
-import { newEntityBudget, readEntityList } from './read-entity-list';
+import { classifyEntities } from './entity-to-target';
+import { parseOrThrow } from './issues-to-fields';
+import { PostedBody } from './posted-body';
 
 /**
- * The "Microsoft Sentinel alert" trigger body: a PascalCase SecurityAlert (`SystemAlertId`,
- * `AlertDisplayName`, `Severity`, `WorkspaceSubscriptionId`, `WorkspaceResourceGroup`, `Entities`).
- * `Entities` holds flat entities (`{ Type: 'account', Name, UPNSuffix, AadUserId }`) as an array or as the
- * JSON text of one. This body carries no incident id. Problems are recorded on `reader`.
+ * Reads a "Microsoft Sentinel alert" trigger body with the {@link AlertTrigger} schema. The body carries no
+ * incident id; it keeps the workspace's customer id (`WorkspaceId`) so the alert can be read back from its
+ * workspace by `SystemAlertId`. Throws a `ValidationError` naming every bad field as posted.
  */
-export function parseAlertTrigger(reader: FieldReader, body: Record<string, unknown>): ParsedAlert | undefined {
-  const alertId = reader.string(body, '', ['SystemAlertId'], true);
-  const title = reader.string(body, '', ['AlertDisplayName']);
-  const severity = normalizeSeverity(reader.get(body, '', ['Severity'])?.value);
-  const workspace = readAlertWorkspace(reader, body);
-  // The JSON text of a long entity list legitimately exceeds the per-field string limit.
-  const entities = reader.get(body, '', ['Entities'], Number.MAX_SAFE_INTEGER);
-  const { targets, rejected } = collectOutcomes(readEntityList(reader, entities, newEntityBudget()));
-
-  if (alertId === undefined) {
-    return undefined;
-  }
+export function parseAlertTrigger(body: Record<string, unknown>): ParsedAlert {
+  const posted = new PostedBody(body);
+  const alert = parseOrThrow(AlertTrigger, body, posted, 'The alert trigger body is invalid.');
+  const { targets, rejected, rejectedOmitted } = collectOutcomes(classifyEntities(alert.Entities ?? [], posted.path(['Entities'])));
+  const workspace = alertWorkspace(alert);
+  const title = alert.AlertDisplayName;
   return {
     source: 'alert',
-    dedupeKey: `alert:${alertId.trim().toLowerCase()}`,
-    alertId,
+    dedupeKey: `alert:${alert.SystemAlertId.trim().toLowerCase()}`,
+    alertId: alert.SystemAlertId,
     ...(workspace === undefined ? {} : { workspace }),
-    title: title !== undefined && title.trim() !== '' ? title : `Sentinel alert ${alertId}`,
-    severity,
+    title: title !== undefined && title.trim() !== '' ? title : `Sentinel alert ${alert.SystemAlertId}`,
+    severity: alert.Severity ?? 'Medium',
+    ...(alert.Severity === undefined ? { severityDefaulted: true as const } : {}),
     targets,
     rejected,
+    ...(rejectedOmitted === 0 ? {} : { rejectedOmitted }),
   };
 }
 
-/** `WorkspaceSubscriptionId` + `WorkspaceResourceGroup`; the alert names no workspace by name. */
-function readAlertWorkspace(reader: FieldReader, body: Record<string, unknown>): WorkspaceRef | undefined {
-  const subscription = reader.get(body, '', ['WorkspaceSubscriptionId']);
-  const subscriptionId = reader.string(body, '', ['WorkspaceSubscriptionId']);
-  const resourceGroup = reader.string(body, '', ['WorkspaceResourceGroup']);
-  if (subscriptionId === undefined) {
+/** `WorkspaceSubscriptionId` + `WorkspaceResourceGroup` (+ `WorkspaceId`); the alert names no workspace by name. */
+function alertWorkspace(alert: AlertTrigger): WorkspaceRef | undefined {
+  const resourceGroup = alert.WorkspaceResourceGroup;
+  if (alert.WorkspaceSubscriptionId === undefined || resourceGroup === undefined) {
     return undefined;
   }
-  if (!isGuid(subscriptionId)) {
-    reader.problem(subscription?.path ?? 'WorkspaceSubscriptionId', 'must be a GUID');
-    return undefined;
-  }
-  if (resourceGroup === undefined || resourceGroup.trim() === '') {
-    return undefined;
-  }
-  return { subscriptionId: subscriptionId.toLowerCase(), resourceGroup };
+  return {
+    subscriptionId: alert.WorkspaceSubscriptionId,
+    resourceGroup,
+    ...(alert.WorkspaceId === undefined ? {} : { customerId: alert.WorkspaceId }),
+  };
 }

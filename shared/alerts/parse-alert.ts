@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors';
 import type { ParsedAlert } from './alert-types';
 import { parseDirectRequest } from './direct-request';
-import { describeType, FieldReader, isRecord } from './field-reader';
+import { describeType, isRecord, ownValue } from './json-value';
 import { parseAlertTrigger } from './parse-alert-trigger';
 import { parseEntityTrigger } from './parse-entity-trigger';
 import { parseIncidentTrigger } from './parse-incident-trigger';
@@ -13,15 +13,16 @@ const EXPECTED =
 
 /**
  * Understands a `POST /alerts` body in any of the four shapes it may take, told apart by their top-level
- * fields (matched ignoring case, except the direct request, which is strict):
- * 1. Sentinel incident trigger — `object` (`objectSchemaType: Incident` optional);
- * 2. Sentinel entity trigger — `Entity` (+ `IncidentArmID`);
- * 3. Sentinel alert trigger — `SystemAlertId` / `Entities`;
- * 4. direct request — `targets` + `reason`.
+ * fields (matched ignoring case, except the direct request, which is strict), each read by its zod schema:
+ * 1. Sentinel incident trigger — `object` (`IncidentTrigger`);
+ * 2. Sentinel entity trigger — `Entity` (+ `IncidentArmID`) (`EntityTrigger`);
+ * 3. Sentinel alert trigger — `SystemAlertId` / `Entities` (`AlertTrigger`);
+ * 4. direct request — `targets` + `reason` (`DirectRequest`).
  *
- * Throws a {@link ValidationError} (400) naming every bad field by JSON path when the body is unusable as a
- * whole. A well-formed body that names nobody usable returns `targets: []` (the caller answers 422) with
- * each entity's reason in `rejected`. Never follows the prototype chain, never mutates its input.
+ * Throws a {@link ValidationError} (400) naming every bad field by JSON path, spelled as posted, when the body
+ * is unusable as a whole. A well-formed body that names nobody usable returns `targets: []` (the caller
+ * answers 422) with each entity's reason in `rejected`. Never throws anything else, never follows the
+ * prototype chain, never mutates its input.
  *
  * @example
  * const alert = parseAlert(await readJsonBody(request));
@@ -33,43 +34,31 @@ export function parseAlert(body: unknown): ParsedAlert {
       { field: '$', message: `must be a JSON object; ${EXPECTED}` },
     ]);
   }
-  const reader = new FieldReader();
-  const shape = detectShape(reader, body);
-  if (shape === 'direct') {
-    return parseDirectRequest(body);
+  const given = fieldsGiven(body);
+  if (given.has('object')) {
+    return parseIncidentTrigger(body);
   }
-  const parse = { incident: parseIncidentTrigger, entity: parseEntityTrigger, alert: parseAlertTrigger }[shape];
-  const parsed = parse(reader, body);
-  const problems = reader.problems;
-  if (problems.length > 0 || parsed === undefined) {
-    throw new ValidationError(
-      `The ${shape} trigger body is invalid.`,
-      problems.length > 0 ? problems : [{ field: '$', message: `is not a usable ${shape} trigger body` }],
-    );
+  if (given.has('entity')) {
+    return parseEntityTrigger(body);
   }
-  return parsed;
-}
-
-type Shape = 'incident' | 'entity' | 'alert' | 'direct';
-
-function detectShape(reader: FieldReader, body: Record<string, unknown>): Shape {
-  const has = (name: string): boolean => reader.get(body, '', [name], Number.MAX_SAFE_INTEGER) !== undefined;
-  if (has('object')) {
-    return 'incident';
-  }
-  if (has('Entity')) {
-    return 'entity';
-  }
-  if (has('SystemAlertId') || has('Entities')) {
-    return 'alert';
+  if (given.has('systemalertid') || given.has('entities')) {
+    return parseAlertTrigger(body);
   }
   // Own-key checks: the direct request is matched exactly, as its schema is strict.
   if (Object.prototype.hasOwnProperty.call(body, 'targets') || Object.prototype.hasOwnProperty.call(body, 'reason')) {
-    return 'direct';
+    return parseDirectRequest(body);
   }
-  const problems = reader.problems; // e.g. a top-level key given twice in different case
-  throw new ValidationError(`The request body has an unknown shape; ${EXPECTED}.`, [
-    ...problems,
-    { field: '$', message: EXPECTED },
-  ]);
+  throw new ValidationError(`The request body has an unknown shape; ${EXPECTED}.`, [{ field: '$', message: EXPECTED }]);
+}
+
+/** The lower-cased names of the body's own fields that hold something other than null (null reads as absent). */
+function fieldsGiven(body: Record<string, unknown>): Set<string> {
+  const given = new Set<string>();
+  for (const key of Object.keys(body)) {
+    const value = ownValue(body, key);
+    if (value !== null && value !== undefined) {
+      given.add(key.toLowerCase());
+    }
+  }
+  return given;
 }

@@ -1,46 +1,47 @@
+import { ValidationError } from '../errors';
 import type { ParsedAlert } from './alert-types';
 import { canonicalJson, shortHash } from './canonical-json';
 import { collectOutcomes } from './collect-targets';
-import { entityToTarget } from './entity-to-target';
-import type { FieldReader } from './field-reader';
-import { normalizeSeverity } from './normalize-severity';
-import { parseIncidentArmId } from '../sentinel/incident-arm-id';
-import { readWorkspaceInfo } from './read-workspace';
+import { classifyEntity } from './entity-to-target';
+import { EntityTrigger } from './entity-trigger';
+import { parseOrThrow } from './issues-to-fields';
+import { PostedBody } from './posted-body';
+import { assertWorkspaceAgrees, postedWorkspace } from './workspace-info';
+
+const INVALID = 'The entity trigger body is invalid.';
 
 /**
- * The "Microsoft Sentinel entity" trigger body: `{ Entity: { properties: {…} }, IncidentArmID }`, where
- * `IncidentArmID` may be null. The dedupe key hashes the canonical entity (keys lower-cased and sorted),
- * so the same entity re-posted in another casing or key order is recognised. Problems go on `reader`.
+ * Reads a "Microsoft Sentinel entity" trigger body with the {@link EntityTrigger} schema. The dedupe key
+ * hashes the entity as posted, canonicalised (keys lower-cased and sorted, GUIDs lower-cased), so the same
+ * entity re-posted in another casing or key order is recognised. Throws a `ValidationError` naming every bad
+ * field as posted.
  */
-export function parseEntityTrigger(reader: FieldReader, body: Record<string, unknown>): ParsedAlert | undefined {
-  const entity = reader.record(body, '', ['Entity'], true);
-  const armFound = reader.get(body, '', ['IncidentArmID']);
-  const incidentArmId = reader.string(body, '', ['IncidentArmID']);
-  const arm = incidentArmId === undefined ? undefined : parseIncidentArmId(incidentArmId);
-  if (incidentArmId !== undefined && arm === undefined) {
-    reader.problem(armFound?.path ?? 'IncidentArmID', 'must be a Microsoft Sentinel incident ARM id, or null');
+export function parseEntityTrigger(body: Record<string, unknown>): ParsedAlert {
+  const posted = new PostedBody(body);
+  const trigger = parseOrThrow(EntityTrigger, body, posted, INVALID);
+  const incident = trigger.IncidentArmID;
+  if (incident !== undefined) {
+    assertWorkspaceAgrees(trigger.workspaceInfo, incident.arm.workspace, posted, INVALID);
   }
-  const workspace = readWorkspaceInfo(reader, body, arm?.workspace);
-  const severity = normalizeSeverity(reader.get(body, '', ['Severity'])?.value);
-  if (entity === undefined) {
-    return undefined;
-  }
-
-  const outcome = entityToTarget(entity.value, entity.path, reader);
-  const canonical = canonicalJson(entity.value);
+  const entityPath = posted.path(['Entity']);
+  // The schema accepts only an object here; the hash covers every field posted, read or not.
+  const canonical = trigger.Entity === undefined ? undefined : canonicalJson(trigger.Entity.posted);
   if (canonical === undefined) {
-    reader.problem(entity.path, 'is nested too deeply');
-    return undefined;
+    throw new ValidationError(INVALID, [{ field: entityPath, message: 'is nested too deeply' }]);
   }
-  const { targets, rejected } = collectOutcomes([outcome]);
+  const { targets, rejected, rejectedOmitted } = collectOutcomes([classifyEntity(trigger.Entity, entityPath)]);
+  // `workspaceInfo`, when given with an incident id, agrees with it.
+  const workspace = incident?.arm.workspace ?? postedWorkspace(trigger.workspaceInfo);
   return {
     source: 'entity',
-    dedupeKey: `entity:${arm === undefined ? 'none' : (incidentArmId ?? '').toLowerCase()}:${shortHash(canonical)}`,
-    ...(incidentArmId === undefined || arm === undefined ? {} : { incidentArmId }),
+    dedupeKey: `entity:${incident === undefined ? 'none' : incident.id.toLowerCase()}:${shortHash(canonical)}`,
+    ...(incident === undefined ? {} : { incidentArmId: incident.id }),
     ...(workspace === undefined ? {} : { workspace }),
-    title: arm === undefined ? 'Sentinel entity trigger' : `Sentinel entity trigger for incident ${arm.incidentId}`,
-    severity,
+    title: incident === undefined ? 'Sentinel entity trigger' : `Sentinel entity trigger for incident ${incident.arm.incidentId}`,
+    severity: trigger.Severity ?? 'Medium',
+    ...(trigger.Severity === undefined ? { severityDefaulted: true as const } : {}),
     targets,
     rejected,
+    ...(rejectedOmitted === 0 ? {} : { rejectedOmitted }),
   };
 }

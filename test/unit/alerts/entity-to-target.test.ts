@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { entityToTarget, type EntityOutcome } from '../../../shared/alerts/entity-to-target';
-import { FieldReader } from '../../../shared/alerts/field-reader';
 import { AGENT_APP_ID, SP_OBJECT_ID } from './load-fixture';
 
-const outcome = (entity: unknown): EntityOutcome => entityToTarget(entity, 'e[0]', new FieldReader());
+const outcome = (entity: unknown): EntityOutcome => entityToTarget(entity, 'e[0]');
 const account = (properties: Record<string, unknown>): EntityOutcome => outcome({ kind: 'Account', properties });
 const reasonOf = (o: EntityOutcome): string => ('rejected' in o ? o.rejected.reason : `target ${JSON.stringify(o.target)}`);
 
