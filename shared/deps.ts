@@ -20,6 +20,7 @@ import type { ApprovalEntity } from './approvals/approval-entity';
 import { EmergencyStop } from './control/emergency-stop';
 import { guardGraph, guardSentinel, guardTickets } from './control/write-guard';
 import { buildPlanners } from './responder/planners';
+import { casePageUrl } from './console/case-page-url';
 import type { Planners } from './plans/run-case';
 
 /** Everything a use-case may need, built once per worker process. Use-cases take the parts they use. */
@@ -79,7 +80,8 @@ export async function buildDeps(config: Config, options: { now?: () => number } 
   const tickets = guardTickets(createTicketProvider(config), stop);
   const risk = new RiskCoalescer(graph);
   const resolver = new DirectoryResolver(graph);
-  const caseUrl = (caseId: string): string | undefined => (config.PUBLIC_BASE_URL ? `${config.PUBLIC_BASE_URL}/api/cases/${caseId}` : undefined);
+  // Tickets, comments and mail link to the case page people sign in to, not to the JSON API behind a key.
+  const caseUrl = (caseId: string): string | undefined => casePageUrl(config, caseId);
   let responder: Promise<string | undefined> | undefined;
   const logAnalytics = createLogAnalytics({ credential, endpoint: config.LOG_ANALYTICS_ENDPOINT });
   const base = { config, graph, sentinel, logAnalytics, resolver, risk, caseUrl, now };

@@ -8,6 +8,33 @@ export const SENTINEL_API_VERSION = '2025-09-01';
 const INCIDENT_PATH =
   /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+\/providers\/Microsoft\.SecurityInsights\/incidents\/([^/]+))(?:\/(entities|alerts|comments)(?:\/([^/]+))?)?$/i;
 
+/** Microsoft.OperationalInsights Workspaces - Get (the responder reads a workspace's customer id). */
+export const WORKSPACE_API_VERSION = '2023-09-01';
+const WORKSPACE_PATH = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.OperationalInsights\/workspaces\/([^/]+)$/i;
+
+/** GET of a Log Analytics workspace: its ARM record with `properties.customerId`, or 404. */
+function getWorkspace(state: TenantState, req: SimRequest, m: RegExpExecArray): SimResponse {
+  if (req.method.toUpperCase() !== 'GET') {
+    return armError(405, 'MethodNotAllowed', `The method '${req.method}' is not allowed on a workspace.`);
+  }
+  if (req.query.get('api-version') !== WORKSPACE_API_VERSION) {
+    return armError(400, 'InvalidApiVersionParameter', `The api-version '${req.query.get('api-version') ?? ''}' is invalid. The supported versions are '${WORKSPACE_API_VERSION}'.`);
+  }
+  const [, sub = '', rg = '', name = ''] = m;
+  const ws = [...state.workspaces.values()].find(
+    (w) => w.subscriptionId.toLowerCase() === sub.toLowerCase() && w.resourceGroup.toLowerCase() === rg.toLowerCase() && w.workspaceName.toLowerCase() === name.toLowerCase(),
+  );
+  if (!ws) {
+    return armError(404, 'ResourceNotFound', `The Resource 'Microsoft.OperationalInsights/workspaces/${name}' under resource group '${rg}' was not found.`);
+  }
+  return json(200, {
+    id: `/subscriptions/${ws.subscriptionId}/resourceGroups/${ws.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${ws.workspaceName}`,
+    name: ws.workspaceName,
+    type: 'Microsoft.OperationalInsights/workspaces',
+    properties: { customerId: ws.customerId, provisioningState: 'Succeeded' },
+  });
+}
+
 function armError(status: number, code: string, message: string): SimResponse {
   return json(status, { error: { code, message } });
 }
@@ -26,6 +53,10 @@ export function handleArm(state: TenantState, req: SimRequest): SimResponse {
     path = decodeURIComponent(req.path);
   } catch {
     // keep the raw path; it will not match
+  }
+  const workspace = WORKSPACE_PATH.exec(path);
+  if (workspace) {
+    return getWorkspace(state, req, workspace);
   }
   const m = INCIDENT_PATH.exec(path);
   if (!m) {

@@ -113,7 +113,6 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
     ...(alert.incidentUrl ? { incidentUrl: storedText(alert.incidentUrl, 2_000) } : {}),
     ...(alert.alertId ? { alertId: storedText(alert.alertId, 2_000) } : {}),
     ...(alert.workspace ? { workspace: alert.workspace } : {}),
-    ...(alert.workspaceCustomerId ? { workspaceCustomerId: alert.workspaceCustomerId } : {}),
     ...(alert.targets.length === 0 ? { note: 'No entity identifies an Entra identity; see rejected entities.' } : {}),
   };
   const actor = caller?.objectId ?? 'function-key';
@@ -128,7 +127,7 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
     source: alert.source,
     ...(alert.incidentArmId ? { incidentArmId: alert.incidentArmId } : {}),
     ...(alert.alertId && alert.alertId.length <= 2_000 ? { alertId: alert.alertId } : {}),
-    ...(alert.workspaceCustomerId ? { workspaceCustomerId: alert.workspaceCustomerId } : {}),
+    ...(alert.workspace?.customerId ? { workspaceCustomerId: alert.workspace.customerId } : {}),
     targets: chosen.slice(0, MAX_HINTED_TARGETS).map((t) => ({ key: t.key, ref: t.ref })),
   });
   if (created) {

@@ -60,8 +60,6 @@ export interface ParsedAlert {
   /** The alert's `SystemAlertId`. */
   alertId?: string;
   workspace?: WorkspaceRef;
-  /** The Log Analytics workspace (customer) id an alert trigger body names (`WorkspaceId`): where the alert is re-read. */
-  workspaceCustomerId?: string;
   /** Incident title, `AlertDisplayName`, or the direct request's `reason`. */
   title: string;
   /** `Medium` when absent or unrecognised. */

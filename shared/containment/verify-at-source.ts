@@ -1,6 +1,5 @@
 import type { Severity, TargetRef } from '../alerts/alert-types';
 import { entityToTarget } from '../alerts/entity-to-target';
-import { FieldReader } from '../alerts/field-reader';
 import { normalizeSeverity } from '../alerts/normalize-severity';
 import type { Config } from '../config';
 import type { PrepareRecord, SourceVerdict } from '../plans/planner';
@@ -10,9 +9,9 @@ import { ALERT_INGESTION_GRACE_MS, type LogAnalytics } from '../sentinel/log-ana
 import { UpstreamError, ValidationError } from '../errors';
 
 export interface VerifyDeps {
-  sentinel: Pick<Sentinel, 'getIncident' | 'listEntities'>;
+  sentinel: Pick<Sentinel, 'getIncident' | 'listEntities' | 'workspaceCustomerId'>;
   logAnalytics: Pick<LogAnalytics, 'getAlert'>;
-  config: Pick<Config, 'SENTINEL_VERIFY' | 'SENTINEL_VERIFY_DISABLED_WORKSPACES'>;
+  config: Pick<Config, 'SENTINEL_VERIFY' | 'SENTINEL_VERIFY_DISABLED_WORKSPACES' | 'SENTINEL_WORKSPACES'>;
   now: () => number;
 }
 
@@ -40,9 +39,13 @@ export interface NamedIdentifiers {
  */
 export function namedIdentifiers(entities: readonly unknown[]): NamedIdentifiers {
   const named: NamedIdentifiers = { objectIds: new Set(), upns: new Set(), appIds: new Set() };
-  const reader = new FieldReader();
   entities.forEach((entity, i) => {
-    const outcome = entityToTarget(entity, `[${i}]`, reader);
+    let outcome;
+    try {
+      outcome = entityToTarget(entity, `[${i}]`);
+    } catch {
+      return; // an entity Sentinel holds that no posted body could carry: it names nobody we would act on
+    }
     if (!('target' in outcome)) {
       return;
     }
@@ -97,6 +100,12 @@ export async function verifyAtSource(deps: VerifyDeps, record: PrepareRecord, ta
     }
     if (!record.workspaceCustomerId || !record.alertId) {
       return all({ state: 'unverifiable', detail: 'the alert body names no workspace id to read the alert back from' });
+    }
+    // The workspace id is posted, not proven: it must be one of our Sentinel workspaces, or an alert from any
+    // workspace the responder can read would vouch for itself.
+    const ours = await ourWorkspace(deps, record.workspaceCustomerId);
+    if (ours === false) {
+      return all({ state: 'refused', suspicious: true, detail: `workspace id ${record.workspaceCustomerId} is not one of SENTINEL_WORKSPACES` });
     }
     let lookup;
     try {
@@ -153,6 +162,23 @@ export async function verifyAtSource(deps: VerifyDeps, record: PrepareRecord, ta
     }
   }
   return { ...matched, severity, sourceCopy: { sentinelEntities: entities } };
+}
+
+/**
+ * Whether a Log Analytics workspace (customer) id is one of `SENTINEL_WORKSPACES`, through ARM's record of each
+ * (`properties.customerId`, cached); `undefined` when the list is empty (INTAKE_ALLOW_ANY_WORKSPACE).
+ */
+async function ourWorkspace(deps: Pick<VerifyDeps, 'sentinel' | 'config'>, customerId: string): Promise<boolean | undefined> {
+  if (deps.config.SENTINEL_WORKSPACES.length === 0) {
+    return undefined;
+  }
+  const ids = await Promise.all(
+    deps.config.SENTINEL_WORKSPACES.map((w) => {
+      const [subscriptionId = '', resourceGroup = '', workspaceName = ''] = w.split('/');
+      return deps.sentinel.workspaceCustomerId({ subscriptionId, resourceGroup, workspaceName });
+    }),
+  );
+  return ids.includes(customerId.toLowerCase());
 }
 
 function match(targets: readonly { key: string; ref: TargetRef }[], named: NamedIdentifiers, what: string): Verification {

@@ -46,6 +46,7 @@ export function guardSentinel(sentinel: Sentinel, stop: Pick<EmergencyStop, 'ass
     ...sentinel,
     getIncident: (id) => sentinel.getIncident(id),
     listEntities: (id) => sentinel.listEntities(id),
+    workspaceCustomerId: (ws) => sentinel.workspaceCustomerId(ws),
     async putComment(id, commentId, message) {
       await stop.assertRunning();
       return sentinel.putComment(id, commentId, message);

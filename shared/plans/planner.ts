@@ -39,7 +39,9 @@ export interface Preparation {
 }
 
 /** What a planner's reads need of the case: enough to start them before the case is loaded. */
-export type PrepareRecord = Pick<CaseRecord, 'caseId' | 'source' | 'incidentArmId' | 'alertId' | 'workspaceCustomerId'> & {
+export type PrepareRecord = Pick<CaseRecord, 'caseId' | 'source' | 'incidentArmId' | 'alertId'> & {
+  /** The Log Analytics workspace (customer) id an alert body names: where the alert is read back. */
+  workspaceCustomerId?: string;
   /** When the case was recorded (an alert not yet in its workspace is looked for again for a while). */
   receivedAt?: string;
 };

@@ -313,7 +313,7 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
   const fromEarly = early.prepare ? await early.prepare : undefined;
   const uncovered = need.filter((t) => !fromEarly?.byKey.has(t.key) || !early.keys.has(t.key));
   const planner = planners.contain;
-  const more = uncovered.length > 0 && planner.prepare ? await planner.prepare({ ...session.record, receivedAt: session.record.createdAt }, uncovered) : undefined;
+  const more = uncovered.length > 0 && planner.prepare ? await planner.prepare({ ...session.record, ...(session.record.workspace?.customerId ? { workspaceCustomerId: session.record.workspace.customerId } : {}), receivedAt: session.record.createdAt }, uncovered) : undefined;
   const severity = more?.severity ?? fromEarly?.severity;
   const copy = more?.sourceCopy ?? fromEarly?.sourceCopy;
   let suspicious = 0;

@@ -27,7 +27,15 @@ export interface Sentinel {
   listEntities(id: IncidentArmId): Promise<ArmEntity[]>;
   /** Create-or-update a comment; a deterministic `commentId` makes a retried comment idempotent. */
   putComment(id: IncidentArmId, commentId: string, message: string): Promise<void>;
+  /**
+   * The Log Analytics customer id (`properties.customerId`) of a workspace; undefined when ARM says there is no such
+   * workspace. Cached for the life of the worker: it never changes.
+   */
+  workspaceCustomerId(ws: { subscriptionId: string; resourceGroup: string; workspaceName: string }): Promise<string | undefined>;
 }
+
+/** Workspaces - Get, stable (Microsoft.OperationalInsights). */
+export const WORKSPACE_API_VERSION = '2023-09-01';
 
 export function incidentUrl(endpoint: string, id: IncidentArmId, suffix = ''): string {
   const path =
@@ -44,7 +52,30 @@ export function incidentUrl(endpoint: string, id: IncidentArmId, suffix = ''): s
  */
 export function createSentinel(options: { credential: TokenCredential; endpoint: string; http?: HttpJsonOptions }): Sentinel {
   const headers = bearerHeaders(options.credential, ARM_SCOPE, 'ARM');
+  const customerIds = new Map<string, Promise<string | undefined>>();
   return {
+    workspaceCustomerId(ws) {
+      const key = `${ws.subscriptionId}/${ws.resourceGroup}/${ws.workspaceName}`.toLowerCase();
+      let known = customerIds.get(key);
+      if (!known) {
+        const url =
+          `${options.endpoint}/subscriptions/${encodeURIComponent(ws.subscriptionId)}/resourceGroups/${encodeURIComponent(ws.resourceGroup)}` +
+          `/providers/Microsoft.OperationalInsights/workspaces/${encodeURIComponent(ws.workspaceName)}?api-version=${WORKSPACE_API_VERSION}`;
+        known = httpJson<{ properties?: { customerId?: unknown } }>('ARM', { method: 'GET', url, headers }, options.http).then(
+          (res) => (typeof res.body.properties?.customerId === 'string' ? res.body.properties.customerId.toLowerCase() : undefined),
+          (err: unknown) => {
+            if (err instanceof UpstreamError && err.httpStatus === 404) {
+              return undefined;
+            }
+            throw err;
+          },
+        );
+        // A failed read is not remembered: the next alert asks again.
+        known.catch(() => customerIds.delete(key));
+        customerIds.set(key, known);
+      }
+      return known;
+    },
     async getIncident(id) {
       try {
         const res = await httpJson<{ id: string; properties?: Record<string, unknown> }>('ARM', { method: 'GET', url: incidentUrl(options.endpoint, id), headers }, options.http);

@@ -61,8 +61,6 @@ export interface CaseRecord {
   incidentUrl?: string;
   alertId?: string;
   workspace?: WorkspaceRef;
-  /** Log Analytics workspace (customer) id an alert trigger body names: where the alert is re-read. */
-  workspaceCustomerId?: string;
   /** Who asked: the verified caller's object id (playbook identity, analyst), or the responder's own for timers. */
   requestedBy: string;
   /** The first rejected entities; all of them are in the `{caseId}/rejected.json` blob when there are more. */
