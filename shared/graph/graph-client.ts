@@ -5,6 +5,7 @@ import { UpstreamError, ensureAppError } from '../errors';
 import { withTimeout } from '../net/call-timeout';
 import { defaultRetryPolicy, isUnsent, withRetry, type Attempt, type RetryHooks, type RetryPolicy } from '../net/retry-policy';
 import { networkToUpstreamError, responseToUpstreamError } from '../net/to-upstream-error';
+import { traceOutbound } from '../telemetry/trace-outbound';
 
 /** The token scope stays Graph's whatever `GRAPH_ENDPOINT` points at (a national cloud or the simulator). */
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -93,9 +94,11 @@ export function createGraph(options: GraphOptions): Graph {
 
   const now = options.retryHooks?.now ?? Date.now;
 
-  /** One attempt: token, request and answer within the attempt's time-out, errors translated. */
-  const once = <T>(method: string, path: string, at: Attempt, send: (signal: AbortSignal) => Promise<Response>): Promise<GraphResult<T>> =>
-    withTimeout('Graph', at.deadline - now(), async (signal) => {
+  /** One attempt: token, request and answer within the attempt's time-out, errors translated; one span. */
+  const once = <T>(method: string, url: { version: string; path: string; query: string }, at: Attempt, send: (signal: AbortSignal) => Promise<Response>): Promise<GraphResult<T>> => {
+    const path = url.path;
+    const full = `${options.endpoint}/${url.version}${url.path}${url.query}`;
+    return traceOutbound({ service: 'Graph', method, url: full, attempt: at.attempt }, () => withTimeout('Graph', at.deadline - now(), async (signal) => {
       let response: Response;
       let text: string;
       try {
@@ -112,13 +115,14 @@ export function createGraph(options: GraphOptions): Graph {
         throw responseToUpstreamError('Graph', response.status, response.headers, body);
       }
       return { status: response.status, body: body as T, requestId };
-    });
+    }), (r) => ({ status: r.status, requestId: r.requestId }));
+  };
 
   return {
     call<T>(call: GraphCall): Promise<GraphResult<T>> {
       return withRetry(
         (_attempt, at) =>
-          once<T>(call.method, call.path, at, (signal) => {
+          once<T>(call.method, { version: call.version ?? 'v1.0', path: call.path, query: call.query ? `?${new URLSearchParams(call.query).toString()}` : '' }, at, (signal) => {
             let request = client.api(call.path).version(call.version ?? 'v1.0').responseType(ResponseType.RAW).option('signal', signal);
             if (call.query) {
               request = request.query(call.query);
@@ -152,7 +156,7 @@ export function createGraph(options: GraphOptions): Graph {
       }
       return withRetry(
         (_attempt, at) =>
-          once<T>('GET', link.path, at, (signal) =>
+          once<T>('GET', link, at, (signal) =>
             client.api(`${link.path}${link.query}`).version(link.version).responseType(ResponseType.RAW).option('signal', signal).get() as Promise<Response>,
           ),
         policy,

@@ -1,6 +1,7 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { ensureAppError, ensureError } from '../errors';
+import { redactSecrets } from '../telemetry/redact-secrets';
 
 /** Base of every problem `type` URI; the code's kebab-case form is appended. */
 export const PROBLEM_TYPE_BASE = 'https://agent-responders.dev/problems/';
@@ -94,12 +95,4 @@ export function kebabCase(code: string): string {
 function titleFromCode(code: string): string {
   const words = kebabCase(code).split('-').join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-/** Defence in depth: messages are written to be safe, but a token pasted into one must still not leak. */
-function redactSecrets(text: string): string {
-  return text
-    .replace(/\bBearer\s+[A-Za-z0-9._~+/-]+=*/gi, 'Bearer [redacted]')
-    .replace(/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted-jwt]')
-    .replace(/\b(sig|code|client_secret|access_token|refresh_token|password|token)=([^&\s"']+)/gi, '$1=[redacted]');
 }

@@ -1,6 +1,7 @@
 import { CALL_BUDGET_MS, withTimeout } from './call-timeout';
 import { defaultRetryPolicy, isUnsent, withRetry, type RetryHooks, type RetryPolicy } from './retry-policy';
 import { networkToUpstreamError, responseToUpstreamError } from './to-upstream-error';
+import { traceOutbound } from '../telemetry/trace-outbound';
 
 export interface HttpJsonRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -43,9 +44,10 @@ export async function httpJson<T = unknown>(service: string, request: HttpJsonRe
   const now = options.retryHooks?.now ?? Date.now;
   const idempotent = request.idempotent ?? request.method !== 'POST';
   const body = request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+  const answerOf = (r: HttpJsonResponse<T>) => ({ status: r.status, requestId: r.headers.get('x-ms-request-id') ?? undefined });
   return withRetry(
     (_attempt, at) =>
-      withTimeout(service, Math.min(request.timeoutMs ?? Infinity, at.deadline - now()), async (signal) => {
+      traceOutbound({ service, method: request.method, url: request.url, attempt: at.attempt }, () => withTimeout(service, Math.min(request.timeoutMs ?? Infinity, at.deadline - now()), async (signal) => {
         let response: Response;
         let text: string;
         try {
@@ -72,7 +74,7 @@ export async function httpJson<T = unknown>(service: string, request: HttpJsonRe
           throw responseToUpstreamError(service, response.status, response.headers, parsed);
         }
         return { status: response.status, body: parsed as T, headers: response.headers };
-      }),
+      }), answerOf),
     policy,
     { ...options.retryHooks, deadline: options.deadline, retryIf: idempotent ? undefined : isUnsent },
   );
