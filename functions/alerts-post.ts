@@ -1,3 +1,4 @@
+import '../shared/telemetry/register-telemetry';
 import { app, output } from '@azure/functions';
 import { getDeps } from '../shared/deps';
 import { httpHandler, publicBase } from '../shared/http/http-handler';

@@ -1,3 +1,4 @@
+import '../shared/telemetry/register-telemetry';
 import { app } from '@azure/functions';
 import { getDeps } from '../shared/deps';
 import { decideApproval } from '../shared/approvals/approval-flow';

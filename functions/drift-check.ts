@@ -1,3 +1,4 @@
+import '../shared/telemetry/register-telemetry';
 import { app } from '@azure/functions';
 import { getConfig } from '../shared/config';
 import { getDeps } from '../shared/deps';

@@ -154,6 +154,20 @@ const configObject = z.object({
     /** Cases, their steps, audit rows and raw bodies are kept this long. */
     RETENTION_DAYS: int(90, 1, 3650),
     RETENTION_SCHEDULE: ncrontab('0 30 3 * * *'),
+
+    /** Application Insights: set by the deployment; unset, telemetry stays off (spans and metrics are no-ops). */
+    APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText,
+    /** `Authorization=AAD` (with `ClientId=<user-assigned identity>`): export with the managed identity, as the resource requires. */
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: optionalText.pipe(
+      z
+        .string()
+        .regex(/^(ClientId=[0-9a-f-]{36};)?Authorization=AAD$/i, 'must be "Authorization=AAD" or "ClientId=<guid>;Authorization=AAD"')
+        .optional(),
+    ),
+    /** Logs Ingestion API of the audit pipeline (data collection endpoint, rule, stream); all three or none. */
+    AUDIT_INGESTION_ENDPOINT: optionalSecretUrl,
+    AUDIT_DCR_IMMUTABLE_ID: optionalText.pipe(z.string().regex(/^dcr-[0-9a-f]{32}$/i, 'must be a data collection rule immutable id (dcr-…)').optional()),
+    AUDIT_STREAM_NAME: optionalText.pipe(z.string().regex(/^Custom-[A-Za-z0-9_]{1,100}$/, 'must be a custom stream name (Custom-…)').optional()),
   });
 
 type ParsedSettings = z.infer<typeof configObject>;
@@ -189,6 +203,8 @@ function crossFieldRules(c: ParsedSettings, ctx: z.RefinementCtx<ParsedSettings>
   need(c.TICKET_PROVIDER === 'servicenow', ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'], 'TICKET_PROVIDER is servicenow');
   need(c.TICKET_PROVIDER === 'jira', ['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN', 'JIRA_PROJECT_KEY'], 'TICKET_PROVIDER is jira');
   need(c.TICKET_PROVIDER === 'webhook', ['TICKET_WEBHOOK_URL', 'TICKET_WEBHOOK_SECRET'], 'TICKET_PROVIDER is webhook');
+  const auditIngestion = ['AUDIT_INGESTION_ENDPOINT', 'AUDIT_DCR_IMMUTABLE_ID', 'AUDIT_STREAM_NAME'] as const;
+  need(auditIngestion.some((key) => c[key] !== undefined), [...auditIngestion], 'audit ingestion is configured');
   need(c.APPROVAL_SIGNING_KEY !== undefined || c.PUBLIC_BASE_URL !== undefined, ['PUBLIC_BASE_URL', 'APPROVAL_SIGNING_KEY'], 'approvals are configured');
   // Safe defaults: in enforce mode an empty allow-list would accept any caller or any workspace.
   if (c.RESPONDER_MODE === 'enforce' && c.INTAKE_ALLOWED_CALLERS.length === 0 && !c.INTAKE_ALLOW_ANY_CALLER) {

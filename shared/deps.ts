@@ -22,6 +22,9 @@ import { guardGraph, guardSentinel, guardTickets } from './control/write-guard';
 import { buildPlanners } from './responder/planners';
 import { casePageUrl } from './console/case-page-url';
 import type { Planners } from './plans/run-case';
+import { consoleLogger } from './logger';
+import { AuditIngestion } from './telemetry/audit-ingestion';
+import { countPendingApprovals, observeApprovalsPending } from './telemetry/approvals-pending';
 
 /** Everything a use-case may need, built once per worker process. Use-cases take the parts they use. */
 export interface Deps {
@@ -30,6 +33,8 @@ export interface Deps {
   /** Graph, with every write checked against the emergency stop. */
   graph: Graph;
   sentinel: Sentinel;
+  /** Where audit rows also go (Logs Ingestion API), when configured; `flush()` for shutdown and tests. */
+  auditIngestion: AuditIngestion | undefined;
   /** Re-reads alerts from their workspace (Log Analytics query API, `SecurityAlert`). */
   logAnalytics: LogAnalytics;
   storage: Storage;
@@ -67,14 +72,16 @@ export async function buildDeps(config: Config, options: { now?: () => number } 
   const now = options.now ?? Date.now;
   const credential = createCredential(config);
   const storage = createStorage(config, credential);
+  const ingestion = createAuditIngestion(config, credential);
   const [cases, keys, owners, audit, approvalsTable, stop] = await Promise.all([
     CaseStore.open(storage),
     KeyStore.open(storage),
     IdentityOwners.open(storage),
-    openAuditLog(storage),
+    openAuditLog(storage, consoleLogger, ingestion),
     storage.table(TABLES.approvals),
     EmergencyStop.open(storage, config.EMERGENCY_STOP, now),
   ]);
+  observeApprovalsPending(() => countPendingApprovals(approvalsTable), now);
   const graph = guardGraph(createGraph({ credential, endpoint: config.GRAPH_ENDPOINT }), stop);
   const sentinel = guardSentinel(createSentinel({ credential, endpoint: config.ARM_ENDPOINT }), stop);
   const tickets = guardTickets(createTicketProvider(config), stop);
@@ -93,6 +100,7 @@ export async function buildDeps(config: Config, options: { now?: () => number } 
     keys,
     owners,
     audit,
+    auditIngestion: ingestion,
     approvals: new RecordTable<ApprovalEntity>(approvalsTable),
     tickets,
     stop,
@@ -109,6 +117,12 @@ export async function buildDeps(config: Config, options: { now?: () => number } 
     },
     now,
   };
+}
+
+/** The Logs Ingestion sink of the audit log, when `AUDIT_INGESTION_ENDPOINT` (and its rule and stream) are set. */
+export function createAuditIngestion(config: Config, credential: TokenCredential): AuditIngestion | undefined {
+  const { AUDIT_INGESTION_ENDPOINT: endpoint, AUDIT_DCR_IMMUTABLE_ID: ruleId, AUDIT_STREAM_NAME: streamName } = config;
+  return endpoint && ruleId && streamName ? new AuditIngestion({ endpoint, ruleId, streamName, credential, log: consoleLogger }) : undefined;
 }
 
 let deps: Promise<Deps> | undefined;

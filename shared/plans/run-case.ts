@@ -19,6 +19,7 @@ import { identityOf, releaseOwnership } from './ownership';
 import type { Planner, PrepareResult } from './planner';
 import { reportCase, type ReportDeps } from './report-case';
 import { isFinished, isTransient, runPlanSteps, type StepRunContext } from './run-plan-steps';
+import { trackCaseOutcome } from '../telemetry/engine-telemetry';
 
 export interface Invocation {
   id: string;
@@ -86,6 +87,7 @@ export async function runCase(deps: EngineDeps, planners: Planners, message: Cas
 
 async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSession, message: CaseMessage, early: Early, inv: Invocation): Promise<CaseRecord> {
   const caseId = session.caseId;
+  const outcome = trackCaseOutcome(session.record);
   const reportOnly = deps.config.RESPONDER_MODE === 'report-only';
   const stop = await early.stop;
   if (stop.stopped) {
@@ -145,6 +147,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     });
   }
   await session.settled();
+  outcome.settled(session.record);
   inv.log.info(JSON.stringify({ caseId, status: session.record.status, mode, targets: [...session.targets.values()].map((t) => ({ key: t.key, plan: t.plan, status: t.status })) }));
   if (transient.length > 0) {
     throw transient[0];

@@ -4,6 +4,7 @@ import { WritePendingError } from '../tickets/write-once';
 import { stepId, type StepRecord, type StepState, type TargetRecord } from '../store/case-model';
 import type { CaseSession } from './case-session';
 import type { PlanStep } from './planner';
+import { recordAccessCut, recordStep } from '../telemetry/engine-telemetry';
 
 /** Step states that are never run again. */
 const FINISHED: ReadonlySet<StepState> = new Set(['done', 'skipped', 'failed', 'would-do']);
@@ -83,6 +84,7 @@ export async function settle(ctx: StepRunContext, slot: StepSlot, step: Pick<Pla
   const at = new Date(ctx.now()).toISOString();
   const record: StepRecord = { ...base(slot, step, existing, at), state, endedAt: at, detail };
   await ctx.session.saveStep(record);
+  recordStep(ctx.session.caseId, record);
   return record;
 }
 
@@ -144,6 +146,7 @@ export async function runStep(ctx: StepRunContext, slot: StepSlot, step: PlanSte
       failed.attemptAt = err.attemptedAt;
     }
     await ctx.session.saveStep(failed);
+    recordStep(ctx.session.caseId, failed);
     if (isTransient(err)) {
       throw err;
     }
@@ -160,11 +163,13 @@ export async function runStep(ctx: StepRunContext, slot: StepSlot, step: PlanSte
   if (step.cutsAccess && current && current.accessCutAt === undefined) {
     // The end of exposure, recorded with the step in one write.
     await ctx.session.saveStepAndTarget(done, { ...current, accessCutAt: endedAt });
+    recordAccessCut(ctx.session.caseId, current, endedAt);
   } else if (onDone) {
     ctx.session.steps.set(done.stepId, done);
     await onDone(done);
   } else {
     await ctx.session.saveStep(done);
   }
+  recordStep(ctx.session.caseId, done);
   return done;
 }

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { odata } from '@azure/data-tables';
 import { RecordTable } from './record-table';
 import { TABLES, type Storage } from './storage';
+import type { Logger } from '../logger';
+import { isGuid } from '../alerts/is-guid';
+import { logEvent } from '../telemetry/log-event';
 
 /** One audited event: every state change, approval view, decision and refusal. */
 export interface AuditEntry {
@@ -27,17 +30,33 @@ export interface AuditLog {
 }
 
 /**
- * Append-only audit in the `audit` table: partition = scope, row = time + random suffix, so a scope's
- * entries read back in order with one query.
+ * Where a written audit entry also goes (the Logs Ingestion API): after the row is in the table, best effort.
+ * `send` must not throw or wait: the table is the system of record and the audited action never depends on it.
  */
-export async function openAuditLog(storage: Storage, log?: { info(msg: string): void }): Promise<AuditLog> {
+export interface AuditSink {
+  send(entry: AuditEntry & { at: string }): void;
+}
+
+/** Approval audit details start with the approval's id (24 hex characters). */
+const APPROVAL_ID = /^([0-9a-f]{24}):/;
+
+/**
+ * Append-only audit in the `audit` table: partition = scope, row = time + random suffix, so a scope's
+ * entries read back in order with one query. Each written entry is then logged once (a structured `audit` line
+ * with the case and approval ids) and handed to `sink`.
+ */
+export async function openAuditLog(storage: Storage, log?: Logger, sink?: AuditSink): Promise<AuditLog> {
   const table = new RecordTable<AuditEntry>(await storage.table(TABLES.audit));
   return {
     async write(entry) {
       const at = entry.at ?? new Date().toISOString();
       const full = { ...entry, at };
       await table.insert(entry.scope, `${at}|${randomBytes(4).toString('hex')}`, full, { action: entry.action, result: entry.result });
-      log?.info(JSON.stringify({ audit: full }));
+      if (log) {
+        const { scope, detail, ...rest } = full;
+        logEvent(log, 'audit', { caseId: isGuid(scope) ? scope : undefined, approvalId: APPROVAL_ID.exec(detail ?? '')?.[1], scope: isGuid(scope) ? undefined : scope, ...rest, detail });
+      }
+      sink?.send(full);
     },
     async list(scope) {
       return (await table.partition(scope)).map((r) => r.value);
