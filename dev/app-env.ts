@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEMO } from './simulator/demo-ids';
+import { SIM_AUDIT_DCR } from './simulator/log-ingestion-routes';
 
 export interface SimulatorEndpoints {
   url: string;
@@ -56,6 +57,10 @@ export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, public
     APPROVAL_MAIL_SENDER: DEMO.mailboxUpn,
     SENTINEL_WORKSPACES: `${DEMO.workspace.subscriptionId}/${DEMO.workspace.resourceGroup}/${DEMO.workspace.workspaceName}`,
     ...(sim.teamsWebhookUrl ? { TEAMS_WEBHOOK_URL: sim.teamsWebhookUrl } : {}),
+    // The audit pipeline: rows go to the simulator's data collection endpoint (GET /_sim/ingested lists them).
+    AUDIT_INGESTION_ENDPOINT: sim.url,
+    AUDIT_DCR_IMMUTABLE_ID: SIM_AUDIT_DCR.immutableId,
+    AUDIT_STREAM_NAME: SIM_AUDIT_DCR.stream,
     LOCAL_DEV_EASY_AUTH: 'true',
     LOCAL_DEV_USERS: JSON.stringify(users),
     ...auth,

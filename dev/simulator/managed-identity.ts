@@ -13,12 +13,14 @@ export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 export const ARM_AUDIENCE = 'https://management.azure.com';
 export const LOG_ANALYTICS_AUDIENCE = 'https://api.loganalytics.io';
 const STORAGE_AUDIENCE = 'https://storage.azure.com';
+/** Azure Monitor's Logs Ingestion API (the audit pipeline's data collection endpoint). */
+export const MONITOR_AUDIENCE = 'https://monitor.azure.com';
 
 /**
  * The resources the simulator issues tokens for. Entra ID refuses a token for a resource it does not know
  * (AADSTS500011), so a mistyped scope fails here as it would in Azure instead of yielding a token no route takes.
  */
-export const ISSUABLE_AUDIENCES: readonly string[] = [GRAPH_AUDIENCE, ARM_AUDIENCE, LOG_ANALYTICS_AUDIENCE, STORAGE_AUDIENCE];
+export const ISSUABLE_AUDIENCES: readonly string[] = [GRAPH_AUDIENCE, ARM_AUDIENCE, LOG_ANALYTICS_AUDIENCE, STORAGE_AUDIENCE, MONITOR_AUDIENCE];
 
 export interface TokenClaims {
   aud: string;

@@ -22,6 +22,7 @@ import { TenantState } from './tenant-state';
 import { DirectoryWriteWindow, IdentityProtectionBucket } from './throttle';
 import { handleJira, handleServiceNow, handleWebhook } from './ticket-routes';
 import { handleTeamsAdmin, TEAMS_PATH, TeamsChannel } from './teams-routes';
+import { handleIngestionAdmin, isLogIngestionPath, LogIngestion } from './log-ingestion-routes';
 
 export type { CallRecord, DirObject, FaultRule, Knobs, SeedChoice, TenantSeed } from './sim-types';
 export { DEFAULT_KNOBS } from './sim-types';
@@ -48,6 +49,8 @@ export interface Simulator {
   identityHeader: string;
   /** The Teams channel behind a Workflows webhook: its captured cards, and failures to answer with. */
   teams: TeamsChannel;
+  /** The audit pipeline's Logs Ingestion endpoint: the rows received, and failures to answer with. */
+  ingestion: LogIngestion;
   /** For TEAMS_WEBHOOK_URL (its `sig` is the secret). */
   teamsWebhookUrl: string;
   /** The tenant's OpenID issuer (discovery, keys, signed tokens), for WEBSITE_AUTH_OPENID_ISSUER. */
@@ -134,11 +137,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const env: GraphEnv = { state, knobs: () => knobs, ipBucket, writeWindow, baseUrl: '' };
 
   const teams = new TeamsChannel();
+  const ingestion = new LogIngestion();
   const sim: Simulator & AdminTarget = {
     url: '',
     identityEndpoint: '',
     identityHeader,
     teams,
+    ingestion,
     teamsWebhookUrl: '',
     openIdIssuer: '',
     state,
@@ -164,6 +169,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       writeWindow.reset();
       calls.length = 0;
       teams.clear();
+      ingestion.clear();
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
@@ -249,6 +255,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     };
     if (path === '/_sim/teams' || path.startsWith(TEAMS_PATH)) {
       writeResponse(res, path === '/_sim/teams' ? handleTeamsAdmin(teams, simReq) : await teams.handle(simReq));
+      return;
+    }
+    if (isLogIngestionPath(path)) {
+      writeResponse(res, path === '/_sim/ingested' ? handleIngestionAdmin(ingestion, simReq) : await ingestion.handle(simReq));
       return;
     }
     // Sign-in (OIDC discovery, keys, token minting) is Entra's, not Graph's: no faults, no call log.
