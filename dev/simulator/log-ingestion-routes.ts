@@ -97,6 +97,7 @@ export class LogIngestion {
     }
     const failure = this.failures.shift();
     if (failure) {
+      this.batches.push({ id: newGuid(), at: Date.now(), status: failure.status, errors: ['simulated failure'], rows: [], bytes: req.rawBody.length, gzip: false });
       return error(failure.status, failure.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', 'Simulated failure.', failure.retryAfter !== undefined ? { 'Retry-After': String(failure.retryAfter) } : {});
     }
     const [, immutableId, stream] = m;

@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { AuditEntry, AuditSink } from '../store/audit-log';
 import { auditRow, type AuditRow } from './audit-row';
 import { logEvent } from './log-event';
+import { redactSecrets } from './redact-secrets';
 import { responderMetrics } from './responder-metrics';
 
 /** The Logs Ingestion API's token audience, whatever the endpoint (a data collection endpoint, or the simulator). */
@@ -66,8 +67,9 @@ export class AuditIngestion implements AuditSink {
       timeoutMs: options.timeoutMs ?? 10_000,
       backoffMs: options.backoffMs ?? ((n) => Math.min(30_000, 1_000 * 2 ** (n - 1))),
     };
-    this.client = new LogsIngestionClient(options.endpoint, options.credential, { retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2_000 } });
-    if (new URL(options.endpoint).protocol === 'http:') {
+    const loopback = new URL(options.endpoint).protocol === 'http:';
+    this.client = new LogsIngestionClient(options.endpoint, options.credential, { retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2_000 }, allowInsecureConnection: loopback });
+    if (loopback) {
       // NOTE: the SDK's bearer policy refuses any http URL; config admits http only on a loopback address (the local
       // tenant simulator), where this policy stands in for it. Production endpoints are https and keep the SDK's.
       this.client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
@@ -168,12 +170,19 @@ export class AuditIngestion implements AuditSink {
   }
 }
 
-/** Status and code of a failed upload: never the message, which may echo what was sent. */
+/**
+ * Status and code of a failed upload. A service answer's message is left out (it may echo what was sent); a local
+ * failure (no connection, time-out, token) keeps its first words, secrets masked.
+ */
 function describeFailure(err: unknown): string {
   const first = isAggregateLogsUploadError(err) ? err.errors[0]?.cause : err;
   if (typeof first === 'object' && first !== null) {
-    const e = first as { statusCode?: unknown; code?: unknown; name?: unknown };
-    return [e.statusCode, e.code, e.name].filter((v) => typeof v === 'string' || typeof v === 'number').join(' ');
+    const e = first as { statusCode?: unknown; code?: unknown; name?: unknown; message?: unknown };
+    const parts = [e.statusCode, e.code, e.name].filter((v) => typeof v === 'string' || typeof v === 'number');
+    if (e.statusCode === undefined && typeof e.message === 'string') {
+      parts.push(redactSecrets(e.message.slice(0, 160)));
+    }
+    return parts.join(' ');
   }
   return 'unknown';
 }
