@@ -1,4 +1,5 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
+import { APPROVAL_ROW } from '../approvals/request-approval';
 import { metrics, type MeterProvider, type ObservableResult } from '@opentelemetry/api';
 import { METRICS, TELEMETRY_SCOPE } from './responder-metrics';
 
@@ -58,10 +59,11 @@ export function observeApprovalsPending(count: () => Promise<number>, now: () =>
     });
 }
 
-/** Counts the approvals whose `status` column is `pending`, reading only their keys. */
+/** Counts the approvals whose `status` column is `pending` (their approval rows), reading only their keys. */
 export async function countPendingApprovals(table: Pick<TableClient, 'listEntities'>): Promise<number> {
   let n = 0;
-  for await (const page of table.listEntities({ queryOptions: { filter: "status eq 'pending'", select: ['RowKey'] } }).byPage({ maxPageSize: 1000 })) {
+  const filter = odata`RowKey eq ${APPROVAL_ROW} and status eq 'pending'`;
+  for await (const page of table.listEntities({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: 1000 })) {
     n += page.length;
   }
   return n;

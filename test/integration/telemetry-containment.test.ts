@@ -6,6 +6,8 @@ import { DEMO } from '../../dev/simulator/demo-ids';
 import { SIM_AUDIT_DCR } from '../../dev/simulator/log-ingestion-routes';
 import { AuditIngestion } from '../../shared/telemetry/audit-ingestion';
 import { METRICS } from '../../shared/telemetry/responder-metrics';
+import { APPROVALS_COUNT_MAX_AGE_MS } from '../../shared/telemetry/approvals-pending';
+import { TABLES } from '../../shared/store/storage';
 import { consoleLogger } from '../../shared/logger';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 
@@ -102,10 +104,17 @@ describe('telemetry of one containment (in-memory OpenTelemetry SDK, the simulat
     expect((await metric(METRICS.auditIngested))?.dataPoints[0]?.value).toBeGreaterThanOrEqual(audit.length);
   });
 
-  it('publishes the approvals waiting for a decision, read from the approvals table', async () => {
+  it('publishes the approvals waiting for a decision, reading the approvals table at most once a minute', async () => {
     const gauge = await metric(METRICS.approvalsPending);
     expect(gauge?.dataPointType).toBe(DataPointType.GAUGE);
     expect(gauge?.dataPoints[0]?.value).toBe(0);
+    const table = await app.deps.storage.table(TABLES.approvals);
+    for (const [rowKey, status] of [['a1', 'pending'], ['a2', 'pending'], ['a3', 'approved']] as const) {
+      await table.createEntity({ partitionKey: `telemetry-${rowKey}`, rowKey: 'approval', status });
+    }
+    expect((await metric(METRICS.approvalsPending))?.dataPoints[0]?.value).toBe(0);
+    app.clock.now += APPROVALS_COUNT_MAX_AGE_MS;
+    expect((await metric(METRICS.approvalsPending))?.dataPoints[0]?.value).toBe(2);
   });
 });
 
