@@ -29,6 +29,8 @@ const DERIVED: Record<string, RegExp> = {
   AUDIT_INGESTION_ENDPOINT: /^auditEndpoint\.properties\.logsIngestion\.endpoint$/,
   AUDIT_DCR_IMMUTABLE_ID: /^auditRule\.properties\.immutableId$/,
   AUDIT_STREAM_NAME: /^auditStreamName$/,
+  APPLICATIONINSIGHTS_CONNECTION_STRING: /^appInsights\.properties\.ConnectionString$/,
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: /^'ClientId=\$\{identity\.properties\.clientId\};Authorization=AAD'$/,
 };
 
 /** Secret settings: the Key Vault secret each references, the flag that turns the reference on, and its parameter. */
