@@ -1,6 +1,4 @@
-import { AzureFunctionsInstrumentation } from '@azure/functions-opentelemetry-instrumentation';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { useAzureMonitor } from '@azure/monitor-opentelemetry';
 import type { Config } from '../config';
 
 /** The settings telemetry reads. */
@@ -30,6 +28,12 @@ export function startTelemetry(settings: TelemetrySettings): boolean {
   if (started || settings.APPLICATIONINSIGHTS_CONNECTION_STRING === undefined) {
     return started;
   }
+  // Loaded only when telemetry is on: the distro and its SDKs take 1.5 to 2 s to load, which a process with telemetry
+  // off (tests, `npm start`, a deployment without Application Insights) must not pay at every cold start.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { useAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
+  const { AzureFunctionsInstrumentation } = require('@azure/functions-opentelemetry-instrumentation') as typeof import('@azure/functions-opentelemetry-instrumentation');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const aad = settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING;
   const clientId = /ClientId=([0-9a-f-]{36})/i.exec(aad ?? '')?.[1] ?? settings.AZURE_CLIENT_ID;
   useAzureMonitor({
