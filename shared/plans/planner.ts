@@ -53,6 +53,8 @@ export interface PrepareResult {
   severity?: Severity;
   /** Sentinel's own copy, kept beside the posted body when something is refused as suspicious. */
   sourceCopy?: unknown;
+  /** Sentinel answered that the incident does not exist (nothing to comment on). */
+  incidentMissing?: true;
 }
 
 /**
