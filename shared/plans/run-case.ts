@@ -1,4 +1,5 @@
 import { mapLimit } from '../async/map-limit';
+import type { Config } from '../config';
 import { EmergencyStopError, type EmergencyStop, type StopState } from '../control/emergency-stop';
 import type { Logger } from '../logger';
 import type { AuditLog } from '../store/audit-log';
@@ -36,11 +37,10 @@ export type EngineDeps = AdmitDeps &
 
 export type Planners = Readonly<Record<TargetPlan, Planner>>;
 
-/**
- * How long a run holds its case without renewing; renewed every third of it while the run lasts, so a crashed
- * worker's case is taken over within this time. Longer than any one outbound call (their time-outs are shorter).
- */
-export const LEASE_MS = 15_000;
+/** How long a run holds its case without renewing (renewed every third of it while the run lasts). */
+export function leaseMsOf(config: Pick<Config, 'CASE_LEASE_SECONDS'>): number {
+  return config.CASE_LEASE_SECONDS * 1000;
+}
 /** Targets of one case run at the same time (a case may name a thousand identities). */
 const TARGET_CONCURRENCY = 16;
 
@@ -62,7 +62,7 @@ interface Early extends EarlyClaims {
  */
 export async function runCase(deps: EngineDeps, planners: Planners, message: CaseMessage, inv: Invocation): Promise<CaseRecord | undefined> {
   const early = startEarly(deps, planners, message.caseId, message.hint);
-  const [leased, loaded] = await Promise.allSettled([CaseLease.acquire(deps.cases, message.caseId, inv.id, LEASE_MS, deps.now), deps.cases.load(message.caseId)]);
+  const [leased, loaded] = await Promise.allSettled([CaseLease.acquire(deps.cases, message.caseId, inv.id, leaseMsOf(deps.config), deps.now), deps.cases.load(message.caseId)]);
   if (leased.status === 'rejected') {
     await settleEarly(early);
     throw leased.reason;
