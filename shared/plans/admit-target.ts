@@ -67,9 +67,9 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
         verified: !isUnverifiable(target),
         onConflict: planner.plan === 'release' ? 'refuse' : 'wait',
         // An identity Graph says is enabled again, or one the drift check found so, is contained again; an account
-        // that signs in has its sessions revoked again (new sessions may exist).
+        // that signs in has its sessions revoked again (new sessions may exist); a deletion goes further.
         overridesContained:
-          record.source === 'drift' || kindFacts(target.kind).cut === 'revoke-sessions' ? 'always' : target.accountEnabled === true && target.resolvedAt ? { enabledAt: target.resolvedAt } : 'never',
+          planner.supersedesContainment || record.source === 'drift' || kindFacts(target.kind).cut === 'revoke-sessions' ? 'always' : target.accountEnabled === true && target.resolvedAt ? { enabledAt: target.resolvedAt } : 'never',
       },
       await ctx.early?.claims.get(identity),
     );

@@ -69,6 +69,12 @@ export interface Planner {
   prepare?(record: PrepareRecord, targets: readonly Pick<TargetRecord, 'key' | 'ref'>[]): Promise<PrepareResult>;
   /** Whether the plan cuts access: it is counted against the blast-radius limit unless an approver released it. */
   cutsAccess: boolean;
+  /**
+   * Whether the plan acts on an identity another case keeps contained (a deletion goes further than a
+   * containment). Other plans are covered by that containment (a second containment joins it; a release of an
+   * older case must not undo a newer one's).
+   */
+  supersedesContainment?: boolean;
   /** Why the plan itself always waits for an approver (a deletion), if it does. */
   holdReason?(target: TargetRecord, record: CaseRecord): string | undefined;
   /** The approval a hold of this plan asks for. */
