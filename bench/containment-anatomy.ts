@@ -2,7 +2,7 @@ import type { AzuritePorts } from '../dev/azurite';
 import { startBenchStack } from './bench-stack';
 import { ContainRunner, generateAgents } from './contain-runner';
 import { sleep } from './map-limit';
-import { startStorageTap, type StorageRequest } from './storage-tap';
+import { startStorageProxy as startStorageTap, type StorageRequest } from '../dev/storage-proxy';
 import { summarize } from './summarize';
 
 export interface PhaseAnatomy {

@@ -1,6 +1,6 @@
 import { startAzurite } from '../dev/azurite';
 import { benchStorm } from './storm';
-import { startStorageTap } from './storage-tap';
+import { startStorageProxy as startStorageTap } from '../dev/storage-proxy';
 
 /**
  * `node dist/bench/storm-storage-profile.js [alerts] [agents]`: the storm through the storage tap, printing every

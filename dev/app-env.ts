@@ -56,6 +56,8 @@ export function simulatorAppEnv(sim: SimulatorEndpoints, storage: string, public
     APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup].join(','),
     APPROVAL_MAIL_SENDER: DEMO.mailboxUpn,
     SENTINEL_WORKSPACES: `${DEMO.workspace.subscriptionId}/${DEMO.workspace.resourceGroup}/${DEMO.workspace.workspaceName}`,
+    // Enforce takes alerts from named playbooks only: the demo playbook's managed identity.
+    INTAKE_ALLOWED_CALLERS: LOCAL_AUTH.playbook.objectId,
     ...(sim.teamsWebhookUrl ? { TEAMS_WEBHOOK_URL: sim.teamsWebhookUrl } : {}),
     // The audit pipeline: rows go to the simulator's data collection endpoint (GET /_sim/ingested lists them).
     AUDIT_INGESTION_ENDPOINT: sim.url,

@@ -5,7 +5,7 @@ import { httpHandler, publicBase } from '../shared/http/http-handler';
 import { jsonResponse } from '../shared/http/problem-response';
 import { readJsonBodyText } from '../shared/http/read-json-body';
 import { parseAlert } from '../shared/alerts/parse-alert';
-import { acceptAlert, assertIntakeAllowed } from '../shared/alerts/accept-alert';
+import { acceptAlert, assertIntakeAllowed } from '../shared/intake/accept-alert';
 import { callerPrincipal } from '../shared/auth/caller-principal';
 import { AppError } from '../shared/errors';
 import { QUEUES } from '../shared/store/storage';

@@ -165,13 +165,13 @@ param intakeAllowAnyWorkspace string = 'false'
 param sentinelVerify string = 'true'
 param sentinelVerifyDisabledWorkspaces string = ''
 @allowed(['true', 'false'])
-param directRequestsRequireApproval string = 'true'
-@allowed(['true', 'false'])
 @description('Grant the identity Microsoft Sentinel Responder and Log Analytics Reader on each Sentinel workspace (needs Owner or User Access Administrator there).')
 param grantSentinelRoles string = 'true'
 
 param retentionDays string = '90'
 param retentionSchedule string = '0 30 3 * * *'
+@description('Seconds a worker holds a case without renewing; a crashed worker\'s case is taken over after at most this long.')
+param caseLeaseSeconds string = '15'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Audit events (Logs Ingestion API)
@@ -662,9 +662,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     INTAKE_ALLOW_ANY_WORKSPACE: intakeAllowAnyWorkspace
     SENTINEL_VERIFY: sentinelVerify
     SENTINEL_VERIFY_DISABLED_WORKSPACES: sentinelVerifyDisabledWorkspaces
-    DIRECT_REQUESTS_REQUIRE_APPROVAL: directRequestsRequireApproval
     RETENTION_DAYS: retentionDays
     RETENTION_SCHEDULE: retentionSchedule
+    CASE_LEASE_SECONDS: caseLeaseSeconds
     AUDIT_INGESTION_ENDPOINT: auditEndpoint.properties.logsIngestion.endpoint
     AUDIT_DCR_IMMUTABLE_ID: auditRule.properties.immutableId
     AUDIT_STREAM_NAME: auditStreamName

@@ -153,6 +153,11 @@ const configObject = z.object({
     EMERGENCY_STOP: bool(false),
     /** Cases, their steps, audit rows and raw bodies are kept this long. */
     RETENTION_DAYS: int(90, 1, 3650),
+    /**
+     * How long a worker holds a case without renewing (renewed every third of it while it runs): a crashed worker's
+     * case is taken over after at most this long. Longer than one outbound call attempt (10 s).
+     */
+    CASE_LEASE_SECONDS: int(15, 2, 300),
     RETENTION_SCHEDULE: ncrontab('0 30 3 * * *'),
 
     /** Application Insights: set by the deployment; unset, telemetry stays off (spans and metrics are no-ops). */

@@ -59,7 +59,7 @@ export interface CallRecord {
   /** 0 when the answer was withheld on purpose (dropRate, or a `drop` or `hang` fault). */
   status: number;
   /** Set when a fault rule applied; `…-after-commit` means the route ran (its effect is kept) before the answer was lost. */
-  fault?: 'status' | 'drop' | 'hang' | 'status-after-commit' | 'drop-after-commit' | 'hang-after-commit';
+  fault?: 'status' | 'drop' | 'hang' | 'status-after-commit' | 'drop-after-commit' | 'hang-after-commit' | 'intercepted' | 'intercepted-after-commit';
   service: SimService;
   requestId?: string;
   /** Set on the inner requests of a Graph `$batch`, which are logged one by one after the batch itself. */

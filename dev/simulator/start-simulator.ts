@@ -40,6 +40,9 @@ export interface SimulatorOptions {
   knobs?: Partial<Knobs>;
 }
 
+/** See {@link Simulator.intercept}. */
+export type CallInterceptor = (call: { service: SimService; method: string; path: string }, phase: 'received' | 'committed') => Promise<'continue' | 'drop'>;
+
 export interface Simulator {
   /** e.g. http://127.0.0.1:54321 (no trailing slash). */
   url: string;
@@ -61,6 +64,12 @@ export interface Simulator {
   calls: CallRecord[];
   setKnobs(k: Partial<Knobs>): void;
   addFault(f: FaultRule): void;
+  /**
+   * Lets a test stop the world at an external call: called when a call arrives (`received`, nothing done yet) and
+   * once it took effect (`committed`, the answer not sent). Answering `drop` loses the answer (the connection is
+   * destroyed), e.g. after the test killed the app at that boundary. Unset with `undefined`.
+   */
+  intercept(fn: CallInterceptor | undefined): void;
   reset(seed?: TenantSeed | 'demo' | 'empty'): void;
   stop(): Promise<void>;
 }
@@ -129,6 +138,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const identityHeader = randomBytes(24).toString('hex');
   const sockets = new Set<Socket>();
 
+  let interceptor: CallInterceptor | undefined;
   const record = (rec: Omit<CallRecord, 'seq' | 'at'>): void => {
     calls.push({ seq: ++seq, at: Date.now(), ...rec });
   };
@@ -154,6 +164,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     addFault(f) {
       faults.add(f);
+    },
+    intercept(fn) {
+      interceptor = fn;
     },
     clearFaults() {
       faults.clear();
@@ -277,6 +290,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const requestId = newGuid();
     const clientRequestId = headers['client-request-id'] ?? requestId;
+    const intercepted = service === 'msi' ? undefined : interceptor;
+    if (intercepted && (await intercepted({ service, method: simReq.method, path }, 'received')) === 'drop') {
+      record({ method: simReq.method, path, query: rawQuery, body, status: 0, service, requestId, fault: 'intercepted' });
+      withholdAnswer(req, 'drop');
+      return;
+    }
 
     if (knobs.latencyMs > 0 && service !== 'msi') {
       await sleep(knobs.latencyMs);
@@ -319,6 +338,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         ...response,
         headers: { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': clientRequestId, ...response.headers },
       };
+    }
+    if (intercepted && (await intercepted({ service, method: simReq.method, path }, 'committed')) === 'drop') {
+      record({ method: simReq.method, path, query: rawQuery, body, status: 0, service, requestId, fault: 'intercepted-after-commit' });
+      withholdAnswer(req, 'drop');
+      return;
     }
     record({ method: simReq.method, path, query: rawQuery, body, status: response.status, service, requestId, ...(rule ? { fault: rule.afterCommit ? 'status-after-commit' : 'status' } : {}) });
     writeResponse(res, response);

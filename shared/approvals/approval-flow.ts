@@ -17,7 +17,7 @@ import { checkEligibility } from './separation-of-duties';
 import { isAllowedApprover } from './is-allowed-approver';
 import { parseDecisionForm, type DecisionForm } from './parse-decision-form';
 import { APPROVAL_ROW, type ApprovalDeps } from './request-approval';
-import { announceApproval } from '../teams/announce-approval';
+import { announceApproval } from './announce-approval';
 
 export interface ApprovalFlowDeps extends ApprovalDeps {
   storage: Storage;

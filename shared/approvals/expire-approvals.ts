@@ -7,7 +7,7 @@ import { queueApprovedAction, type ApprovalFlowDeps } from './approval-flow';
 import type { ApprovalEntity } from './approval-entity';
 import { approvalColumns } from './approval-columns';
 import { recordOutcomeOnCase } from './record-outcome-on-case';
-import { announceApproval } from '../teams/announce-approval';
+import { announceApproval } from './announce-approval';
 
 /**
  * The approvals timer: expires undecided approvals at their deadline (audited, written onto the case,

@@ -14,7 +14,7 @@ import type { ApprovalEntity, ApprovalKind } from './approval-entity';
 import { approvalColumns } from './approval-columns';
 import { newNonce, signApprovalToken } from './approval-token';
 import { ensureError, ValidationError } from '../errors';
-import { announceApproval } from '../teams/announce-approval';
+import { announceApproval } from './announce-approval';
 
 export interface ApprovalDeps {
   config: Config;

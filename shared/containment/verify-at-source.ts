@@ -21,6 +21,8 @@ export interface Verification {
   severity?: Severity;
   /** Sentinel's own entities, kept beside the posted body when a target is refused as suspicious. */
   sourceCopy?: unknown;
+  /** Sentinel answered that the incident does not exist: nothing to comment on. */
+  incidentMissing?: true;
 }
 
 /** Alert states that mean someone already decided the alert needs nothing more (like a closed incident). */
@@ -144,9 +146,18 @@ export async function verifyAtSource(deps: VerifyDeps, record: PrepareRecord, ta
     // A direct request stays held whatever the settings; an incident is acted on as posted, loudly (see run-case).
     return all(unverifiable ? { state: 'unverifiable', detail: unverifiable } : { state: 'skipped', detail: `${off}: acting on the posted body alone` });
   }
-  const [incident, entities] = await Promise.all([deps.sentinel.getIncident(id), deps.sentinel.listEntities(id)]);
-  if (!incident) {
-    return all({ state: 'refused', suspicious: true, detail: `Sentinel has no incident ${record.incidentArmId}` });
+  const [incident, entities] = await Promise.all([
+    deps.sentinel.getIncident(id),
+    deps.sentinel.listEntities(id).catch((err: unknown) => {
+      // ARM's answer that the incident does not exist, to the entity read: the same verdict as to the incident read.
+      if (err instanceof UpstreamError && err.httpStatus === 404) {
+        return undefined;
+      }
+      throw err;
+    }),
+  ]);
+  if (!incident || !entities) {
+    return { ...all({ state: 'refused', suspicious: true, detail: `Sentinel has no incident ${record.incidentArmId}` }), incidentMissing: true };
   }
   const severity = normalizeSeverity(incident.severity);
   if (incident.status.toLowerCase() === 'closed') {

@@ -14,6 +14,8 @@ export interface Health {
   graphPermissions: GraphPermissionReport;
   /** Whether signed-in people and callers can be verified; when `off`, approvals and releases are refused. */
   auth: AuthStatus;
+  /** Whether the emergency stop holds every write, who set it and why (no secrets). */
+  emergencyStop: { stopped: boolean; source?: string; reason?: string; at?: string };
 }
 
 /**
@@ -22,9 +24,10 @@ export interface Health {
  */
 export async function getHealth(config: Config): Promise<Health> {
   const deps = await getDeps();
-  const [reachable, graphPermissions] = await Promise.all([
+  const [reachable, graphPermissions, stop] = await Promise.all([
     deps.storage.ping(),
     checkGraphPermissions(deps.credential, enabledGraphFeatures(config)),
+    deps.stop.state().catch(() => ({ stopped: false, reason: 'the stop state could not be read' })),
   ]);
   return {
     status: reachable && graphPermissions.status !== 'missing' ? 'ok' : 'degraded',
@@ -33,5 +36,10 @@ export async function getHealth(config: Config): Promise<Health> {
     storage: reachable ? 'reachable' : 'unreachable',
     graphPermissions,
     auth: authStatus(config),
+    emergencyStop: { stopped: stop.stopped, ...pickDefined({ source: 'source' in stop ? stop.source : undefined, reason: stop.reason, at: 'at' in stop ? stop.at : undefined }) },
   };
+}
+
+function pickDefined<T extends Record<string, string | undefined>>(values: T): Partial<Record<keyof T, string>> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, string>>;
 }

@@ -14,7 +14,7 @@ import type { Storage } from '../store/storage';
 import { withCase } from '../plans/with-case';
 
 export interface DriftDeps {
-  config: Pick<Config, 'RESPONDER_MODE'>;
+  config: Pick<Config, 'RESPONDER_MODE' | 'CASE_LEASE_SECONDS'>;
   graph: Graph;
   cases: CaseStore;
   audit: AuditLog;

@@ -63,6 +63,7 @@ export function deletePlanner(deps: Pick<LifecycleDeps, 'graph'>): Planner {
   return {
     plan: 'delete',
     cutsAccess: false,
+    supersedesContainment: true,
     approvalKind: 'lifecycle-delete',
     holdReason: () => 'Deleting an agent always waits for approval (it stays restorable for 30 days).',
     steps(target, record) {

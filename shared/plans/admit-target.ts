@@ -1,6 +1,7 @@
 import { requestApproval, type ApprovalDeps } from '../approvals/request-approval';
 import { requesterOf } from '../approvals/requester-of';
 import { isUnverifiable, type CaseSource, type TargetRecord } from '../store/case-model';
+import { kindFacts } from '../graph/identity-kinds';
 import type { ClaimResult } from '../store/identity-owners';
 import type { CaseSession } from './case-session';
 import { belowMinimumSeverity, blastSlotOf, checkGuardrails, freeBlastSlot, takeBlastSlot, type BlastRadiusDeps } from './guardrails';
@@ -61,22 +62,33 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
       deps,
       identity,
       session.caseId,
-      { state: hold ? 'held' : 'acting', verified: !isUnverifiable(target), onConflict: planner.plan === 'release' ? 'refuse' : 'wait' },
+      {
+        state: hold ? 'held' : 'acting',
+        verified: !isUnverifiable(target),
+        onConflict: planner.plan === 'release' ? 'refuse' : 'wait',
+        // An identity Graph says is enabled again, or one the drift check found so, is contained again; an account
+        // that signs in has its sessions revoked again (new sessions may exist); a deletion goes further.
+        overridesContained:
+          planner.supersedesContainment || record.source === 'drift' || kindFacts(target.kind).cut === 'revoke-sessions' ? 'always' : target.accountEnabled === true && target.resolvedAt ? { enabledAt: target.resolvedAt } : 'never',
+      },
       await ctx.early?.claims.get(identity),
     );
     if (ownership.result !== 'owned') {
       if (ctx.early?.slots.has(slot)) {
         await freeBlastSlot(deps, slot);
       }
-      return ownership.result === 'wait'
-        ? save(session, { ...target, status: 'waiting', joinedCaseId: ownership.ownerCaseId, reason: `Case ${ownership.ownerCaseId} acts on this identity now; this case continues when it is done.` })
-        : save(session, { ...target, status: 'contained', reason: `Release not performed: case ${ownership.ownerCaseId} acts on this identity now (a new incident or hold). Ask again once it is done.` });
+      if (planner.plan === 'release') {
+        return save(session, { ...target, status: 'contained', reason: `Release not performed: case ${ownership.ownerCaseId} acts on this identity now (a new incident or hold). Ask again once it is done.` });
+      }
+      return ownership.result === 'covered'
+        ? save(session, { ...target, status: 'joined', joinedCaseId: ownership.ownerCaseId, reason: `Already contained by case ${ownership.ownerCaseId} (and still disabled).` })
+        : save(session, { ...target, status: 'waiting', joinedCaseId: ownership.ownerCaseId, reason: `Case ${ownership.ownerCaseId} acts on this identity now; this case continues when it is done.` });
     }
   }
   if (!hold && planner.cutsAccess && !approved) {
     hold = await (ctx.early?.slots.get(slot) ?? takeBlastSlot(deps, slot));
     if (hold && identity) {
-      await takeOwnership(deps, identity, session.caseId, { state: 'held', verified: !isUnverifiable(target), onConflict: 'wait' });
+      await takeOwnership(deps, identity, session.caseId, { state: 'held', verified: !isUnverifiable(target), onConflict: 'wait', overridesContained: 'never' });
     }
   } else if (ctx.early?.slots.has(slot)) {
     await freeBlastSlot(deps, slot); // taken early, before the hold or the approval was known

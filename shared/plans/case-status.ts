@@ -11,7 +11,8 @@ const UNTOUCHED: ReadonlySet<TargetRecord['status']> = new Set(['skipped', 'not-
 export function caseStatus(bundle: Pick<CaseBundle, 'targets' | 'steps'>): CaseRecord['status'] {
   const targets = bundle.targets;
   const has = (status: TargetRecord['status']): boolean => targets.some((t) => t.status === status);
-  if (has('pending')) {
+  // A step left pending (a ticket waiting for a lost create to settle, a throttled note) is unfinished work too.
+  if (has('pending') || bundle.steps.some((s) => s.state === 'pending' || s.state === 'running')) {
     return 'running';
   }
   if (has('held')) {

@@ -11,9 +11,11 @@ import { CaseSession } from './case-session';
 import { describeCase } from './describe-case';
 import { identityOf, releaseOwnership, type OwnershipDeps } from './ownership';
 import { runStep } from './run-plan-steps';
-import { LEASE_MS } from './run-case';
+import { leaseMsOf } from './run-case';
+import type { Config } from '../config';
 
 export interface FailCaseDeps extends OwnershipDeps {
+  config: Pick<Config, 'CASE_LEASE_SECONDS'>;
   cases: CaseStore;
   audit: AuditLog;
   tickets: TicketProvider;
@@ -40,12 +42,12 @@ export async function failCase(deps: FailCaseDeps, message: unknown, inv: { id: 
   const { caseId } = parsed.data;
   let lease: CaseLease;
   try {
-    lease = await CaseLease.acquire(deps.cases, caseId, inv.id, LEASE_MS, deps.now);
+    lease = await CaseLease.acquire(deps.cases, caseId, inv.id, leaseMsOf(deps.config), deps.now);
   } catch (err) {
     if (err instanceof CaseBusyError) {
       // The worker whose message failed may still be running it: wait for its lease, then take the case.
-      await new Promise((r) => setTimeout(r, Math.min(err.retryAfterMs + 250, LEASE_MS)));
-      lease = await CaseLease.acquire(deps.cases, caseId, inv.id, LEASE_MS, deps.now);
+      await new Promise((r) => setTimeout(r, Math.min(err.retryAfterMs + 250, leaseMsOf(deps.config))));
+      lease = await CaseLease.acquire(deps.cases, caseId, inv.id, leaseMsOf(deps.config), deps.now);
     } else {
       throw err;
     }

@@ -14,24 +14,33 @@ export type Ownership =
   | { result: 'owned' }
   /** Another case acts on it now: wait (this case is queued again when that one finishes). */
   | { result: 'wait'; ownerCaseId: string }
+  /** Another case keeps it contained already: nothing to do, the target is joined to that case. */
+  | { result: 'covered'; ownerCaseId: string }
   /** Another case acts on it now and this plan must not run after it (a release after a new containment). */
   | { result: 'refused'; ownerCaseId: string };
 
 export interface OwnershipIntent {
-  state: OwnerState;
+  state: Exclude<OwnerState, 'contained'>;
   /** Whether Sentinel backs this case's claim. */
   verified: boolean;
   /** What to do when another case owns the identity: wait for it, or give up (a release must not run late). */
   onConflict: 'wait' | 'refuse';
+  /**
+   * Whether this case may take the identity from a case that keeps it contained: `always` (the drift check found
+   * it enabled again; an account whose new sessions need revoking), or `if-enabled-since`: Graph said it was
+   * enabled when this case read it, at that time, which counts only if that read came after the containment.
+   */
+  overridesContained: 'always' | 'never' | { enabledAt: string };
 }
 
 /**
  * Takes an identity for a case, or decides what the case does instead. The rules:
  * - nobody owns it (or the previous owner released it): this case owns it;
- * - a hold nobody in Sentinel backs (a direct request waiting for approval) yields to a verified case that
- *   acts: the verified case takes it over and the held case is queued to find it taken (it waits and ends
- *   joined);
- * - otherwise this case waits for the owner, registered on the record, so the owner's release queues it again.
+ * - a case keeps it contained: this case is covered by it (joined), unless the identity is enabled again or this
+ *   is the drift check, which take it over;
+ * - a hold nobody in Sentinel backs (a direct request waiting for approval) yields to a verified case that acts:
+ *   the verified case takes it over and the held case is queued to find it taken (it waits and ends joined);
+ * - otherwise this case waits for the owner, registered on the record, so the owner queues it again when done.
  * Every change is conditional on the record's etag, so no release is missed between a read and a write.
  */
 export async function takeOwnership(deps: OwnershipDeps, identity: string, caseId: string, intent: OwnershipIntent, early?: ClaimResult): Promise<Ownership> {
@@ -48,13 +57,20 @@ export async function takeOwnership(deps: OwnershipDeps, identity: string, caseI
     }
     const other = claim.record;
     const otherCase = other.caseId ?? '';
-    if (other.state === 'held' && other.verified === false && intent.verified && intent.state === 'acting') {
-      const taken = await deps.owners.replace(identity, { ...other, caseId, state: intent.state, verified: true, since: at, waiters: unique([...other.waiters, otherCase]) }, claim.etag);
-      if (taken !== undefined) {
-        await enqueueCase(deps.storage, { caseId: otherCase });
-        return { result: 'owned' };
+    const takesOver = (other.state === 'contained' && overrides(intent, other.last?.at)) || (other.state === 'held' && other.verified === false && intent.verified && intent.state === 'acting');
+    if (takesOver) {
+      const waiters = other.state === 'held' ? unique([...other.waiters, otherCase]) : other.waiters;
+      const taken = await deps.owners.replace(identity, { ...other, caseId, state: intent.state, verified: intent.verified, since: at, waiters }, claim.etag);
+      if (taken === undefined) {
+        continue;
       }
-      continue;
+      if (other.state === 'held') {
+        await enqueueCase(deps.storage, { caseId: otherCase });
+      }
+      return { result: 'owned' };
+    }
+    if (other.state === 'contained') {
+      return { result: 'covered', ownerCaseId: otherCase };
     }
     if (intent.onConflict === 'refuse') {
       return { result: 'refused', ownerCaseId: otherCase };
@@ -69,12 +85,27 @@ export async function takeOwnership(deps: OwnershipDeps, identity: string, caseI
 }
 
 /**
- * Gives an identity up once this case can no longer act on it (done, failed, refused, rejected, expired), leaving
- * `outcome` for the cases that waited, and queues them again.
+ * Gives an identity up once this case can no longer act on it (failed, refused, rejected, expired, released),
+ * leaving `outcome` for the cases that waited, and queues them again.
  */
 export async function releaseOwnership(deps: OwnershipDeps, identity: string, caseId: string, outcome: string): Promise<void> {
   const waiters = await deps.owners.release(identity, caseId, outcome, new Date(deps.now()).toISOString());
   await Promise.all(waiters.map((waiter) => enqueueCase(deps.storage, { caseId: waiter })));
+}
+
+/** This case contained the identity: it keeps it contained, and the cases that waited for it are queued again. */
+export async function keepContained(deps: OwnershipDeps, identity: string, caseId: string): Promise<void> {
+  const waiters = await deps.owners.markContained(identity, caseId, new Date(deps.now()).toISOString());
+  await Promise.all(waiters.map((waiter) => enqueueCase(deps.storage, { caseId: waiter })));
+}
+
+/** Whether an intent overrides a containment made at `containedAt`: a read of "enabled" before it is stale. */
+function overrides(intent: OwnershipIntent, containedAt: string | undefined): boolean {
+  const o = intent.overridesContained;
+  if (o === 'always' || o === 'never') {
+    return o === 'always';
+  }
+  return containedAt === undefined || Date.parse(o.enabledAt) > Date.parse(containedAt);
 }
 
 /** The ownership key of a target, once it is resolved to a directory object. */

@@ -53,6 +53,8 @@ export interface PrepareResult {
   severity?: Severity;
   /** Sentinel's own copy, kept beside the posted body when something is refused as suspicious. */
   sourceCopy?: unknown;
+  /** Sentinel answered that the incident does not exist (nothing to comment on). */
+  incidentMissing?: true;
 }
 
 /**
@@ -67,6 +69,12 @@ export interface Planner {
   prepare?(record: PrepareRecord, targets: readonly Pick<TargetRecord, 'key' | 'ref'>[]): Promise<PrepareResult>;
   /** Whether the plan cuts access: it is counted against the blast-radius limit unless an approver released it. */
   cutsAccess: boolean;
+  /**
+   * Whether the plan acts on an identity another case keeps contained (a deletion goes further than a
+   * containment). Other plans are covered by that containment (a second containment joins it; a release of an
+   * older case must not undo a newer one's).
+   */
+  supersedesContainment?: boolean;
   /** Why the plan itself always waits for an approver (a deletion), if it does. */
   holdReason?(target: TargetRecord, record: CaseRecord): string | undefined;
   /** The approval a hold of this plan asks for. */

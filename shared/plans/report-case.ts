@@ -74,7 +74,12 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
   }
   const chain = keyOf(record.reportedOutcome ?? '', outcome).slice(0, 16);
   const ticket = record.ticket;
-  const ticketTask = ticket
+  // A case whose every identity is covered by another case (joined, or waiting for it) opens no ticket of its own:
+  // the acting case has one. Its incident still gets the comment saying which case acts.
+  const ownOutcome = bundle.targets.some((t) => t.status !== 'joined' && t.status !== 'waiting');
+  const ticketTask = !ticket && !ownOutcome
+    ? Promise.resolve(undefined)
+    : ticket
     ? runStep(ctx, { stepId: `case|0|ticket-note|${chain}`, targetKey: 'case' }, {
         action: 'ticket-note',
         description: `Add the new outcome to ${ticketLabel(ticket)}`,
@@ -114,7 +119,7 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
             }),
         );
       })();
-  const armId = record.incidentArmId ? parseIncidentArmId(record.incidentArmId) : undefined;
+  const armId = record.incidentArmId && !record.incidentMissing ? parseIncidentArmId(record.incidentArmId) : undefined;
   const commentTask = armId
     ? runStep(ctx, { stepId: `case|0|comment|${chain}`, targetKey: 'case' }, {
         action: 'comment',

@@ -1,4 +1,5 @@
 import { mapLimit } from '../async/map-limit';
+import type { Config } from '../config';
 import { EmergencyStopError, type EmergencyStop, type StopState } from '../control/emergency-stop';
 import type { Logger } from '../logger';
 import type { AuditLog } from '../store/audit-log';
@@ -15,7 +16,7 @@ import { CaseLease } from './case-lease';
 import { CaseSession } from './case-session';
 import { caseStatus } from './case-status';
 import { blastSlotOf, freeBlastSlot, takeBlastSlot } from './guardrails';
-import { identityOf, releaseOwnership } from './ownership';
+import { identityOf, keepContained, releaseOwnership } from './ownership';
 import type { Planner, PrepareResult } from './planner';
 import { reportCase, type ReportDeps } from './report-case';
 import { isFinished, isTransient, runPlanSteps, type StepRunContext } from './run-plan-steps';
@@ -37,11 +38,10 @@ export type EngineDeps = AdmitDeps &
 
 export type Planners = Readonly<Record<TargetPlan, Planner>>;
 
-/**
- * How long a run holds its case without renewing; renewed every third of it while the run lasts, so a crashed
- * worker's case is taken over within this time. Longer than any one outbound call (their time-outs are shorter).
- */
-export const LEASE_MS = 15_000;
+/** How long a run holds its case without renewing (renewed every third of it while the run lasts). */
+export function leaseMsOf(config: Pick<Config, 'CASE_LEASE_SECONDS'>): number {
+  return config.CASE_LEASE_SECONDS * 1000;
+}
 /** Targets of one case run at the same time (a case may name a thousand identities). */
 const TARGET_CONCURRENCY = 16;
 
@@ -63,7 +63,7 @@ interface Early extends EarlyClaims {
  */
 export async function runCase(deps: EngineDeps, planners: Planners, message: CaseMessage, inv: Invocation): Promise<CaseRecord | undefined> {
   const early = startEarly(deps, planners, message.caseId, message.hint);
-  const [leased, loaded] = await Promise.allSettled([CaseLease.acquire(deps.cases, message.caseId, inv.id, LEASE_MS, deps.now), deps.cases.load(message.caseId)]);
+  const [leased, loaded] = await Promise.allSettled([CaseLease.acquire(deps.cases, message.caseId, inv.id, leaseMsOf(deps.config), deps.now), deps.cases.load(message.caseId)]);
   if (leased.status === 'rejected') {
     await settleEarly(early);
     throw leased.reason;
@@ -96,8 +96,10 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     throw new EmergencyStopError(stop);
   }
   const mode = reportOnly ? 'report-only' : 'enforce';
-  if (session.record.mode !== mode || session.record.status === 'received' || session.record.status === 'paused') {
-    await session.saveRecord((r) => {
+  const pending = [...session.targets.values()].some((t) => t.status === 'pending');
+  if (session.record.mode !== mode || (pending && session.record.status !== 'running') || session.record.status === 'paused') {
+    // Said while the run goes on (not awaited: the write rides beside the reads, not before them).
+    void session.saveRecord((r) => {
       r.mode = mode;
       r.status = 'running';
       if (r.note?.startsWith('Paused')) {
@@ -286,6 +288,11 @@ async function recheckOwnership(deps: EngineDeps, planners: Planners, session: C
         }
         return;
       }
+      if (owner?.caseId !== undefined && owner.caseId !== session.caseId && owner.state === 'contained') {
+        await session.saveTarget({ ...t, status: 'joined', joinedCaseId: owner.caseId, reason: `Contained by case ${owner.caseId} while this case waited.` });
+        audit(deps, session, t, 'joined');
+        return;
+      }
       if (owner?.caseId !== undefined && owner.caseId !== session.caseId) {
         return; // still in the owner's waiters: it queues this case again when it is done
       }
@@ -318,6 +325,11 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
   const planner = planners.contain;
   const more = uncovered.length > 0 && planner.prepare ? await planner.prepare({ ...session.record, ...(session.record.workspace?.customerId ? { workspaceCustomerId: session.record.workspace.customerId } : {}), receivedAt: session.record.createdAt }, uncovered) : undefined;
   const severity = more?.severity ?? fromEarly?.severity;
+  if ((more?.incidentMissing ?? fromEarly?.incidentMissing) && !session.record.incidentMissing) {
+    void session.saveRecord((r) => {
+      r.incidentMissing = true;
+    });
+  }
   const copy = more?.sourceCopy ?? fromEarly?.sourceCopy;
   let suspicious = 0;
   const at = new Date(deps.now()).toISOString();
@@ -381,6 +393,9 @@ function applyResolution(target: TargetRecord, resolved: DirectoryObject | null 
       target[k] = obj[k];
     }
   }
+  if (obj.accountEnabled !== undefined) {
+    target.accountEnabled = obj.accountEnabled;
+  }
   if (obj.kind === 'other') {
     Object.assign(target, { status: 'skipped', reason: `Object is a ${obj.odataType || 'directory object'}, not an identity the responders act on` });
   }
@@ -407,7 +422,9 @@ async function settleOutcomes(deps: EngineDeps, planners: Planners, session: Cas
       audit(deps, session, next, next.status);
       const identity = identityOf(next);
       if (identity && !reportOnly) {
-        await releaseOwnership(deps, identity, session.caseId, next.status);
+        // A contained identity stays with this case (later alerts about it are covered by it); any other end
+        // gives it up for the next alert.
+        await (next.status === 'contained' ? keepContained(deps, identity, session.caseId) : releaseOwnership(deps, identity, session.caseId, next.status));
       }
     }),
   );

@@ -1,7 +1,8 @@
 import type { CaseStore } from '../store/case-store';
 import { CaseBusyError, CaseLease } from './case-lease';
 import { CaseSession } from './case-session';
-import { LEASE_MS } from './run-case';
+import { leaseMsOf } from './run-case';
+import type { Config } from '../config';
 
 /**
  * Runs `change` on a case under its lease, for writers outside a run (the drift check marking a target it hands
@@ -9,14 +10,14 @@ import { LEASE_MS } from './run-case';
  * (the caller tries again later), `missing` when there is no such case.
  */
 export async function withCase<T>(
-  deps: { cases: CaseStore; now: () => number },
+  deps: { cases: CaseStore; config: Pick<Config, 'CASE_LEASE_SECONDS'>; now: () => number },
   caseId: string,
   owner: string,
   change: (session: CaseSession) => Promise<T>,
 ): Promise<{ result: T } | 'busy' | 'missing'> {
   let lease: CaseLease;
   try {
-    lease = await CaseLease.acquire(deps.cases, caseId, owner, LEASE_MS, deps.now);
+    lease = await CaseLease.acquire(deps.cases, caseId, owner, leaseMsOf(deps.config), deps.now);
   } catch (err) {
     if (err instanceof CaseBusyError) {
       return 'busy';

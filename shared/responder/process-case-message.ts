@@ -8,7 +8,7 @@ import { caseMessageSchema, enqueueCase } from '../store/case-queue';
 /** How many times a case may go back to the queue for throttling or a busy lease before it is retried as a failure. */
 export const MAX_DEFERRALS = 12;
 /** How often a case paused by the emergency stop looks again whether the stop was lifted. */
-export const PAUSED_RECHECK_SECONDS = 30;
+export const PAUSED_RECHECK_SECONDS = 10;
 
 /**
  * The queue trigger's use-case: validate the message, run the case through the engine, and hand transient

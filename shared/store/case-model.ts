@@ -57,6 +57,8 @@ export interface CaseRecord {
   verifiedSeverity?: Severity;
   dedupeKey: string;
   incidentArmId?: string;
+  /** Sentinel answered that the incident the body names does not exist (a forged or mistyped id). */
+  incidentMissing?: boolean;
   incidentNumber?: number;
   incidentUrl?: string;
   alertId?: string;
@@ -116,6 +118,8 @@ export interface TargetRecord {
   resolvedAt?: string;
   /** When Graph acknowledged the access cut (the disable, or the session revocation for users). */
   accessCutAt?: string;
+  /** `accountEnabled` as Graph answered when the target was resolved (an identity enabled again is acted on again). */
+  accountEnabled?: boolean;
   /** What the target's source (Sentinel) said of it; absent until it was read back. */
   verification?: SourceVerdict;
   /** Passed the guardrails, the blast-radius limit and ownership; its steps may run. */

@@ -3,13 +3,17 @@ import { RecordTable, type Stored } from './record-table';
 import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { keyOf } from './storage-key';
 
-/** What the owning case is doing with the identity. */
-export type OwnerState = 'acting' | 'held';
+/**
+ * What the owning case is doing with the identity: acting on it now, holding it for an approval, or keeping it
+ * contained (until an approved release, a drift check that finds it enabled again, or retention).
+ */
+export type OwnerState = 'acting' | 'held' | 'contained';
 
 /**
- * The one record per identity that says which case may act on it. Held while a case can still act (it runs the
- * identity's plan, or holds it for an approval); released the moment it can no longer act (done, failed,
- * refused, report-only, hold rejected or expired), leaving what happened in `last` for the cases that waited.
+ * The one record per identity that says which case may act on it. Held while a case acts on the identity, holds
+ * it for an approval, or keeps it contained; released the moment the case can no longer act on it (failed,
+ * refused, report-only, hold rejected or expired, released), leaving what happened in `last` for the cases that
+ * waited.
  */
 export interface OwnerRecord {
   /** `oid:<object id>`: identities are keyed by their directory object, however an alert named them. */
@@ -116,7 +120,24 @@ export class IdentityOwners {
     }
   }
 
-  /** Changes the owner's state (acting ↔ held) if `caseId` still owns the identity. */
+  /**
+   * The owner contained the identity: it keeps it (state `contained`), and the cases that waited for it are
+   * returned, to be queued again (they end joined to it).
+   */
+  async markContained(identity: string, caseId: string, at: string): Promise<string[]> {
+    for (;;) {
+      const current = await this.get(identity);
+      if (!current || current.value.caseId !== caseId) {
+        return [];
+      }
+      const contained: OwnerRecord = { ...current.value, state: 'contained', waiters: [], last: { caseId, outcome: 'contained', at } };
+      if ((await this.replace(identity, contained, current.etag)) !== undefined) {
+        return current.value.waiters.filter((w) => w !== caseId);
+      }
+    }
+  }
+
+  /** Changes the owner's state if `caseId` still owns the identity. */
   async setState(identity: string, caseId: string, state: OwnerState, verified: boolean): Promise<boolean> {
     for (;;) {
       const current = await this.get(identity);

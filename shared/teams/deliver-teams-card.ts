@@ -6,7 +6,7 @@ import type { RecordTable } from '../store/record-table';
 import type { Storage } from '../store/storage';
 import { postTeamsMessage } from './post-teams-message';
 import { teamsMessageFor } from './teams-message-for';
-import { enqueueTeamsCard, teamsCardMessageSchema } from './teams-queue';
+import { enqueueTeamsCard, teamsCardMessageSchema } from '../store/teams-card-queue';
 
 /** Posts of one card before it is given up (about eight minutes of backoff, or longer when Teams says so). */
 export const TEAMS_MAX_ATTEMPTS = 8;

@@ -7,6 +7,7 @@ import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../
 import { approvalsOf, askRelease, auditOf, browse, linkIn, mintedForm, signInAs, ticketTexts, containThroughIncident } from '../helpers/approval-http';
 import { mintAccessToken, mintIdToken } from '../helpers/approval-sign-in';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 import { incidentNaming } from '../helpers/incident-naming';
 
 /** `x-ms-client-principal` as an attacker writes it: base64 JSON naming someone's object id (not a secret). */
@@ -32,7 +33,7 @@ describe('with App Service Authentication off (as a deployment without sign-in l
   let stack: Stack;
   beforeAll(async () => {
     // No Easy Auth in front: client-sent principal headers reach the app untouched, as on App Service.
-    stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', INTAKE_ALLOWED_CALLERS: '' } });
+    stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', INTAKE_ALLOWED_CALLERS: '', INTAKE_ALLOW_ANY_CALLER: 'true' } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -73,7 +74,8 @@ describe('with App Service Authentication off (as a deployment without sign-in l
 describe('with App Service Authentication on, reached around Easy Auth (every header as the client sent it)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', WEBSITE_AUTH_ENABLED: 'True' } });
+    // Containing the classic service principal below needs the sp-disable-any opt-in.
+    stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', WEBSITE_AUTH_ENABLED: 'True' }, features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
   });
   afterAll(async () => {
     await stack?.stop();

@@ -8,6 +8,7 @@ import { approvalsOf, browse, signInAs, ticketTexts } from '../helpers/approval-
 import { caseStoreOf, readReleaseForms, releaseBody } from '../helpers/case-page-form';
 import { seedIncident } from '../helpers/seed-incident';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 
@@ -27,6 +28,8 @@ describe('the case pages, through the local host with its development sign-in', 
 
   beforeAll(async () => {
     stack = await startStack({
+      // The hostile case names a classic service principal: disabling it needs the sp-disable-any opt-in.
+      features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'],
       env: {
         APPROVERS: [DEMO.approvers[0], DEMO.approvers[1]].join(','),
         // A person by id and a group: the on-call approver reaches the pages only as a member of the group.
@@ -59,6 +62,8 @@ describe('the case pages, through the local host with its development sign-in', 
       { caseId: oldCase, kind: 'containment', source: 'incident', createdAt: weekAgo, updatedAt: weekAgo, status: 'done', mode: 'enforce', title: 'Last week: old incident', severity: 'Low', dedupeKey: `test:${oldCase}`, requestedBy: 'system', rejected: [] },
       [{ key: `oid:${DEMO.agents.orphan}`, ref: { by: 'objectId', objectId: DEMO.agents.orphan }, plan: 'contain', round: 0, objectId: DEMO.agents.orphan, displayName: 'Orphan Agent', kind: 'agentIdentity', status: 'contained', receivedAt: weekAgo, accessCutAt: weekAgo }],
     );
+    // A user of the tenant, so the sign-in gets an ID token for them as Entra would.
+    stack.sim.state.addSeed({ users: [{ id: VIEWER.id, '@odata.type': '#microsoft.graph.user', displayName: VIEWER.name, userPrincipalName: VIEWER.upn, accountEnabled: true }] });
     viewer = await signInAs(stack.url, VIEWER.id);
   });
   afterAll(async () => {
@@ -161,7 +166,7 @@ describe('the case pages, through the local host with its development sign-in', 
     expect(text).toContain('Time to contain');
     expect(page.html).toMatch(/<strong class="ttc">\d+(\.\d)? (ms|s)<\/strong>/);
     expect(text).toMatch(/Agent responder Disable .*Contoso Invoice Agent — done/);
-    expect(text).toContain('Alert accepted');
+    expect(text).toContain('Alert received and recorded');
     const disable = stack.sim.calls.find((c) => c.method === 'PATCH' && c.path.includes(DEMO.agents.invoice));
     expect(disable?.requestId).toBeDefined();
     expect(page.html).toContain(`<code>${disable?.requestId ?? 'none'}</code>`);

@@ -25,8 +25,8 @@ describe('an incident naming an agent identity, end to end through the local hos
     expect(agent?.kind).toBe('agentIdentity');
     expect(agent?.status).toBe('contained');
     expect(agent?.steps.map((s) => [s.action, s.state])).toEqual([
-      ['confirm-compromised', 'done'],
       ['disable', 'done'],
+      ['confirm-compromised', 'done'],
     ]);
     expect(agent?.timeToAccessCutMs).toBeGreaterThanOrEqual(0);
 

@@ -49,8 +49,8 @@ describe('a crash between containment steps', () => {
     expect(c.status).toBe('done');
     expect(c.targets[0]).toMatchObject({ status: 'contained' });
     expect(c.targets[0]?.steps.map((s) => [s.action, s.state])).toEqual([
-      ['confirm-compromised', 'done'],
       ['disable', 'done'],
+      ['confirm-compromised', 'done'],
     ]);
     expect(c.targets[0]?.steps.find((s) => s.action === 'disable')?.attempts).toBe(1);
     expect(graphCalls(stack.sim, (x) => x.method === 'PATCH' && x.path.includes(id))).toHaveLength(1);

@@ -59,8 +59,8 @@ describe('containment per identity kind, end to end', () => {
     expect(c.status).toBe('done');
     expect(c.targets[0]).toMatchObject({ kind: 'agentUser', status: 'contained', objectId: id });
     expect(c.targets[0]?.steps.map((s) => [s.action, s.state])).toEqual([
-      ['confirm-compromised', 'done'],
       ['revoke-sessions', 'done'],
+      ['confirm-compromised', 'done'],
     ]);
     const reads = graphCalls(stack.sim, (call) => call.method === 'GET' || call.path.endsWith('/getByIds'), since).map((call) => `${call.method} ${decodeURIComponent(call.path)}`);
     expect(reads).toEqual([`GET /v1.0/users/${upn}`]);

@@ -18,8 +18,8 @@ describe('a case that fails every time, end to end', () => {
   });
 
   it('lands in the poison queue, is marked failed and raises a MANUAL ACTION NEEDED ticket', async () => {
-    // A 500 is not transient for the responder: every attempt fails at once, as a bug on Graph's side would.
-    stack.sim.addFault({ method: 'POST', path: '/directoryObjects/getByIds$', status: 500, times: 1_000 });
+    // A 400 is Graph refusing the call for good (a bug on one side): every attempt fails at once, never deferred.
+    stack.sim.addFault({ method: 'POST', path: '/directoryObjects/getByIds$', status: 400, times: 1_000 });
     const incident = seedIncident(stack.sim, 1, [{ id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' }]);
     const res = await stack.post('/api/alerts', incident.trigger());
     expect(res.status).toBe(202);
@@ -30,7 +30,7 @@ describe('a case that fails every time, end to end', () => {
     // What the responder could not finish is failed, and the identity released: the next alert acts again.
     expect(c.targets[0]?.status).toBe('failed');
     const attempts = stack.sim.calls.filter((x) => x.path.endsWith('/getByIds'));
-    expect(attempts.map((x) => x.status)).toEqual([500, 500, 500, 500, 500]);
+    expect(attempts.map((x) => x.status)).toEqual([400, 400, 400, 400, 400]);
     expect(graphWrites(stack.sim)).toEqual([]);
     expect(stack.sim.state.get(DEMO.agents.invoice)?.accountEnabled).toBe(true);
 

@@ -82,16 +82,29 @@ describe('repeated and updated alerts, end to end', () => {
     expect(commentsOn(updated.armId)).toHaveLength(2);
   });
 
-  it('acts again on a new incident about an identity an earlier case already contained (the disable is idempotent)', async () => {
+  it('joins a new incident about an identity an earlier case keeps contained, instead of containing it again', async () => {
     const since = lastSeq(stack.sim);
     const incident = seedIncident(stack.sim, 3, [{ id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' }]);
     const res = await stack.post('/api/alerts', incident.trigger());
     expect(res).toMatchObject({ status: 202, body: { added: 1 } });
     const c = await stack.waitForCase(String(res.body['caseId']), settled);
-    // The earlier case is done, so it released the identity: this incident gets its own response.
-    expect(c.targets[0]).toMatchObject({ status: 'contained', objectId: DEMO.agents.invoice });
-    expect(graphWrites(stack.sim, since)).toEqual([`PATCH /v1.0/servicePrincipals/${DEMO.agents.invoice}/microsoft.graph.agentIdentity`, 'POST /beta/identityProtection/riskyAgents/confirmCompromised']);
-    expect(ticketsOf(c.caseId)).toHaveLength(1);
+    expect(c.targets[0]).toMatchObject({ status: 'joined', objectId: DEMO.agents.invoice });
+    expect(c.targets[0]?.reason).toContain(firstCase.caseId);
+    expect(graphWrites(stack.sim, since)).toEqual([]);
+    // Covered by the earlier case: no ticket of its own, but its incident says which case holds the identity.
+    expect(ticketsOf(c.caseId)).toHaveLength(0);
+    expect(commentsOn(incident.armId)).toHaveLength(1);
+  });
+
+  it('contains again an identity enabled again behind its back when a new incident names it', async () => {
+    await fetch(`${stack.sim.url}/_sim/objects/${DEMO.agents.invoice}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountEnabled: true }) });
+    const since = lastSeq(stack.sim);
+    const incident = seedIncident(stack.sim, 5, [{ id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' }]);
+    const res = await stack.post('/api/alerts', incident.trigger());
+    const c = await stack.waitForCase(String(res.body['caseId']), settled);
+    expect(c.targets[0]).toMatchObject({ status: 'contained' });
+    expect(patchesOf(DEMO.agents.invoice, since)).toHaveLength(1);
+    expect(stack.sim.state.get(DEMO.agents.invoice)?.accountEnabled).toBe(false);
   });
 
   it('makes one case of the same incident posted twice at the same moment', async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { checkAdaptiveCard } from '../../dev/simulator/teams-routes';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
-import { approvalsOf, browse, signInAs } from '../helpers/approval-http';
+import { approvalsOf, askRelease, browse, signInAs } from '../helpers/approval-http';
 import { seedIncident } from '../helpers/seed-incident';
 import { settled, startStack, type Stack } from '../helpers/start-stack';
 
@@ -19,7 +19,7 @@ describe('approval cards in a Teams channel, through the local host, its queue a
   let stack: Stack;
   let seq = 0;
 
-  /** Contains one more agent (each test its own case) and asks, with the function key, to release it. */
+  /** Contains one more agent (each test its own case) and asks, as a signed-in analyst, to release it. */
   async function containAndAskRelease(): Promise<{ caseId: string; approvalId: string; link: string }> {
     seq++;
     const agents = [DEMO.agents.invoice, DEMO.agents.expiring, DEMO.agents.orphan, DEMO.agents.expired];
@@ -27,7 +27,7 @@ describe('approval cards in a Teams channel, through the local host, its queue a
     const body = seq === 1 ? incident : seedIncident(stack.sim, seq, [{ id: agent, name: `agent ${seq}` }]).trigger();
     const caseId = String((await stack.post('/api/alerts', body)).body['caseId']);
     await stack.waitForCase(caseId, settled);
-    const asked = await stack.post(`/api/cases/${caseId}/release`, { targetId: agent, reason: `Cleared by the vendor (${seq})` });
+    const asked = await askRelease(stack, caseId, { targetId: agent, reason: `Cleared by the vendor (${seq})` });
     expect(asked.status).toBe(202);
     const link = String(asked.body['approvalUrl']);
     return { caseId, approvalId: parseApprovalLink(link).id, link };

@@ -161,8 +161,9 @@ describe('zero-trust: identifiers of one target never vouch for another, and a f
     expect(target(c, DEMO.agents.expired)?.status).toBe('contained');
     expect(target(c, DEMO.classicSp)?.verification).toMatchObject({ state: 'refused', suspicious: true });
     expect(stack.sim.state.get(DEMO.classicSp)?.accountEnabled).toBe(true);
+    await expect.poll(() => ticketsOf(stack, caseId).length).toBe(2);
     const tickets = ticketsOf(stack, caseId);
-    expect(tickets.map((t) => t.fields['correlation_id']).sort()).toEqual([`agent-responders:${caseId}`, expect.stringMatching(new RegExp(`^agent-responders:${caseId}:refused:`)) as unknown].sort());
+    expect(tickets.map((t) => t.fields['correlation_id'])).toEqual(expect.arrayContaining([`agent-responders:${caseId}`, expect.stringMatching(new RegExp(`^agent-responders:${caseId}:refused:`))]));
     expect(tickets.find((t) => String(t.fields['correlation_id']).includes(':refused:'))?.fields['short_description']).toMatch(/SUSPICIOUS/);
   });
 
@@ -191,7 +192,7 @@ describe('zero-trust: identifiers of one target never vouch for another, and a f
     const waiting = (await stack.get(`/api/cases/${caseId}`)).body as unknown as CaseJson;
     expect(waiting.targets[0]?.status).toBe('pending');
     expect(['received', 'running']).toContain(waiting.status);
-    stack.sim.addFault({ method: 'POST', path: `${incident.name}/entities$`, status: 0, drop: true, times: 1 });
+    stack.sim.addFault({ method: 'POST', path: `${incident.name}/entities$`, drop: true, times: 1 });
     const c = await stack.waitForCase(caseId, settled, 60_000);
     expect(target(c, DEMO.agents.orphan)).toMatchObject({ status: 'contained', verification: { state: 'verified' } });
   });

@@ -5,7 +5,7 @@ import { simulatorAppEnv } from '../../dev/app-env';
 import { loadConfig } from '../../shared/config';
 import { buildDeps, type Deps } from '../../shared/deps';
 import { parseAlert } from '../../shared/alerts/parse-alert';
-import { acceptAlert } from '../../shared/alerts/accept-alert';
+import { acceptAlert } from '../../shared/intake/accept-alert';
 import { runCase, type Invocation } from '../../shared/plans/run-case';
 import { QUEUES } from '../../shared/store/storage';
 import { processCaseMessage } from '../../shared/responder/process-case-message';

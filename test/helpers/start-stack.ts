@@ -58,17 +58,21 @@ const ROOT = resolve(__dirname, '..', '..');
  * compiled app. Nothing of our own is mocked. The simulator grants exactly the permissions
  * `infra/grant-graph-permissions.sh --plan-only` prints for `features` (default: those the settings turn on).
  */
-export async function startStack(opts: { env?: Record<string, string>; simulator?: SimulatorOptions; features?: readonly string[] } = {}): Promise<Stack> {
+/** App settings for a stack: fixed, or made from the simulator's addresses (e.g. a webhook on the simulator). */
+export type StackEnv = Record<string, string> | ((sim: Pick<Simulator, 'url'>) => Record<string, string>);
+
+export async function startStack(opts: { env?: StackEnv; simulator?: SimulatorOptions; features?: readonly string[] } = {}): Promise<Stack> {
+  const envFor = (sim: Pick<Simulator, 'url'>) => (typeof opts.env === 'function' ? opts.env(sim) : opts.env);
   // Least privilege, proven: the simulator grants exactly what the grant script grants for the features the settings
   // turn on (or `features`, to opt in), unless a test sets grantedPermissions itself.
-  const settings = simulatorAppEnv({ url: '', identityEndpoint: '', identityHeader: '' }, '', '', opts.env);
+  const settings = simulatorAppEnv({ url: '', identityEndpoint: '', identityHeader: '' }, '', '', envFor({ url: '' }));
   const grantedPermissions = opts.simulator?.knobs?.grantedPermissions ?? plannedPermissions(opts.features ?? graphFeaturesFor(settings));
   const sim = await startSimulator({ ...opts.simulator, knobs: { ...opts.simulator?.knobs, grantedPermissions } });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // The intake takes alerts from the demo playbook's managed identity only, as a deployment should: every
   // `post('/api/alerts', …)` carries its access token unless the test sends its own `authorization` header.
-  const env = simulatorAppEnv(sim, claimStorageAccount(), url, { LOCAL_HOST_DISABLE_TIMERS: 'true', INTAKE_ALLOWED_CALLERS: LOCAL_AUTH.playbook.objectId, ...opts.env });
+  const env = simulatorAppEnv(sim, claimStorageAccount(), url, { LOCAL_HOST_DISABLE_TIMERS: 'true', INTAKE_ALLOWED_CALLERS: LOCAL_AUTH.playbook.objectId, ...envFor(sim) });
   const playbookToken = await mintAccessToken(sim.url, LOCAL_AUTH.playbook.objectId, { appId: LOCAL_AUTH.playbook.appId });
   let host: SpawnedLocalHost;
   try {

@@ -12,7 +12,7 @@ describe('ownership keyed by identity (Azurite)', () => {
   let storage: Storage;
   let owners: IdentityOwners;
   const deps = () => ({ owners, storage, now: Date.now });
-  const acting = { state: 'acting' as const, verified: true, onConflict: 'wait' as const };
+  const acting = { state: 'acting' as const, verified: true, onConflict: 'wait' as const, overridesContained: 'never' as const };
 
   /** The case ids queued on the containment queue since the last call. */
   async function queued(): Promise<string[]> {
@@ -74,7 +74,7 @@ describe('ownership keyed by identity (Azurite)', () => {
   it('lets a case Sentinel backs take over a held request nobody backs, and queues the held one', async () => {
     const identity = IdentityOwners.identityOf(randomUUID());
     const [direct, incident] = [randomUUID(), randomUUID()];
-    expect(await takeOwnership(deps(), identity, direct, { state: 'held', verified: false, onConflict: 'wait' })).toEqual({ result: 'owned' });
+    expect(await takeOwnership(deps(), identity, direct, { state: 'held', verified: false, onConflict: 'wait', overridesContained: 'never' })).toEqual({ result: 'owned' });
     expect(await takeOwnership(deps(), identity, incident, acting)).toEqual({ result: 'owned' });
     expect(await queued()).toEqual([direct]);
     expect((await owners.get(identity))?.value).toMatchObject({ caseId: incident, state: 'acting', waiters: [direct] });
@@ -83,9 +83,9 @@ describe('ownership keyed by identity (Azurite)', () => {
   it('does not let a verified hold be taken over, nor a release run while another case acts', async () => {
     const identity = IdentityOwners.identityOf(randomUUID());
     const [held, incident, release] = [randomUUID(), randomUUID(), randomUUID()];
-    await takeOwnership(deps(), identity, held, { state: 'held', verified: true, onConflict: 'wait' });
+    await takeOwnership(deps(), identity, held, { state: 'held', verified: true, onConflict: 'wait', overridesContained: 'never' });
     expect(await takeOwnership(deps(), identity, incident, acting)).toEqual({ result: 'wait', ownerCaseId: held });
-    expect(await takeOwnership(deps(), identity, release, { state: 'acting', verified: true, onConflict: 'refuse' })).toEqual({ result: 'refused', ownerCaseId: held });
+    expect(await takeOwnership(deps(), identity, release, { state: 'acting', verified: true, onConflict: 'refuse', overridesContained: 'never' })).toEqual({ result: 'refused', ownerCaseId: held });
     await queued();
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { acceptAlert } from '../../shared/alerts/accept-alert';
+import { acceptAlert } from '../../shared/intake/accept-alert';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { recoverStuckCases, STUCK_AFTER_MS } from '../../shared/responder/recover-stuck-cases';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';

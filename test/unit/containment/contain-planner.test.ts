@@ -23,8 +23,8 @@ function fakes() {
   };
   const risk = { submit: (api: string, action: string, ids: readonly string[]) => (calls.push(`risk ${api} ${action} ${ids.join(',')}`), Promise.resolve('r-2')) };
   const logAnalytics = { getAlert: () => Promise.reject(new Error('not used')) };
-  const sentinel = { getIncident: () => Promise.reject(new Error('not used')), listEntities: () => Promise.reject(new Error('not used')) };
-  const config = { SENTINEL_VERIFY: true, SENTINEL_VERIFY_DISABLED_WORKSPACES: [] };
+  const sentinel = { getIncident: () => Promise.reject(new Error('not used')), listEntities: () => Promise.reject(new Error('not used')), workspaceCustomerId: () => Promise.reject(new Error('not used')) };
+  const config = { SENTINEL_VERIFY: true, SENTINEL_VERIFY_DISABLED_WORKSPACES: [], SENTINEL_WORKSPACES: [] };
   return { calls, deps: { graph, risk, logAnalytics, sentinel, config, now: Date.now, resolver: { resolve: () => Promise.resolve(new Map()) } } };
 }
 

@@ -17,6 +17,9 @@ const shape = configShape(configSchema);
 /** Settings of configSchema a deployment never sets, and why. */
 const NOT_DEPLOYED: Record<string, string> = {
   AzureWebJobsStorage: 'a connection string; the deployment uses the identity-based AzureWebJobsStorage__accountName form',
+  WEBSITE_AUTH_ENABLED: 'set by App Service itself when App Service Authentication is on',
+  WEBSITE_AUTH_CLIENT_ID: 'set by App Service itself when App Service Authentication is on',
+  WEBSITE_AUTH_OPENID_ISSUER: 'set by App Service itself when App Service Authentication is on',
 };
 
 /** Settings derived from deployed resources rather than a parameter of the same meaning. */

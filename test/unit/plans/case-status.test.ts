@@ -10,6 +10,12 @@ describe('caseStatus', () => {
     expect(caseStatus({ targets: [target('held'), target('failed'), target('pending')], steps: [step('failed')] })).toBe('running');
   });
 
+  it('says running while a step is unfinished (a ticket waiting for a lost create to settle), though every target is done', () => {
+    expect(caseStatus({ targets: [target('contained')], steps: [step('done'), step('pending')] })).toBe('running');
+    expect(caseStatus({ targets: [target('contained')], steps: [step('running')] })).toBe('running');
+    expect(caseStatus({ targets: [target('contained')], steps: [step('done')] })).toBe('done');
+  });
+
   it('says held while a target waits for a human, even when another failed', () => {
     expect(caseStatus({ targets: [target('held'), target('failed')], steps: [step('failed')] })).toBe('held');
   });

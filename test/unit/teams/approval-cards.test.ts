@@ -3,7 +3,7 @@ import { checkAdaptiveCard, checkTeamsMessage } from '../../../dev/simulator/tea
 import type { ApprovalEntity } from '../../../shared/approvals/approval-entity';
 import { approvalLink } from '../../../shared/approvals/request-approval';
 import { casePageUrl } from '../../../shared/console/case-page-url';
-import { cardEventOf } from '../../../shared/teams/announce-approval';
+import { cardEventOf } from '../../../shared/approvals/announce-approval';
 import { teamsMessageFor } from '../../../shared/teams/teams-message-for';
 
 const CONFIG = { PUBLIC_BASE_URL: 'https://responders.contoso.example', APPROVAL_SIGNING_KEY: 'k'.repeat(48) };

@@ -8,7 +8,7 @@ import { MAX_HINTED_TARGETS, type CaseHint } from '../store/case-queue';
 import { deterministicGuid } from '../store/deterministic-guid';
 import { keyOf } from '../store/storage-key';
 import { workspaceKey } from '../sentinel/incident-arm-id';
-import { targetKey, type ParsedAlert, type TargetRef } from './alert-types';
+import { targetKey, type ParsedAlert, type TargetRef } from '../alerts/alert-types';
 
 export interface IntakeDeps {
   config: Config;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { encodeQueueMessage } from '../store/case-queue';
-import type { Storage } from '../store/storage';
+import { encodeQueueMessage } from './case-queue';
+import type { Storage } from './storage';
 
 /** The queue that carries Teams cards to post, so a slow or failing Teams never holds up an approval. */
 export const TEAMS_QUEUE = 'teams-cards';

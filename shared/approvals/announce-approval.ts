@@ -1,9 +1,9 @@
 import type { Config } from '../config';
 import { ensureError } from '../errors';
-import { countApprovals } from '../approvals/decide-rules';
-import type { ApprovalEntity } from '../approvals/approval-entity';
+import { countApprovals } from './decide-rules';
+import type { ApprovalEntity } from './approval-entity';
 import type { Storage } from '../store/storage';
-import { enqueueTeamsCard, type TeamsCardMessage } from './teams-queue';
+import { enqueueTeamsCard, type TeamsCardMessage } from '../store/teams-card-queue';
 
 export interface AnnounceDeps {
   config: Pick<Config, 'TEAMS_WEBHOOK_URL'>;
