@@ -23,8 +23,8 @@ import { buildPlanners } from './responder/planners';
 import { casePageUrl } from './console/case-page-url';
 import type { Planners } from './plans/run-case';
 import { consoleLogger } from './logger';
-import { AuditIngestion } from './telemetry/audit-ingestion';
-import { countPendingApprovals, observeApprovalsPending } from './telemetry/approvals-pending';
+import { AuditIngestion } from './store/audit-ingestion';
+import { countPendingApprovals, observeApprovalsPending } from './approvals/approvals-pending';
 
 /** Everything a use-case may need, built once per worker process. Use-cases take the parts they use. */
 export interface Deps {

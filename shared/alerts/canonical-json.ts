@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isGuid } from './is-guid';
+import { isGuid } from '../is-guid';
 
 /** Deeper values are not canonicalised; bodies from `readJsonBody` never get this deep anyway. */
 const MAX_DEPTH = 64;

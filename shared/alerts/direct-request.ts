@@ -4,7 +4,7 @@ import { targetKey, type ParsedAlert, type Severity, type TargetRef } from './al
 import { canonicalJson, shortHash } from './canonical-json';
 import { collectTargets } from './collect-targets';
 import { MAX_FIELD_LENGTH } from './field-schemas';
-import { GUID_PATTERN } from './is-guid';
+import { GUID_PATTERN } from '../is-guid';
 import { issuesToFields } from './issues-to-fields';
 import { isUpn, MAX_UPN_LENGTH } from './is-upn';
 import { wellFormed } from './json-value';

@@ -1,7 +1,7 @@
 import type { RejectedEntity, TargetRef } from './alert-types';
 import { findOwnKey } from './case-insensitive-object';
 import { issuesToFields } from './issues-to-fields';
-import { isGuid } from './is-guid';
+import { isGuid } from '../is-guid';
 import { isUpn } from './is-upn';
 import { clipText, describeType, displayText } from './json-value';
 import { PostedBody } from './posted-body';

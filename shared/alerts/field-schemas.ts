@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseIncidentArmId, type IncidentArmId } from '../sentinel/incident-arm-id';
-import { GUID_PATTERN } from './is-guid';
+import { GUID_PATTERN } from '../is-guid';
 import { describeType, hasLoneSurrogate, ownElements, wellFormed } from './json-value';
 import { matchSeverity } from './normalize-severity';
 

@@ -20,7 +20,7 @@ import { identityOf, keepContained, releaseOwnership } from './ownership';
 import type { Planner, PrepareResult } from './planner';
 import { reportCase, type ReportDeps } from './report-case';
 import { isFinished, isTransient, runPlanSteps, type StepRunContext } from './run-plan-steps';
-import { trackCaseOutcome } from '../telemetry/engine-telemetry';
+import { trackCaseOutcome } from './engine-telemetry';
 
 export interface Invocation {
   id: string;

@@ -4,7 +4,7 @@ import { WritePendingError } from '../tickets/write-once';
 import { stepId, type StepRecord, type StepState, type TargetRecord } from '../store/case-model';
 import type { CaseSession } from './case-session';
 import type { PlanStep } from './planner';
-import { recordAccessCut, recordStep } from '../telemetry/engine-telemetry';
+import { recordAccessCut, recordStep } from './engine-telemetry';
 
 /** Step states that are never run again. */
 const FINISHED: ReadonlySet<StepState> = new Set(['done', 'skipped', 'failed', 'would-do']);

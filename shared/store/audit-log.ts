@@ -3,7 +3,7 @@ import { odata } from '@azure/data-tables';
 import { RecordTable } from './record-table';
 import { TABLES, type Storage } from './storage';
 import type { Logger } from '../logger';
-import { isGuid } from '../alerts/is-guid';
+import { isGuid } from '../is-guid';
 import { logEvent } from '../telemetry/log-event';
 
 /** One audited event: every state change, approval view, decision and refusal. */

@@ -4,9 +4,9 @@ import { DataPointType, MeterProvider, MetricReader, type MetricData } from '@op
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { SIM_AUDIT_DCR } from '../../dev/simulator/log-ingestion-routes';
-import { AuditIngestion } from '../../shared/telemetry/audit-ingestion';
+import { AuditIngestion } from '../../shared/store/audit-ingestion';
 import { METRICS } from '../../shared/telemetry/responder-metrics';
-import { APPROVALS_COUNT_MAX_AGE_MS } from '../../shared/telemetry/approvals-pending';
+import { APPROVALS_COUNT_MAX_AGE_MS } from '../../shared/approvals/approvals-pending';
 import { TABLES } from '../../shared/store/storage';
 import { consoleLogger } from '../../shared/logger';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';

@@ -14,8 +14,8 @@ describe('httpJson against a failing service', () => {
   const fixture = useSimulator();
   let sim: Simulator;
   const auth = { authorization: `Basic ${Buffer.from('responder:dev-password').toString('base64')}` };
-  /** Short time-outs and no sleeping between attempts, so a route that never answers costs milliseconds. */
-  const fast: HttpJsonOptions = { retry: { ...defaultRetryPolicy, attemptTimeoutMs: 150, budgetMs: 2_000 }, retryHooks: { sleep: () => Promise.resolve() } };
+  /** No sleeping between attempts; time-outs long enough for a loaded machine (a route that hangs costs one of them). */
+  const fast: HttpJsonOptions = { retry: { ...defaultRetryPolicy, attemptTimeoutMs: 1_000, budgetMs: 10_000 }, retryHooks: { sleep: () => Promise.resolve() } };
 
   beforeEach(() => {
     sim = fixture.sim;

@@ -1,6 +1,6 @@
-import { isGuid } from '../alerts/is-guid';
-import type { AuditEntry } from '../store/audit-log';
-import { redactSecrets } from './redact-secrets';
+import { isGuid } from '../is-guid';
+import type { AuditEntry } from './audit-log';
+import { redactSecrets } from '../telemetry/redact-secrets';
 
 /** One row of `AgentResponderAudit_CL`, the columns `infra/main.bicep` declares for the stream. */
 export type AuditRow = {

@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { APPROVAL_ROW } from '../approvals/request-approval';
+import { APPROVAL_ROW } from './request-approval';
 import { metrics, type MeterProvider, type ObservableResult } from '@opentelemetry/api';
-import { METRICS, TELEMETRY_SCOPE } from './responder-metrics';
+import { METRICS, TELEMETRY_SCOPE } from '../telemetry/responder-metrics';
 
 /** How old the count may be when a collection reads it: the approvals table is queried at most this often. */
 export const APPROVALS_COUNT_MAX_AGE_MS = 60_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditRow } from '../../../shared/telemetry/audit-row';
+import { auditRow } from '../../../shared/store/audit-row';
 import { checkRows } from '../../../dev/simulator/log-ingestion-routes';
 
 const caseId = '7c9e6679-7425-40de-944b-e07fc1f90ae7';

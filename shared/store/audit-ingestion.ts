@@ -2,11 +2,11 @@ import type { TokenCredential } from '@azure/identity';
 import { isAggregateLogsUploadError, LogsIngestionClient } from '@azure/monitor-ingestion';
 import { bearerTokenAuthenticationPolicyName, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { Logger } from '../logger';
-import type { AuditEntry, AuditSink } from '../store/audit-log';
+import type { AuditEntry, AuditSink } from './audit-log';
 import { auditRow, type AuditRow } from './audit-row';
-import { logEvent } from './log-event';
-import { redactSecrets } from './redact-secrets';
-import { responderMetrics } from './responder-metrics';
+import { logEvent } from '../telemetry/log-event';
+import { redactSecrets } from '../telemetry/redact-secrets';
+import { responderMetrics } from '../telemetry/responder-metrics';
 
 /** The Logs Ingestion API's token audience, whatever the endpoint (a data collection endpoint, or the simulator). */
 export const MONITOR_SCOPE = 'https://monitor.azure.com/.default';

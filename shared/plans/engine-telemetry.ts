@@ -1,7 +1,7 @@
 import { consoleLogger, type Logger } from '../logger';
 import type { CaseRecord, StepRecord, TargetRecord } from '../store/case-model';
-import { logEvent } from './log-event';
-import { responderMetrics } from './responder-metrics';
+import { logEvent } from '../telemetry/log-event';
+import { responderMetrics } from '../telemetry/responder-metrics';
 
 /**
  * The engine's telemetry, called from `shared/plans/` with one line each. Engine code runs outside any one
