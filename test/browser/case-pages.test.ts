@@ -70,6 +70,8 @@ describe('the case pages in a real browser (Debian chromium), at phone and deskt
         LOCAL_DEV_USERS: JSON.stringify([VIEWER, { id: DEMO.approvers[0], upn: DEMO.approverUpns[0], name: 'Sam SOC Lead' }]),
       },
     });
+    // The viewer signs in through the simulator, which issues ID tokens only to users in its tenant.
+    stack.sim.state.addSeed({ users: [{ id: VIEWER.id, '@odata.type': '#microsoft.graph.user', displayName: VIEWER.name, userPrincipalName: VIEWER.upn, accountEnabled: true }] });
     demoCase = String((await stack.post('/api/alerts', incident)).body['caseId']);
     hostileCase = String((await stack.post('/api/alerts', seedIncident(stack.sim, 1, [{ id: DEMO.classicSp, name: 'Payroll sync' }], { title: HOSTILE_TITLE }).trigger())).body['caseId']);
     await stack.waitForCase(demoCase, settled);
