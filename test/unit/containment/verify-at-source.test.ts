@@ -22,8 +22,8 @@ const ALERT_ID = 'a1e70000-0000-4000-8000-000000000001';
 const NOW = Date.UTC(2026, 10, 20, 9, 0, 0);
 
 /** Entities as ARM lists them for an incident. */
-const account = (properties: Record<string, unknown>): ArmEntity => ({ kind: 'Account', properties }) as ArmEntity;
-const cloudApp = (appId: string): ArmEntity => ({ kind: 'CloudApplication', properties: { appId } }) as ArmEntity;
+const account = (properties: Record<string, unknown>): ArmEntity => ({ kind: 'Account', properties });
+const cloudApp = (appId: string): ArmEntity => ({ kind: 'CloudApplication', properties: { appId } });
 /** The entity naming `invoice-agent@contoso.com` by UPN only: no object id. */
 const upnOnly = account({ accountName: 'invoice-agent', upnSuffix: 'contoso.com' });
 
