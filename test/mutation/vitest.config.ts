@@ -16,6 +16,7 @@ const config: ViteUserConfig = {
       'test/unit/approvals/approval-token.test.ts',
       'test/unit/approvals/anti-forgery.test.ts',
       'test/unit/approvals/decide-rules.test.ts',
+      'test/unit/approvals/separation-of-duties.test.ts',
       'test/unit/alerts/entity-to-target.test.ts',
       'test/unit/auth/*.test.ts',
     ],
