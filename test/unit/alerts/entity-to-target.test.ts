@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { entityToTarget, type EntityOutcome } from '../../../shared/alerts/entity-to-target';
-import { AGENT_APP_ID, SP_OBJECT_ID } from './load-fixture';
+import { ValidationError } from '../../../shared/errors';
+import { AGENT_APP_ID, SP_OBJECT_ID, thrown } from './load-fixture';
 
 const outcome = (entity: unknown): EntityOutcome => entityToTarget(entity, 'e[0]');
 const account = (properties: Record<string, unknown>): EntityOutcome => outcome({ kind: 'Account', properties });
@@ -107,5 +108,103 @@ describe('entityToTarget: other entities', () => {
 
   it('ignores an ARM resource type as a kind', () => {
     expect(reasonOf(outcome({ type: 'Microsoft.SecurityInsights/entities', properties: { hostName: 'vm' } }))).toMatch(/no kind/);
+  });
+});
+
+describe('entityToTarget: nothing resolves to an identity the entity does not name', () => {
+  it('never makes a UPN out of a missing or blank account name ("undefined@contoso.com")', () => {
+    for (const properties of [{ UPNSuffix: 'contoso.com' }, { Name: '   ', UPNSuffix: 'contoso.com' }, { accountName: '', upnSuffix: 'contoso.com' }]) {
+      expect(account(properties), JSON.stringify(properties)).toStrictEqual({
+        rejected: { path: 'e[0]', kind: 'Account', reason: 'Account has no aadUserId and no account name' },
+      });
+    }
+  });
+
+  it('never makes a UPN out of a suffix that is not text ("agent-7@undefined")', () => {
+    for (const UPNSuffix of [42, true, { domain: 'contoso.com' }]) {
+      expect(reasonOf(account({ Name: 'agent-7', UPNSuffix })), JSON.stringify(UPNSuffix)).toMatch(/^UPNSuffix is an? \w+, not a string$/);
+    }
+  });
+
+  it('trims spaces around the account name and the suffix, as Sentinel sometimes pads them', () => {
+    expect(account({ accountName: ' agent-7 ', upnSuffix: ' contoso.com ' })).toEqual({ target: { by: 'upn', upn: 'agent-7@contoso.com', name: 'agent-7' } });
+    expect(account({ aadUserId: SP_OBJECT_ID, accountName: 'agent-7 ', upnSuffix: '\tcontoso.com' })).toEqual({
+      target: { by: 'objectId', objectId: SP_OBJECT_ID, upn: 'agent-7@contoso.com', name: 'agent-7' },
+    });
+  });
+
+  it('records no empty name or UPN beside a target or a rejection', () => {
+    expect(account({ aadUserId: SP_OBJECT_ID })).toStrictEqual({ target: { by: 'objectId', objectId: SP_OBJECT_ID } });
+    expect(outcome({ kind: 'CloudApplication', properties: { appId: AGENT_APP_ID } })).toStrictEqual({ target: { by: 'appId', appId: AGENT_APP_ID } });
+    expect(outcome({ kind: 'CloudApplication', properties: { appId: ['x'] } })).toStrictEqual({
+      rejected: { path: 'e[0]', kind: 'CloudApplication', reason: 'appId is array-wrapped (an array, not a string); not resolved' },
+    });
+    expect(outcome({ kind: 'Ip', properties: { address: '' } })).toStrictEqual({ rejected: { path: 'e[0]', kind: 'Ip', reason: 'entity kind Ip identifies no Entra identity' } });
+  });
+
+  it('shows an entity by its first non-blank display field', () => {
+    expect(account({ Name: 'agent-7', UPNSuffix: 'contoso.com', friendlyName: '  ', displayName: 'Agent Seven' })).toEqual({
+      target: { by: 'upn', upn: 'agent-7@contoso.com', name: 'Agent Seven' },
+    });
+  });
+
+  it('refuses an appId wrapped in an array, even around a GUID', () => {
+    for (const appId of [[AGENT_APP_ID], `["${AGENT_APP_ID}"]`, ` [${AGENT_APP_ID}] `]) {
+      expect(reasonOf(outcome({ kind: 'CloudApplication', properties: { appId } })), JSON.stringify(appId)).toMatch(/^appId is array-wrapped/);
+    }
+  });
+
+  it('calls only whole integers Defender for Cloud Apps ids, padded or not', () => {
+    expect(reasonOf(outcome({ kind: 'CloudApplication', properties: { appId: ' 11161 ' } }))).toMatch(/^appId 11161 is a Defender for Cloud Apps app id/);
+    for (const appId of [1.5, '123abc', 'abc123', '12 34']) {
+      expect(reasonOf(outcome({ kind: 'CloudApplication', properties: { appId } })), String(appId)).toMatch(/^appId is neither an Entra appId/);
+    }
+  });
+
+  it('tells an array-wrapped name from a name that merely contains brackets', () => {
+    expect(account({ Name: '[admin]svc', UPNSuffix: 'contoso.com' })).toEqual({ target: { by: 'upn', upn: '[admin]svc@contoso.com', name: '[admin]svc' } });
+    expect(reasonOf(account({ Name: '["agent-7"] ', UPNSuffix: 'contoso.com' }))).toBe('Name is array-wrapped (the text of a JSON array); not resolved');
+    expect(reasonOf(account({ Name: 'agent-7', UPNSuffix: '[\n"contoso.com"\n]' }))).toBe('UPNSuffix is array-wrapped (the text of a JSON array); not resolved');
+  });
+});
+
+describe('entityToTarget: entities without a kind (the entity trigger)', () => {
+  it('takes fields only an Account has as an Account', () => {
+    expect(outcome({ aadUserId: SP_OBJECT_ID })).toEqual({ target: { by: 'objectId', objectId: SP_OBJECT_ID } });
+    expect(outcome({ Name: 'agent-7', UPNSuffix: 'contoso.com' })).toEqual({ target: { by: 'upn', upn: 'agent-7@contoso.com', name: 'agent-7' } });
+    expect(outcome({ properties: { accountName: 'agent-7' } })).toEqual({
+      rejected: { path: 'e[0]', kind: 'Account', name: 'agent-7', reason: 'Account has no aadUserId and no UPN suffix; a bare account name identifies no one' },
+    });
+  });
+
+  it('takes an appId as a CloudApplication', () => {
+    expect(outcome({ appId: AGENT_APP_ID })).toEqual({ target: { by: 'appId', appId: AGENT_APP_ID } });
+    expect(outcome({ appId: 11161 })).toEqual({ rejected: { path: 'e[0]', kind: 'CloudApplication', reason: 'appId 11161 is a Defender for Cloud Apps app id, not an Entra appId; not resolved' } });
+  });
+
+  it('looks past a blank kind to the fields', () => {
+    expect(outcome({ kind: '   ', properties: { aadUserId: SP_OBJECT_ID } })).toEqual({ target: { by: 'objectId', objectId: SP_OBJECT_ID } });
+  });
+
+  it('names nobody for an entity with neither a kind nor identity fields, or that is not an object', () => {
+    expect(outcome({ properties: { hostName: 'vm-1' } })).toStrictEqual({
+      rejected: { path: 'e[0]', kind: 'unknown', name: 'vm-1', reason: 'entity has no kind (kind/Type) and no Account or CloudApplication fields' },
+    });
+    expect(outcome({ $ref: '3' })).toStrictEqual({ rejected: { path: 'e[0]', kind: 'unknown', reason: 'entity is a $ref to another entity of the alert, which is read where it is defined' } });
+    expect(outcome(undefined)).toStrictEqual({ rejected: { path: 'e[0]', kind: 'unknown', reason: 'entity is an undefined, not an object' } });
+    expect(outcome('Account')).toStrictEqual({ rejected: { path: 'e[0]', kind: 'unknown', reason: 'entity is a string, not an object' } });
+    expect(outcome({ kind: 'Account', properties: [] })).toStrictEqual({ rejected: { path: 'e[0]', kind: 'unknown', reason: 'entity properties is an array, not an object' } });
+  });
+});
+
+describe('entityToTarget: a body it cannot use', () => {
+  it('refuses an over-long identifier or a field given twice, naming the field under the entity path', () => {
+    const invalid = (entity: unknown) => thrown(() => entityToTarget(entity, 'Entities[3]'));
+    const long = invalid({ kind: 'Account', properties: { aadUserId: 'x'.repeat(10_001) } });
+    expect(long).toBeInstanceOf(ValidationError);
+    expect(long).toMatchObject({ message: 'The entity is invalid.', fields: [{ field: 'Entities[3].properties.aadUserId', message: 'is longer than 10000 characters' }] });
+    expect(invalid({ kind: 'Account', aadUserId: SP_OBJECT_ID, AadUserId: AGENT_APP_ID })).toMatchObject({
+      fields: [{ field: 'Entities[3].aadUserId', message: 'appears more than once with different letter case (aadUserId, AadUserId)' }],
+    });
   });
 });

@@ -114,3 +114,48 @@ describe('applyDecision', () => {
     expect(outcome.ok && outcome.record).not.toBe(input);
   });
 });
+
+describe('applyDecision: each refusal, attacked', () => {
+  it('refuses the requester whatever the letter case of their id', () => {
+    expect(applyDecision(record(), approve(REQUESTER.toUpperCase()), allowed)).toMatchObject({ ok: false, code: 'separation-of-duties' });
+    expect(applyDecision(record({ requestedBy: REQUESTER.toUpperCase() }), reject(REQUESTER), allowed)).toMatchObject({ ok: false, code: 'separation-of-duties' });
+  });
+
+  it('refuses anyone on the excluded list, not only when everyone listed is the same person', () => {
+    const r = record({ excluded: [SPONSOR, 'eeeeeeee-0000-0000-0000-000000000005', BOB] });
+    expect(applyDecision(r, approve(BOB), allowed)).toMatchObject({ ok: false, code: 'separation-of-duties' });
+    expect(applyDecision(r, approve(SPONSOR), allowed)).toMatchObject({ ok: false, code: 'separation-of-duties' });
+    expect(applyDecision(r, approve(ALICE), allowed)).toMatchObject({ ok: true });
+  });
+
+  it('tells the person why, in words, and that nothing was changed', () => {
+    const messages = [
+      applyDecision(record({ status: 'approved' }), approve(ALICE), allowed),
+      applyDecision(record(), approve(ALICE), { ...allowed, now: now + 3_600_000 }),
+      applyDecision(record(), approve(ALICE), { now, isAllowedApprover: false }),
+      applyDecision(record(), approve(SPONSOR), allowed),
+    ].map((o) => (o.ok ? 'accepted' : o.message));
+    expect(messages[0]).toBe('This request was already approved; nothing was changed.');
+    expect(messages[1]).toMatch(/^This request expired before a decision was made; nothing was changed\./);
+    expect(messages[2]).toMatch(/^You are not on the list of people who may decide this request; nothing was changed\./);
+    expect(messages[3]).toMatch(/^You cannot decide this request because you asked for it, or you sponsor or own the identity/);
+    const first = applyDecision(record({ quorum: 2 }), approve(ALICE), allowed);
+    const again = first.ok ? applyDecision(first.record, approve(ALICE), allowed) : first;
+    expect(again.ok ? 'accepted' : again.message).toBe('You have already decided this request; your first decision stands.');
+  });
+
+  it('approves at quorum 0 or 1 with the first approval, never with none', () => {
+    for (const quorum of [0, 1]) {
+      expect(applyDecision(record({ quorum }), approve(ALICE), allowed)).toMatchObject({ ok: true, final: true, record: { status: 'approved' } });
+    }
+  });
+});
+
+describe('countApprovals', () => {
+  it('counts distinct people who approved: not rejections, and one person once whatever the case of their id', () => {
+    const decisions: Decision[] = [approve(ALICE), approve(ALICE.toUpperCase()), reject(BOB), approve(REQUESTER)];
+    expect(countApprovals({ decisions })).toBe(2);
+    expect(countApprovals({ decisions: [reject(ALICE), reject(BOB)] })).toBe(0);
+    expect(countApprovals({ decisions: [] })).toBe(0);
+  });
+});
