@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decisionBody, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { browse, linkIn, signInAs, ticketTexts } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled, type Stack } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 
 async function enabled(stack: Stack, id: string): Promise<boolean> {
   return ((await (await fetch(`${stack.sim.url}/_sim/objects/${id}`)).json()) as { accountEnabled: boolean }).accountEnabled;
 }
 
 describe('containments past the blast-radius limit, end to end through the local host', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: { BLAST_RADIUS_PER_HOUR: '1' } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack({ env: { BLAST_RADIUS_PER_HOUR: '1' } });
 
   it('holds the containment past the hourly limit and runs it once an approver approves, limit or not', async () => {
     const first = incidentNaming(41, [{ id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' }]);

@@ -1,13 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDevEasyAuth } from '../../dev/host/dev-easy-auth';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import type { FunctionInfo } from '../../dev/host/hosted-function';
 import { pageText, parseApprovalLink } from '../helpers/approval-form';
 import { browse } from '../helpers/approval-http';
 import { mintIdToken } from '../helpers/approval-sign-in';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 
 const ROOT = resolve(__dirname, '..', '..');
 const incident = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
@@ -35,13 +36,7 @@ describe('the development sign-in can never be part of the deployed app', () => 
   });
 
   describe('the app served without the emulation, as Azure serves it behind App Service Authentication', () => {
-    let stack: Stack;
-    beforeAll(async () => {
-      stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', WEBSITE_AUTH_ENABLED: 'True' } });
-    });
-    afterAll(async () => {
-      await stack?.stop();
-    });
+    const stack = useStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', WEBSITE_AUTH_ENABLED: 'True' } });
 
     it('has no /.auth/login/dev route, registers no /.auth route, and sends approvers to the platform sign-in without the link token', async () => {
       expect((await browse(stack.url, '/.auth/login/dev')).status).toBe(404);

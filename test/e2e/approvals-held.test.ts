@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { approvalsOf, browse, incidentComments, linkIn, signInAs, ticketTexts, askRelease } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled, type Stack } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 
 async function enabled(stack: Stack, id: string): Promise<boolean> {
   return ((await (await fetch(`${stack.sim.url}/_sim/objects/${id}`)).json()) as { accountEnabled: boolean }).accountEnabled;
@@ -24,13 +25,7 @@ async function decideOnPage(stack: Stack, link: string, userId: string, decision
 }
 
 describe('containments held for approval, end to end through the local host', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: { REQUIRE_APPROVAL_IDENTITIES: DEMO.classicSp } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack({ env: { REQUIRE_APPROVAL_IDENTITIES: DEMO.classicSp } });
 
   it('holds a blueprint principal until one approver approves, then needs two approvers to release it', async () => {
     const incident = incidentNaming(31, [{ id: DEMO.blueprintPrincipal, name: 'Contoso Finance Agent Blueprint' }]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decodeKey } from '../../shared/config';
 import { issueAntiForgeryToken } from '../../shared/approvals/anti-forgery';
@@ -11,7 +11,8 @@ import type { RecordTable } from '../../shared/store/record-table';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { approvalsOf, browse, signInAs, askRelease } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
@@ -22,7 +23,8 @@ const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/in
  * to replay and to cross with `a`.
  */
 describe('approval endpoints against forged, expired, replayed and crossed tokens', () => {
-  let stack: Stack;
+  // The second case contains a classic service principal: disabling it needs the sp-disable-any opt-in.
+  const stack = useStack({ features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
   let approvals: RecordTable<ApprovalEntity>;
   let key: Buffer;
   let a: { id: string; token: string; path: string };
@@ -49,8 +51,6 @@ describe('approval endpoints against forged, expired, replayed and crossed token
   }
 
   beforeAll(async () => {
-    // The second case contains a classic service principal: disabling it needs the sp-disable-any opt-in.
-    stack = await startStack({ features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
     approvals = await approvalsOf(stack);
     key = decodeKey(stack.env['APPROVAL_SIGNING_KEY'] ?? '');
     const first = String((await stack.post('/api/alerts', incident)).body['caseId']);
@@ -63,9 +63,6 @@ describe('approval endpoints against forged, expired, replayed and crossed token
     a = parseApprovalLink(String(askA.body['approvalUrl']));
     b = parseApprovalLink(String(askB.body['approvalUrl']));
     [socLead, secManager] = await Promise.all([signInAs(stack.url, DEMO.approvers[0]), signInAs(stack.url, DEMO.approvers[1])]);
-  });
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   it('refuses forged and altered link tokens with a clear page, on GET and POST', async () => {

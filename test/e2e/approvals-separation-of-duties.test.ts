@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { allPermissions } from '../../dev/simulator/graph-permissions';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { approvalsOf, askRelease, auditOf, browse, mintedForm, signInAs, containThroughIncident } from '../helpers/approval-http';
-import { startStack, type Stack } from '../helpers/start-stack';
+import { type Stack } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 
 const DANA = DEMO.human; // sponsor and owner of the demo agents, and (here) on the approvers list
 
@@ -13,13 +14,7 @@ async function clearFaults(stack: Stack): Promise<void> {
 }
 
 describe('separation of duties fails closed: when sponsors and owners cannot be read, nobody decides', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: { APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup, DANA].join(',') } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack({ env: { APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup, DANA].join(',') } });
 
   /** Opens the page as `userId` and, whatever it offers, posts an approval with a valid form for them. */
   async function tryToApprove(link: string, userId: string): Promise<{ page: { status: number; text: string }; post: { status: number; text: string } }> {

@@ -1,12 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_AUTH } from '../../dev/app-env';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { approvalsOf, askRelease, auditOf, browse, linkIn, mintedForm, signInAs, ticketTexts, containThroughIncident } from '../helpers/approval-http';
 import { mintAccessToken, mintIdToken } from '../helpers/approval-sign-in';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled, type Stack } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 import { incidentNaming } from '../helpers/incident-naming';
 
@@ -30,14 +31,8 @@ async function enabled(stack: Stack, id: string): Promise<boolean> {
 
 
 describe('with App Service Authentication off (as a deployment without sign-in leaves it), nobody is anybody', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    // No Easy Auth in front: client-sent principal headers reach the app untouched, as on App Service.
-    stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', INTAKE_ALLOWED_CALLERS: '', INTAKE_ALLOW_ANY_CALLER: 'true' } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  // No Easy Auth in front: client-sent principal headers reach the app untouched, as on App Service.
+  const stack = useStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', INTAKE_ALLOWED_CALLERS: '', INTAKE_ALLOW_ANY_CALLER: 'true' } });
 
   it('says so in /api/health and in a warning at start-up', async () => {
     const health = await stack.get('/api/health');
@@ -72,14 +67,8 @@ describe('with App Service Authentication off (as a deployment without sign-in l
 });
 
 describe('with App Service Authentication on, reached around Easy Auth (every header as the client sent it)', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    // Containing the classic service principal below needs the sp-disable-any opt-in.
-    stack = await startStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', WEBSITE_AUTH_ENABLED: 'True' }, features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  // Containing the classic service principal below needs the sp-disable-any opt-in.
+  const stack = useStack({ env: { LOCAL_DEV_EASY_AUTH: 'false', WEBSITE_AUTH_ENABLED: 'True' }, features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
   const idToken = (oid: string) => mintIdToken(stack.sim.url, oid);
 
   it('refuses a release asked with the function key alone, a forged header or a forged token; records the verified person who asks', async () => {
@@ -192,13 +181,7 @@ describe('with App Service Authentication on, reached around Easy Auth (every he
 });
 
 describe('the local stand-in for Easy Auth behaves like the platform (token store on)', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack();
 
   it('strips client-sent principal and token headers, answers 401 to a bad bearer token, and passes a signed ID token after sign-in', async () => {
     const caseId = await containThroughIncident(stack, 821, { id: DEMO.agents.invoice, name: 'Contoso Invoice Agent' });

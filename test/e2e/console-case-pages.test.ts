@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { pageText } from '../helpers/approval-form';
 import { approvalsOf, browse, signInAs, ticketTexts } from '../helpers/approval-http';
 import { caseStoreOf, readReleaseForms, releaseBody } from '../helpers/case-page-form';
 import { seedIncident } from '../helpers/seed-incident';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
@@ -18,16 +19,7 @@ const HOSTILE_TITLE = '<script>alert(1)</script><img src=x onerror=alert(2)> Tok
 const HOSTILE_NAME = '<b onmouseover=alert(3)>Evil</b> & "co"';
 
 describe('the case pages, through the local host with its development sign-in', () => {
-  let stack: Stack;
-  let demoCase: string;
-  let heldCase: string;
-  let upnCase: string;
-  let hostileCase: string;
-  let oldCase: string;
-  let viewer: string;
-
-  beforeAll(async () => {
-    stack = await startStack({
+  const stack = useStack({
       // The hostile case names a classic service principal: disabling it needs the sp-disable-any opt-in.
       features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'],
       env: {
@@ -43,6 +35,14 @@ describe('the case pages, through the local host with its development sign-in', 
         ]),
       },
     });
+  let demoCase: string;
+  let heldCase: string;
+  let upnCase: string;
+  let hostileCase: string;
+  let oldCase: string;
+  let viewer: string;
+
+  beforeAll(async () => {
     demoCase = String((await stack.post('/api/alerts', incident)).body['caseId']);
     const hostileObject = stack.sim.state.get(DEMO.classicSp);
     if (hostileObject) {
@@ -65,9 +65,6 @@ describe('the case pages, through the local host with its development sign-in', 
     // A user of the tenant, so the sign-in gets an ID token for them as Entra would.
     stack.sim.state.addSeed({ users: [{ id: VIEWER.id, '@odata.type': '#microsoft.graph.user', displayName: VIEWER.name, userPrincipalName: VIEWER.upn, accountEnabled: true }] });
     viewer = await signInAs(stack.url, VIEWER.id);
-  });
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   const list = async (query: string, cookie = viewer) => browse(stack.url, `/api/console/cases${query}`, { cookie });

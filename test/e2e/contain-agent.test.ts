@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 
 describe('an incident naming an agent identity, end to end through the local host', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack();
 
   it('disables the agent, confirms its risk, opens one ticket and comments on the incident', async () => {
     const res = await stack.post('/api/alerts', incident);

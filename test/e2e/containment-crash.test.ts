@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { graphCalls, seedIncident } from '../helpers/seed-incident';
 
 /**
@@ -8,14 +9,7 @@ import { graphCalls, seedIncident } from '../helpers/seed-incident';
  * finishes the case from the persisted steps: the disable is not repeated, one ticket, one comment.
  */
 describe('a crash between containment steps', () => {
-  let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack();
 
   it('resumes after the disable: the case completes with one disable, one ticket and one comment', async () => {
     const id = DEMO.agents.invoice;

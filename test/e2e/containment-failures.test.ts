@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/start-simulator';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { graphCalls, lastSeq, seedIncident } from '../helpers/seed-incident';
 import { E2E_GRAPH_FEATURES, plannedPermissions } from '../helpers/planned-permissions';
 
 /** A permanent Graph failure fails its step only: the other steps, the ticket and the comment still happen. */
 describe('containment when the responder lacks a permission, end to end', () => {
-  let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack();
 
   it('fails the disable with Graph’s 403, names the missing permission, and still confirms and tickets', async () => {
     // Everything the deployment grants, less every permission Graph accepts for disabling an agent identity (the

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { graphWrites, lastSeq, seedIncident } from '../helpers/seed-incident';
 
 describe('report-only mode, end to end', () => {
-  let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack({ env: { RESPONDER_MODE: 'report-only' } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack({ env: { RESPONDER_MODE: 'report-only' } });
 
   it('plans and records every step as would-do, and changes nothing: no Graph write, no ticket, no comment', async () => {
     const incident = seedIncident(stack.sim, 1, [
@@ -59,14 +53,7 @@ describe('report-only mode, end to end', () => {
 });
 
 describe('the blast-radius limit, end to end', () => {
-  let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack({ env: { BLAST_RADIUS_PER_HOUR: '1' } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack({ env: { BLAST_RADIUS_PER_HOUR: '1' } });
 
   it('contains up to the hourly limit and holds the rest for approval', async () => {
     const agents = [DEMO.agents.expired, DEMO.agents.orphan];

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type CaseJson, type Stack } from '../helpers/start-stack';
+import { settled, type CaseJson } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { graphCalls, graphWrites, lastSeq, seedIncident, type NamedEntity } from '../helpers/seed-incident';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
@@ -9,7 +10,8 @@ import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
  * app: Sentinel incident trigger → intake → queue → responder → Graph (the tenant simulator).
  */
 describe('containment per identity kind, end to end', () => {
-  let stack: Stack;
+  // Classic service principals are disabled only with the opt-in that grants Application.ReadWrite.All.
+  const stack = useStack({ env: { PROTECTED_IDENTITIES: DEMO.plainSp, CONTAIN_HUMAN_USERS: 'true' }, features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
   let n = 0;
 
   /** Posts an incident naming `named`, waits until its case settles, and returns it with the calls it caused. */
@@ -22,13 +24,6 @@ describe('containment per identity kind, end to end', () => {
     return { c, since, writes: graphWrites(stack.sim, since) };
   }
 
-  beforeAll(async () => {
-    // Classic service principals are disabled only with the opt-in that grants Application.ReadWrite.All.
-    stack = await startStack({ env: { PROTECTED_IDENTITIES: DEMO.plainSp, CONTAIN_HUMAN_USERS: 'true' }, features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
 
   it('agent identity: one getByIds, the disable through the agentIdentity cast, then beta riskyAgents', async () => {
     const id = DEMO.agents.invoice;

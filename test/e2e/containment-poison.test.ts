@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { startStack, type Stack } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { graphWrites, seedIncident } from '../helpers/seed-incident';
 
 /**
@@ -8,14 +8,7 @@ import { graphWrites, seedIncident } from '../helpers/seed-incident';
  * maxDequeueCount (5 attempts, 5 s apart), and the poison handler marks it failed and asks a human.
  */
 describe('a case that fails every time, end to end', () => {
-  let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack();
 
   it('lands in the poison queue, is marked failed and raises a MANUAL ACTION NEEDED ticket', async () => {
     // A 400 is Graph refusing the call for good (a bug on one side): every attempt fails at once, never deferred.

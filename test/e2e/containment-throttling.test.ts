@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { graphCalls, lastSeq, seedIncident } from '../helpers/seed-incident';
 
 /** Graph throttling, absorbed: Identity Protection's 1 request/s per tenant (no Retry-After) and a 429 on a write. */
 describe('containment under throttling, end to end', () => {
-  let stack: Stack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack();
 
   it('confirms the agents of several simultaneous cases in fewer Identity Protection calls than agents', async () => {
     stack.sim.setKnobs({ identityProtectionThrottle: true });

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { QueueClient } from '@azure/storage-queue';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { problemDetailsSchema } from '../../shared/http/problem-response';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { mintAccessToken } from '../helpers/approval-sign-in';
 import { LOCAL_AUTH } from '../../dev/app-env';
 
@@ -151,15 +152,11 @@ async function inPool<T>(items: readonly T[], limit: number, task: (item: T, ind
 }
 
 describe('POST /api/alerts under malformed and hostile bodies, through the local host', () => {
-  let stack: Stack;
+  const stack = useStack();
   let playbook: Record<string, string>;
   beforeAll(async () => {
-    stack = await startStack();
     // The bodies come from the allow-listed playbook, so every refusal below is the body's doing.
     playbook = { authorization: `Bearer ${await mintAccessToken(stack.sim.url, LOCAL_AUTH.playbook.objectId)}` };
-  });
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   it(`answers ${BODIES} generated bodies with 4xx problems, acts on none of them, and stays healthy`, { timeout: 300_000 }, async () => {

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type CaseJson, type Stack } from '../helpers/start-stack';
+import { settled, type CaseJson, type Stack } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 
 const incidentText = readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8');
 
@@ -26,13 +27,7 @@ const successfulDisables = (stack: Stack, agentId: string): number =>
   stack.sim.calls.filter((c) => c.method === 'PATCH' && c.path.includes(agentId) && c.status >= 200 && c.status < 300).length;
 
 describe('the intake under concurrent deliveries, through the local host', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: { BLAST_RADIUS_PER_HOUR: '1000' } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack({ env: { BLAST_RADIUS_PER_HOUR: '1000' } });
 
   it('records one case when the same incident is delivered many times at once, and never answers 5xx', async () => {
     // The race between the first delivery recording the case and the others reading it is narrow: several

@@ -1,7 +1,8 @@
 import { mintAccessToken } from '../helpers/approval-sign-in';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { graphWrites, lastSeq, seedIncident } from '../helpers/seed-incident';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
@@ -14,21 +15,17 @@ const STRANGER = { id: 'b0a70000-0000-4000-8000-0000000000ff' };
  * on: the host's development Easy Auth signs the caller in, as App Service Authentication does in Azure.
  */
 describe('intake of each body shape, end to end, from an allow-listed caller', () => {
-  let stack: Stack;
+  const stack = useStack({
+      env: { INTAKE_ALLOWED_CALLERS: PLAYBOOK.id },
+      // The direct request names a classic service principal: disabling it needs the sp-disable-any opt-in.
+      features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'],
+    });
   let playbookAuth: Record<string, string>;
   /** The access token a workload presents to the intake, as App Service Authentication passes it. */
   const bearer = async (objectId: string) => ({ authorization: `Bearer ${await mintAccessToken(stack.sim.url, objectId)}` });
 
   beforeAll(async () => {
-    stack = await startStack({
-      env: { INTAKE_ALLOWED_CALLERS: PLAYBOOK.id },
-      // The direct request names a classic service principal: disabling it needs the sp-disable-any opt-in.
-      features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'],
-    });
     playbookAuth = await bearer(PLAYBOOK.id);
-  });
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   it('refuses a caller App Service Authentication does not vouch for, or one not on the allow-list', async () => {

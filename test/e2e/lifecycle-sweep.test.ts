@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { deterministicGuid } from '../../shared/store/deterministic-guid';
 import { lifecycleCaseKey } from '../../shared/lifecycle/lifecycle-case';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 
 describe('the lifecycle-sweep timer, end to end through the local host', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: { LIFECYCLE_EXPIRY_ATTRIBUTE: 'AgentLifecycle.ExpiresOn' } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack({ env: { LIFECYCLE_EXPIRY_ATTRIBUTE: 'AgentLifecycle.ExpiresOn' } });
 
   it('disables the expired agent through a case, warns the expiring agent’s sponsor and tickets the orphan', async () => {
     const run = await fetch(`${stack.url}/admin/functions/lifecycle-sweep?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { approvalsOf, browse, incidentComments, signInAs, ticketTexts, askRelease } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled, type Stack } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 import { E2E_GRAPH_FEATURES } from '../helpers/planned-permissions';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
@@ -15,14 +16,8 @@ async function simObject(stack: Stack, id: string): Promise<{ accountEnabled: bo
 }
 
 describe('releasing a contained agent through the approval page, end to end through the local host', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    // Releases a classic service principal too: disabling it needs the sp-disable-any opt-in.
-    stack = await startStack({ features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  // Releases a classic service principal too: disabling it needs the sp-disable-any opt-in.
+  const stack = useStack({ features: [...E2E_GRAPH_FEATURES, 'sp-disable-any'] });
 
   it('re-enables the agent, dismisses its risk, notes the ticket and comments on the incident once an approver approves', async () => {
     const posted = await stack.post('/api/alerts', incident);

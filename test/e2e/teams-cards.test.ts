@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { checkAdaptiveCard } from '../../dev/simulator/teams-routes';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { approvalsOf, askRelease, browse, signInAs } from '../helpers/approval-http';
 import { seedIncident } from '../helpers/seed-incident';
-import { settled, startStack, type Stack } from '../helpers/start-stack';
+import { settled } from '../helpers/start-stack';
+import { useStack } from '../helpers/use-stack';
 
 const incident = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 
@@ -16,7 +17,7 @@ function linksOf(card: Record<string, unknown>): { title: string; url: string }[
 }
 
 describe('approval cards in a Teams channel, through the local host, its queue and the simulator’s Workflows webhook', () => {
-  let stack: Stack;
+  const stack = useStack();
   let seq = 0;
 
   /** Contains one more agent (each test its own case) and asks, as a signed-in analyst, to release it. */
@@ -37,15 +38,11 @@ describe('approval cards in a Teams channel, through the local host, its queue a
   const cardsFor = (caseId: string) => stack.sim.teams.cards().filter((c) => JSON.stringify(c).includes(caseId));
   const postsFor = (caseId: string) => stack.sim.teams.posts.filter((p) => JSON.stringify(p.body).includes(caseId));
 
-  beforeAll(async () => {
-    stack = await startStack();
+  beforeAll(() => {
     expect(stack.env['TEAMS_WEBHOOK_URL']).toBe(stack.sim.teamsWebhookUrl);
   });
   beforeEach(() => {
     stack.sim.teams.clear();
-  });
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   async function approve(link: string): Promise<string> {
