@@ -163,6 +163,8 @@ describe('entityToTarget: nothing resolves to an identity the entity does not na
 
   it('tells an array-wrapped name from a name that merely contains brackets', () => {
     expect(account({ Name: '[admin]svc', UPNSuffix: 'contoso.com' })).toEqual({ target: { by: 'upn', upn: '[admin]svc@contoso.com', name: '[admin]svc' } });
+    // Brackets that end the name without opening it: not a wrapped array, so still the UPN it spells.
+    expect(account({ Name: 'svc[admin]', UPNSuffix: 'contoso.com' })).toEqual({ target: { by: 'upn', upn: 'svc[admin]@contoso.com', name: 'svc[admin]' } });
     expect(reasonOf(account({ Name: '["agent-7"] ', UPNSuffix: 'contoso.com' }))).toBe('Name is array-wrapped (the text of a JSON array); not resolved');
     expect(reasonOf(account({ Name: 'agent-7', UPNSuffix: '[\n"contoso.com"\n]' }))).toBe('UPNSuffix is array-wrapped (the text of a JSON array); not resolved');
   });
