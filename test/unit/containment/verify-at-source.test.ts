@@ -439,3 +439,11 @@ describe('verifyAtSource: alerts are re-read from their workspace', () => {
     }
   });
 });
+
+// Mutants `npm run test:mutation` leaves alive in verify-at-source.ts, each equivalent (no input tells it apart):
+// - namedIdentifiers: the path handed to entityToTarget (`[${i}]`) only names a field in the error it throws, which
+//   is caught and dropped: an entity no posted body could carry names nobody, whatever its path says.
+// - namedIdentifiers: `if (ref.upn)` made `true` adds `undefined` to the UPN set for an object id without a display
+//   UPN; isNamed only looks up strings, so it never vouches for anyone.
+// - ourWorkspace: the `= ''` defaults of `w.split('/')` (no coverage) are never used: config accepts a
+//   SENTINEL_WORKSPACES entry only as subscriptionId/resourceGroup/workspaceName, always three parts.
