@@ -163,6 +163,8 @@ describe('entityToTarget: nothing resolves to an identity the entity does not na
 
   it('tells an array-wrapped name from a name that merely contains brackets', () => {
     expect(account({ Name: '[admin]svc', UPNSuffix: 'contoso.com' })).toEqual({ target: { by: 'upn', upn: '[admin]svc@contoso.com', name: '[admin]svc' } });
+    // Brackets that end the name without opening it: not a wrapped array, so still the UPN it spells.
+    expect(account({ Name: 'svc[admin]', UPNSuffix: 'contoso.com' })).toEqual({ target: { by: 'upn', upn: 'svc[admin]@contoso.com', name: 'svc[admin]' } });
     expect(reasonOf(account({ Name: '["agent-7"] ', UPNSuffix: 'contoso.com' }))).toBe('Name is array-wrapped (the text of a JSON array); not resolved');
     expect(reasonOf(account({ Name: 'agent-7', UPNSuffix: '[\n"contoso.com"\n]' }))).toBe('UPNSuffix is array-wrapped (the text of a JSON array); not resolved');
   });
@@ -208,3 +210,12 @@ describe('entityToTarget: a body it cannot use', () => {
     });
   });
 });
+
+// Mutants `npm run test:mutation` leaves alive in entity-to-target.ts, each equivalent (no input tells it apart):
+// - the `'$'` test when an invalid entity's problems are named: an entity's problems always sit on a field (a
+//   bounded identifier, a key given twice), never on the entity itself, and an entity has too few fields to pass
+//   MAX_PROBLEMS, so the root path '$' never occurs.
+// - `name === undefined ? {} : { name }` made `false` for a UPN target: a UPN is only built from a non-blank account
+//   name, which displayName then returns, so the name is always there.
+// - the type checks in the Defender id test made `true`: Number.isInteger refuses any non-number, and the digit
+//   pattern refuses every non-string a JSON body can hold (arrays are refused earlier as array-wrapped).

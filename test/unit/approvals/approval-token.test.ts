@@ -219,3 +219,11 @@ describe('approval link tokens: the format and its edges, attacked', () => {
     expect(verifyApprovalToken(key, signApprovalToken(key, accented), { approvalId: 'apr-é-✓', now })).toEqual({ ok: true, claims: accented });
   });
 });
+
+// Mutants `npm run test:mutation` leaves alive in approval-token.ts, each equivalent (no input tells it apart):
+// - `token.length === 0` made `false`: an empty token splits into one part and is malformed on the next line.
+// - the `= ''` defaults of the two token parts (no coverage): the line before guarantees exactly two parts.
+// - 'utf8' as '' in Buffer.from: Node takes an empty encoding as UTF-8 (the non-ASCII test above still passes).
+// - parseClaims: the `bytes === undefined` return, and the catch's return: without either, the undefined reaches
+//   JSON.parse inside the try, or `json` stays undefined, and the schema refuses it: still `malformed`, never a
+//   throw (the non-canonical payloads above, signed with the key, go through exactly there).

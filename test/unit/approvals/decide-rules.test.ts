@@ -159,3 +159,6 @@ describe('countApprovals', () => {
     expect(countApprovals({ decisions: [] })).toBe(0);
   });
 });
+
+// Mutant `npm run test:mutation` leaves alive in decide-rules.ts, equivalent: countApprovals folding ids to upper
+// case instead of lower case counts the same distinct people.

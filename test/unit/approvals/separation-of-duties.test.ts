@@ -192,7 +192,11 @@ describe('checkEligibility: fails closed when sponsors and owners cannot be read
     const { deps } = depsFor({ sponsorsStatus: 404 });
     const verdict = await checkEligibility(deps, approval(), person(ALICE));
     expect(verdict).toMatchObject({ ok: false, code: 'unverifiable' });
-    expect(verdict.ok ? '' : verdict.message).not.toContain('An administrator must grant');
+    // Graph's answer, then "Nothing was changed.": no permission advice for a failure that is not a refusal.
+    expect(verdict.ok ? '' : verdict.message).toBe(
+      "Nobody can decide this request until the identity's sponsors and owners can be read, because separation of duties cannot be checked. " +
+        `Microsoft Graph answered 404 Authorization_RequestDenied when listing the sponsors of ${AGENT}. Nothing was changed.`,
+    );
   });
 });
 

@@ -73,3 +73,6 @@ describe('callerPrincipal: the intake caller is who a verified access token says
     expect(await callerPrincipal(off, headers({ authorization: `Bearer ${await workload()}` }))).toMatchObject({ ok: false, reason: 'auth-off' });
   });
 });
+
+// Mutant `npm run test:mutation` leaves alive in caller-principal.ts, equivalent: the `?? ''` fallback for a missing
+// Authorization header replaced by another text that is not "Bearer <token>" still yields no bearer (signed-out).

@@ -96,6 +96,13 @@ describe('verifyEntraToken: refuses what the tenant did not sign for this app', 
       expect(detailOf(await verify(await entra.sign({ oid }))), String(oid)).toBe('the token carries no object id');
     }
   });
+
+  it('refuses an object id smuggled in an array, which prints as the GUID it holds, without throwing', async () => {
+    const guid = 'a99a0000-0000-4000-8000-000000000001';
+    for (const oid of [[guid], [[guid]]]) {
+      expect(detailOf(await verify(await entra.sign({ oid }))), JSON.stringify(oid)).toBe('the token carries no object id');
+    }
+  });
 });
 
 describe('verifyEntraToken: input that is not a token', () => {

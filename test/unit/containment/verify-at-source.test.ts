@@ -39,6 +39,8 @@ interface Source {
   /** ARM's customer id of each `SENTINEL_WORKSPACES` entry, by `sub/rg/name`. */
   customerIds?: Record<string, string>;
   readFails?: Error;
+  /** The entity read alone fails (the incident read answers). */
+  entitiesFail?: Error;
 }
 
 /** Fake Sentinel and Log Analytics readers that record every read, so a test can say none was made. */
@@ -52,7 +54,8 @@ function fakeDeps(source: Source = {}, config: Partial<VerifyDeps['config']> = {
       },
       listEntities: (id) => {
         reads.push(`entities ${id.incidentId}`);
-        return source.readFails ? Promise.reject(source.readFails) : Promise.resolve((source.entities ?? []) as ArmEntity[]);
+        const fails = source.readFails ?? source.entitiesFail;
+        return fails ? Promise.reject(fails) : Promise.resolve((source.entities ?? []) as ArmEntity[]);
       },
       workspaceCustomerId: (ws) => {
         const key = `${ws.subscriptionId}/${ws.resourceGroup}/${ws.workspaceName}`;
@@ -116,6 +119,7 @@ describe('verifyAtSource: like is matched with like (incident)', () => {
     expect(verdicts(v)).toEqual({ [`oid:${VICTIM_OID}`]: { state: 'verified', detail: 'the incident in Sentinel names it' } });
     expect(v.severity).toBe('Low');
     expect(v.sourceCopy).toEqual({ sentinelEntities: entities });
+    expect(v.incidentMissing).toBeUndefined();
   });
 
   it('refuses a target named by object id when Sentinel names only its UPN (a forged aadUserId beside a genuine name)', async () => {
@@ -196,6 +200,27 @@ describe('verifyAtSource: the incident must exist and be open', () => {
       { state: 'refused', suspicious: true, detail: `Sentinel has no incident ${INCIDENT}` },
     ]);
     expect(v.severity).toBeUndefined();
+    expect(v.incidentMissing).toBe(true);
+  });
+
+  it('refuses, as a missing incident, one whose entity read ARM answers 404 though the incident read found it', async () => {
+    const gone = new UpstreamError({ service: 'ARM', transient: false, message: 'NotFound', httpStatus: 404 });
+    const { deps } = fakeDeps({ incident: open(), entitiesFail: gone });
+    const v = await verifyAtSource(deps, incidentCase(), targets(byOid(VICTIM_OID)));
+    expect(verdicts(v)).toEqual({ [`oid:${VICTIM_OID}`]: { state: 'refused', suspicious: true, detail: `Sentinel has no incident ${INCIDENT}` } });
+    expect(v.incidentMissing).toBe(true);
+  });
+
+  it('lets a throttled or failed entity read throw, though the incident read answered: never "names nobody" nor "no incident"', async () => {
+    const failures = [
+      new UpstreamError({ service: 'ARM', transient: true, message: 'throttled', httpStatus: 429 }),
+      new UpstreamError({ service: 'ARM', transient: true, message: 'unavailable', httpStatus: 503 }),
+      Object.assign(new Error('socket hang up'), { httpStatus: 404 }),
+    ];
+    for (const failure of failures) {
+      const { deps } = fakeDeps({ incident: open(), entitiesFail: failure });
+      await expect(verifyAtSource(deps, incidentCase(), targets(byOid(VICTIM_OID))), failure.message).rejects.toBe(failure);
+    }
   });
 
   it('refuses every target of a closed incident, in any letter case, not as a forgery, even when it names them', async () => {
@@ -401,6 +426,8 @@ describe('verifyAtSource: alerts are re-read from their workspace', () => {
       const error = await verifyAtSource(deps, record, targets(byOid(VICTIM_OID))).catch((err: unknown) => err);
       expect(error, String(receivedAt)).toBeInstanceOf(UpstreamError);
       expect(error).toMatchObject({ transient: true, retryAfterMs: 30_000, service: 'Log Analytics' });
+      // The retry says which alert it waits for, in which workspace: the operator reads it in the case.
+      expect((error as Error).message).toBe(`alert ${ALERT_ID} is not in workspace ${CUSTOMER_ID} yet; looking again`);
     }
   });
 
@@ -412,3 +439,11 @@ describe('verifyAtSource: alerts are re-read from their workspace', () => {
     }
   });
 });
+
+// Mutants `npm run test:mutation` leaves alive in verify-at-source.ts, each equivalent (no input tells it apart):
+// - namedIdentifiers: the path handed to entityToTarget (`[${i}]`) only names a field in the error it throws, which
+//   is caught and dropped: an entity no posted body could carry names nobody, whatever its path says.
+// - namedIdentifiers: `if (ref.upn)` made `true` adds `undefined` to the UPN set for an object id without a display
+//   UPN; isNamed only looks up strings, so it never vouches for anyone.
+// - ourWorkspace: the `= ''` defaults of `w.split('/')` (no coverage) are never used: config accepts a
+//   SENTINEL_WORKSPACES entry only as subscriptionId/resourceGroup/workspaceName, always three parts.

@@ -216,3 +216,13 @@ describe('blast radius', () => {
     expect(await takeBlastSlot(lifecycle, 'case-2|oid:b|0')).toBeUndefined();
   });
 });
+
+// Mutants `npm run test:mutation` leaves alive in guardrails.ts, each equivalent (no input tells it apart):
+// - `ids` without its `v !== undefined` filter, and `input.responderId !== undefined` made `true`: the two guards
+//   cover for each other. With either alone, an id-less target never matches an unknown responder id (ids holds no
+//   undefined, or an undefined responder id is never looked up), and the PROTECTED/REQUIRE_APPROVAL lists hold
+//   GUIDs only, never undefined.
+// - `appOwnerOrganizationId !== undefined` made `true`: MICROSOFT_TENANTS.has(undefined) is false anyway.
+// - BLAST_PARTITION as '': containment and lifecycle expiry still share one partition (both go through
+//   takeBlastSlot/freeBlastSlot), and no other user of the key store writes the empty partition (the others are
+//   'control' and 'lifecycle'), so the shared count is the same.
