@@ -37,13 +37,13 @@ function armEntity(e: NamedEntity, incident: number, i: number): Record<string, 
  * and returns the incident trigger body a playbook would post for it. `n` keeps incidents of a file apart;
  * seeding the same `n` again replaces the incident (an update that names more entities).
  */
-export function seedIncident(sim: Simulator, n: number, named: NamedEntity[], opts: { status?: string; title?: string } = {}): SeededIncident {
+export function seedIncident(sim: Simulator, n: number, named: NamedEntity[], opts: { status?: string; title?: string; severity?: 'Informational' | 'Low' | 'Medium' | 'High' } = {}): SeededIncident {
   const name = guid('8f1c2d3e', 500_000 + n);
   const armId = `${WORKSPACE_ID}/providers/Microsoft.SecurityInsights/incidents/${name}`;
   const entities = named.map((e, i) => armEntity(e, n, i));
   const properties = {
     title: opts.title ?? `Suspicious activity by ${named.length} identit${named.length === 1 ? 'y' : 'ies'} (test incident ${n})`,
-    severity: 'High',
+    severity: opts.severity ?? 'High',
     status: opts.status ?? 'Active',
     incidentNumber: 7_000 + n,
     providerName: 'Azure Sentinel',
