@@ -227,12 +227,25 @@ function copyShippedExternals(rootDir: string, staging: string): void {
   }
 }
 
-/** Replaces `dir` with `staging` by two renames (the old copy is removed afterwards). */
+/**
+ * Replaces `dir` with `staging` by two renames (the old copy is removed afterwards). Two builds of the same sources
+ * may race (test projects set up side by side): whichever lands second finds `dir` taken and leaves the other's.
+ */
 function swapIn(staging: string, dir: string): void {
   const old = `${staging}-old`;
-  if (existsSync(dir)) {
+  try {
     renameSync(dir, old);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw err;
+    }
   }
-  renameSync(staging, dir);
+  try {
+    renameSync(staging, dir);
+  } catch (err) {
+    if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) {
+      throw err;
+    }
+  }
   rmSync(old, { recursive: true, force: true });
 }
