@@ -80,6 +80,7 @@ export async function bundleApp(rootDir: string): Promise<BundleResult> {
       sourcesContent: false,
       legalComments: 'eof',
       external: [...EXTERNAL_PACKAGES],
+      plugins: [productionPackagesOnly(rootDir)],
       metafile: true,
       logLevel: 'silent',
     };
@@ -87,7 +88,7 @@ export async function bundleApp(rootDir: string): Promise<BundleResult> {
       build({
         ...common,
         stdin: { contents: entries.map((f) => `require('./${f}');`).join('\n'), resolveDir: functionsDir, loader: 'js' },
-        plugins: [requireTelemetryBundle],
+        plugins: [requireTelemetryBundle, productionPackagesOnly(rootDir)],
         outfile: join(staging, BUNDLE_MAIN),
       }),
       build({
@@ -182,6 +183,30 @@ function bundledInputs(...metafiles: (Metafile | undefined)[]): string[] {
     .filter((f) => !f.startsWith('<'))
     .map((f) => f.split(sep).join('/'))
     .sort();
+}
+
+/**
+ * Bundles only packages a production install has (the closure of package.json `dependencies`). An optional require
+ * of anything else (e.g. `debug` trying `supports-color`, here only because a dev tool installed it) stays a
+ * `require` that fails at run time and is caught, exactly as in a production install.
+ */
+function productionPackagesOnly(rootDir: string): Plugin {
+  const root = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const production = new Set(packageClosure(rootDir, Object.keys(root.dependencies ?? {})));
+  const packageDirOf = (file: string): string | undefined => /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(file)?.[1];
+  return {
+    name: 'production-packages-only',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'resolving' || args.path.startsWith('node:')) {
+          return undefined;
+        }
+        const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolving' });
+        const dir = resolved.external || resolved.errors.length > 0 ? undefined : packageDirOf(resolved.path);
+        return dir !== undefined && !production.has(dir) ? { path: args.path, external: true } : undefined;
+      });
+    },
+  };
 }
 
 /** In the main bundle, `require('<telemetry package>')` becomes `require('./telemetry.js')` (see TELEMETRY_PACKAGES). */
