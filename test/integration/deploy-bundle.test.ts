@@ -100,7 +100,8 @@ describe('the deployment package (dist/deploy)', () => {
       // (A package's own map may name sources outside any package directory; only real packages count.)
       expect([...packages].filter((d) => existsSync(join(ROOT, d, 'package.json')) && !production.has(d))).toEqual([]);
     }
-    expect(readFileSync(join(PKG, BUNDLE_MAIN), 'utf8')).not.toMatch(/_sim\/|dev-easy-auth|simulator/i);
+    // Nor the development sign-in, by any of its names.
+    expect(readFileSync(join(PKG, BUNDLE_MAIN), 'utf8')).not.toMatch(/_sim\/|dev-easy-auth|simulator|LOCAL_DEV_|\/\.auth\/login\/dev/i);
   });
 
   it('ships host.json, a package.json whose main is the bundle and whose dependencies are exactly the shipped packages', () => {
@@ -122,6 +123,15 @@ describe('the deployment package (dist/deploy)', () => {
       ['app/index.js', 'app/index.js.map', 'app/telemetry.js', 'app/telemetry.js.map', 'host.json', 'package.json'].sort(),
     );
     expect(files.filter((f) => /\.ts$|local\.settings|\.env$/.test(f))).toEqual([]);
+  });
+
+  it('is what azd uploads, as it is: built before packaging, no remote build', () => {
+    const yaml = readFileSync(join(ROOT, 'azure.yaml'), 'utf8');
+    expect(yaml).toMatch(new RegExp(`^\\s+dist: ${DEPLOY_DIR.split('\\').join('/')}$`, 'm'));
+    expect(yaml).toMatch(/^\s+remoteBuild: false$/m);
+    expect(yaml).toMatch(/prepackage:\s*\n\s+posix:\s*\n\s+shell: sh\s*\n\s+run: npm run bundle\s*\n/);
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['bundle']).toMatch(/^npm run build && node dist\/dev\/bundle\/main\.js$/);
   });
 
   it('resolves every package the bundles require inside the package itself, never from the repository', () => {
