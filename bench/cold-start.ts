@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { bundleApp, DEPLOY_DIR } from '../dev/bundle/bundle-app';
+import { freePort } from '../dev/free-port';
+import { spawnLocalHost } from '../dev/host/spawn-local-host';
 import { REPO_ROOT, startBenchStack, type StorageAccounts } from './bench-stack';
 import { ContainRunner, generateAgents } from './contain-runner';
 import { bundlePackageFiles, measureFiles, tscPackageFiles, type PackageSize } from './package-size';
@@ -17,8 +19,8 @@ export interface AppLoad {
   /** The first containment after the host started (credential, clients, tables all cold) against the warm median. */
   firstContainmentMs: number;
   warmContainmentMs: number;
-  /** Spawn → the local host answers `/admin/host/status` (what each host restart in the chaos tests waits for). */
-  hostReadyMs: number;
+  /** Spawn → a fresh local host answers `/admin/host/status`: what every host (re)start in the tests waits for. */
+  hostReadyMs: Summary;
 }
 
 export interface ColdStartResult {
@@ -48,9 +50,11 @@ export async function benchColdStart(storage: StorageAccounts, runs: number, log
   const bundled: AppUnderTest = { appDir: join(REPO_ROOT, DEPLOY_DIR) };
   // Alternate the two builds, so both see the same machine when other work comes and goes.
   const [tscLoad, bundleLoad] = loadAlternately([tscApp, bundled], runs) as [LoadFigures, LoadFigures];
+  const [tscReady, bundleReady] = (await hostStartsAlternately([tscApp, bundled], Math.max(2, Math.ceil(runs / 2)), storage)) as [Summary, Summary];
   const tsc: AppLoad = {
     ...tscLoad,
     package: measureFiles(tscPackageFiles(REPO_ROOT)),
+    hostReadyMs: tscReady,
     ...(await containColdAndWarm(storage, tscApp, 'coldtsc')),
   };
   log(`cold start (tsc): load p50 ${tsc.loadMs.p50} ms, package ${tsc.package.megabytes} MB (${tsc.package.files} files)`);
@@ -58,6 +62,7 @@ export async function benchColdStart(storage: StorageAccounts, runs: number, log
     ...bundleLoad,
     buildMs,
     package: measureFiles(bundlePackageFiles(bundled.appDir)),
+    hostReadyMs: bundleReady,
     ...(await containColdAndWarm(storage, bundled, 'coldesbuild')),
   };
   log(`cold start (esbuild): load p50 ${esbuild.loadMs.p50} ms, package ${esbuild.package.megabytes} MB (${esbuild.package.files} files)`);
@@ -90,13 +95,26 @@ function loadAlternately(apps: readonly AppUnderTest[], runs: number): LoadFigur
   return samples.map((s) => ({ loadMs: summarize(s.loads), processMs: summarize(s.processes), functions: s.functions, rssMb: s.rssMb }));
 }
 
-async function containColdAndWarm(storage: StorageAccounts, app: AppUnderTest, account: string): Promise<Pick<AppLoad, 'firstContainmentMs' | 'warmContainmentMs' | 'hostReadyMs'>> {
-  const t0 = Date.now();
+/** Starts and stops a local host on each app in turn, `runs` times, timing spawn → ready. */
+async function hostStartsAlternately(apps: readonly AppUnderTest[], runs: number, storage: StorageAccounts): Promise<Summary[]> {
+  const samples = apps.map(() => [] as number[]);
+  const env = { AzureWebJobsStorage: storage.connectionString('coldtsc'), LOCAL_HOST_DISABLE_TIMERS: 'true' };
+  for (let i = 0; i < runs; i++) {
+    for (const [k, app] of apps.entries()) {
+      const t0 = performance.now();
+      const host = await spawnLocalHost({ appDir: app.appDir, env, port: await freePort(), startTimeoutMs: 60_000, ...(app.main ? { main: app.main } : {}) });
+      samples[k]?.push(Math.round(performance.now() - t0));
+      await host.stop();
+    }
+  }
+  return samples.map((s) => summarize(s));
+}
+
+async function containColdAndWarm(storage: StorageAccounts, app: AppUnderTest, account: string): Promise<Pick<AppLoad, 'firstContainmentMs' | 'warmContainmentMs'>> {
   // The runner posts without the playbook's token; both builds accept any caller alike (the figure is the load, not
   // the intake's token check).
   const env = { INTAKE_ALLOWED_CALLERS: '', INTAKE_ALLOW_ANY_CALLER: 'true' };
   const stack = await startBenchStack({ storage, account, env, appDir: app.appDir, ...(app.main ? { main: app.main } : {}) });
-  const hostReadyMs = Date.now() - t0;
   try {
     const agents = await generateAgents(stack.sim, 11);
     const runner = new ContainRunner(stack.sim, stack.host.url, agents, () => stack.host.output(), 0);
@@ -107,7 +125,7 @@ async function containColdAndWarm(storage: StorageAccounts, app: AppUnderTest, a
       warm.push((await runner.run()).measuredMs);
     }
     await runner.drain();
-    return { hostReadyMs, firstContainmentMs: first.measuredMs, warmContainmentMs: summarize(warm).p50 };
+    return { firstContainmentMs: first.measuredMs, warmContainmentMs: summarize(warm).p50 };
   } finally {
     await stack.stop();
   }
