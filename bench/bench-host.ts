@@ -16,16 +16,17 @@ export interface BenchHost {
  * The local Functions host in a child process (`spawnLocalHost`), replaceable after a kill on the same port, so
  * the crash benchmark's clients and the simulator keep talking to one address.
  */
-export async function startBenchHost(opts: { appDir: string; env: Record<string, string>; port: number }): Promise<BenchHost> {
+export async function startBenchHost(opts: { appDir: string; env: Record<string, string>; port: number; main?: string }): Promise<BenchHost> {
   const previous: SpawnedLocalHost[] = [];
-  let current = await spawnLocalHost({ appDir: opts.appDir, env: opts.env, port: opts.port, startTimeoutMs: 60_000 });
+  const spawnOpts = { appDir: opts.appDir, env: opts.env, port: opts.port, startTimeoutMs: 60_000, ...(opts.main ? { main: opts.main } : {}) };
+  let current = await spawnLocalHost(spawnOpts);
   return {
     url: current.url,
     output: () => [...previous, current].map((h) => h.output()).join(''),
     kill: () => current.kill(),
     async restart() {
       previous.push(current);
-      current = await spawnLocalHost({ appDir: opts.appDir, env: opts.env, port: opts.port, startTimeoutMs: 60_000 });
+      current = await spawnLocalHost(spawnOpts);
     },
     stop: () => current.stop(),
   };

@@ -26,8 +26,10 @@ export interface BenchStackOptions {
   account: string;
   env?: Record<string, string>;
   knobs?: Partial<Knobs>;
-  /** Default: the repository (its host.json). */
+  /** Default: the repository (its host.json, and package.json `main`: the bundle). */
   appDir?: string;
+  /** Files to load instead of package.json `main` (e.g. the `tsc` output). */
+  main?: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   });
   let host: BenchHost;
   try {
-    host = await startBenchHost({ appDir: opts.appDir ?? REPO_ROOT, env, port });
+    host = await startBenchHost({ appDir: opts.appDir ?? REPO_ROOT, env, port, ...(opts.main ? { main: opts.main } : {}) });
   } catch (err) {
     await sim.stop();
     throw err;

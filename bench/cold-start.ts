@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, stop } from 'esbuild';
+import { bundleApp, DEPLOY_DIR } from '../dev/bundle/bundle-app';
+import { freePort } from '../dev/free-port';
+import { spawnLocalHost } from '../dev/host/spawn-local-host';
 import { REPO_ROOT, startBenchStack, type StorageAccounts } from './bench-stack';
 import { ContainRunner, generateAgents } from './contain-runner';
-import { deploymentPackageFiles, measureFiles, type PackageSize } from './package-size';
+import { bundlePackageFiles, measureFiles, tscPackageFiles, type PackageSize } from './package-size';
 import { summarize, type Summary } from './summarize';
 
 export interface AppLoad {
@@ -19,7 +19,8 @@ export interface AppLoad {
   /** The first containment after the host started (credential, clients, tables all cold) against the warm median. */
   firstContainmentMs: number;
   warmContainmentMs: number;
-  hostReadyMs: number;
+  /** Spawn → a fresh local host answers `/admin/host/status`: what every host (re)start in the tests waits for. */
+  hostReadyMs: Summary;
 }
 
 export interface ColdStartResult {
@@ -29,50 +30,61 @@ export interface ColdStartResult {
 }
 
 const LOADER = join(REPO_ROOT, 'dist', 'bench', 'load-app-once.js');
+/** The `tsc` output, loaded in place of package.json `main` (the bundle). */
+const TSC_MAIN = 'dist/functions/*.js';
+
+interface AppUnderTest {
+  appDir: string;
+  main?: string;
+}
 
 /**
- * Cold start, twice: the app as `tsc` emits it (one module per file, node_modules beside it) and as one
- * esbuild bundle. Each is loaded `runs` times in a fresh Node process (the worker's first cost on a new
- * instance), packaged (size of what is uploaded), and served by a fresh local host for one cold and several warm
- * containments, which also proves the bundle works.
+ * Cold start, twice: the app as `tsc` emits it (one module per file, node_modules beside it) and the deployment
+ * package `npm run bundle` builds (dist/deploy: the esbuild bundle and the few packages it ships). Each is loaded
+ * `runs` times in a fresh Node process (the worker's first cost on a new instance), measured as a package (what is
+ * uploaded), and served by a fresh local host for one cold and several warm containments.
  */
 export async function benchColdStart(storage: StorageAccounts, runs: number, log: (line: string) => void): Promise<ColdStartResult> {
-  const bundle = await bundleApp();
-  try {
-    // Alternate the two builds, so both see the same machine when other work comes and goes.
-    const [tscLoad, bundleLoad] = loadAlternately([REPO_ROOT, bundle.dir], runs) as [LoadFigures, LoadFigures];
-    const tsc: AppLoad = {
-      ...tscLoad,
-      package: measureFiles(deploymentPackageFiles(REPO_ROOT)),
-      ...(await containColdAndWarm(storage, REPO_ROOT, 'coldtsc')),
-    };
-    log(`cold start (tsc): load p50 ${tsc.loadMs.p50} ms, package ${tsc.package.megabytes} MB (${tsc.package.files} files)`);
-    const esbuild: ColdStartResult['esbuild'] = {
-      ...bundleLoad,
-      buildMs: bundle.buildMs,
-      package: measureFiles(listFiles(bundle.dir)),
-      ...(await containColdAndWarm(storage, bundle.dir, 'coldesbuild')),
-    };
-    log(`cold start (esbuild): load p50 ${esbuild.loadMs.p50} ms, package ${esbuild.package.megabytes} MB (${esbuild.package.files} files)`);
-    return { runs, tsc, esbuild };
-  } finally {
-    rmSync(bundle.dir, { recursive: true, force: true });
-  }
+  const { buildMs } = await bundleApp(REPO_ROOT);
+  const tscApp: AppUnderTest = { appDir: REPO_ROOT, main: TSC_MAIN };
+  const bundled: AppUnderTest = { appDir: join(REPO_ROOT, DEPLOY_DIR) };
+  // Alternate the two builds, so both see the same machine when other work comes and goes.
+  const [tscLoad, bundleLoad] = loadAlternately([tscApp, bundled], runs) as [LoadFigures, LoadFigures];
+  const [tscReady, bundleReady] = (await hostStartsAlternately([tscApp, bundled], Math.max(2, Math.ceil(runs / 2)), storage)) as [Summary, Summary];
+  const tsc: AppLoad = {
+    ...tscLoad,
+    package: measureFiles(tscPackageFiles(REPO_ROOT)),
+    hostReadyMs: tscReady,
+    ...(await containColdAndWarm(storage, tscApp, 'coldtsc')),
+  };
+  log(`cold start (tsc): load p50 ${tsc.loadMs.p50} ms, package ${tsc.package.megabytes} MB (${tsc.package.files} files)`);
+  const esbuild: ColdStartResult['esbuild'] = {
+    ...bundleLoad,
+    buildMs,
+    package: measureFiles(bundlePackageFiles(bundled.appDir)),
+    hostReadyMs: bundleReady,
+    ...(await containColdAndWarm(storage, bundled, 'coldesbuild')),
+  };
+  log(`cold start (esbuild): load p50 ${esbuild.loadMs.p50} ms, package ${esbuild.package.megabytes} MB (${esbuild.package.files} files)`);
+  return { runs, tsc, esbuild };
 }
 
 type LoadFigures = Pick<AppLoad, 'loadMs' | 'processMs' | 'functions' | 'rssMb'>;
 
-function loadAlternately(appDirs: readonly string[], runs: number): LoadFigures[] {
-  const samples = appDirs.map(() => ({ loads: [] as number[], processes: [] as number[], functions: 0, rssMb: 0 }));
+function loadAlternately(apps: readonly AppUnderTest[], runs: number): LoadFigures[] {
+  const samples = apps.map(() => ({ loads: [] as number[], processes: [] as number[], functions: 0, rssMb: 0 }));
   for (let i = 0; i < runs; i++) {
-    appDirs.forEach((appDir, k) => {
+    apps.forEach((app, k) => {
       const sample = samples[k] as (typeof samples)[number];
       const t0 = performance.now();
       // Registration reads the settings (timer schedules), so the loader needs a valid minimum of them.
-      const child = spawnSync(process.execPath, [LOADER, appDir], { encoding: 'utf8', env: { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true' } });
+      const child = spawnSync(process.execPath, [LOADER, app.appDir, ...(app.main ? [app.main] : [])], {
+        encoding: 'utf8',
+        env: { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true' },
+      });
       sample.processes.push(Math.round(performance.now() - t0));
       if (child.status !== 0) {
-        throw new Error(`loading ${appDir} failed: ${child.stderr}`);
+        throw new Error(`loading ${app.appDir} failed: ${child.stderr}`);
       }
       const out = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { loadMs: number; functions: number; heapMb: number };
       sample.loads.push(Math.round(out.loadMs));
@@ -83,10 +95,26 @@ function loadAlternately(appDirs: readonly string[], runs: number): LoadFigures[
   return samples.map((s) => ({ loadMs: summarize(s.loads), processMs: summarize(s.processes), functions: s.functions, rssMb: s.rssMb }));
 }
 
-async function containColdAndWarm(storage: StorageAccounts, appDir: string, account: string): Promise<Pick<AppLoad, 'firstContainmentMs' | 'warmContainmentMs' | 'hostReadyMs'>> {
-  const t0 = Date.now();
-  const stack = await startBenchStack({ storage, account, appDir });
-  const hostReadyMs = Date.now() - t0;
+/** Starts and stops a local host on each app in turn, `runs` times, timing spawn → ready. */
+async function hostStartsAlternately(apps: readonly AppUnderTest[], runs: number, storage: StorageAccounts): Promise<Summary[]> {
+  const samples = apps.map(() => [] as number[]);
+  const env = { AzureWebJobsStorage: storage.connectionString('coldtsc'), LOCAL_HOST_DISABLE_TIMERS: 'true' };
+  for (let i = 0; i < runs; i++) {
+    for (const [k, app] of apps.entries()) {
+      const t0 = performance.now();
+      const host = await spawnLocalHost({ appDir: app.appDir, env, port: await freePort(), startTimeoutMs: 60_000, ...(app.main ? { main: app.main } : {}) });
+      samples[k]?.push(Math.round(performance.now() - t0));
+      await host.stop();
+    }
+  }
+  return samples.map((s) => summarize(s));
+}
+
+async function containColdAndWarm(storage: StorageAccounts, app: AppUnderTest, account: string): Promise<Pick<AppLoad, 'firstContainmentMs' | 'warmContainmentMs'>> {
+  // The runner posts without the playbook's token; both builds accept any caller alike (the figure is the load, not
+  // the intake's token check).
+  const env = { INTAKE_ALLOWED_CALLERS: '', INTAKE_ALLOW_ANY_CALLER: 'true' };
+  const stack = await startBenchStack({ storage, account, env, appDir: app.appDir, ...(app.main ? { main: app.main } : {}) });
   try {
     const agents = await generateAgents(stack.sim, 11);
     const runner = new ContainRunner(stack.sim, stack.host.url, agents, () => stack.host.output(), 0);
@@ -97,45 +125,8 @@ async function containColdAndWarm(storage: StorageAccounts, appDir: string, acco
       warm.push((await runner.run()).measuredMs);
     }
     await runner.drain();
-    return { hostReadyMs, firstContainmentMs: first.measuredMs, warmContainmentMs: summarize(warm).p50 };
+    return { firstContainmentMs: first.measuredMs, warmContainmentMs: summarize(warm).p50 };
   } finally {
     await stack.stop();
   }
-}
-
-/**
- * One CommonJS file holding every function and its dependencies, minified, beside host.json and a package.json
- * whose `main` names it. Only the worker's own `@azure/functions-core` stays external, as the worker provides it.
- * It sits in `dist/` so that shared/version.ts still finds package.json one level up.
- */
-async function bundleApp(): Promise<{ dir: string; buildMs: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
-  mkdirSync(join(dir, 'dist'));
-  const functionsDir = join(REPO_ROOT, 'dist', 'functions');
-  const entries = readdirSync(functionsDir).filter((f) => f.endsWith('.js'));
-  const t0 = performance.now();
-  await build({
-    stdin: { contents: entries.map((f) => `require('./${f}');`).join('\n'), resolveDir: functionsDir, loader: 'js' },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    external: ['@azure/functions-core'],
-    outfile: join(dir, 'dist', 'functions.js'),
-    logLevel: 'silent',
-  });
-  const buildMs = Math.round(performance.now() - t0);
-  // esbuild keeps a service process for further builds; there are none.
-  await stop();
-  copyFileSync(join(REPO_ROOT, 'host.json'), join(dir, 'host.json'));
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: pkg['name'], version: pkg['version'], main: 'dist/functions.js' }, null, 2));
-  return { dir, buildMs };
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((f) => join(dir, f))
-    .filter((f) => statSync(f).isFile());
 }

@@ -106,10 +106,10 @@ export function formatReport(r: BenchReport): string {
   if (r.coldStart) {
     const c = r.coldStart;
     out.push(`**Cold start** (fresh Node process loads the app and registers its functions; median of ${c.runs})`, '');
-    out.push('| build | load p50 | process spawn → exit p50 | functions | package | deflated (≈ zip) | host ready | first containment (cold) | warm containment p50 |');
+    out.push('| build | load p50 | process spawn → exit p50 | functions | package | deflated (≈ zip) | host ready p50 | first containment (cold) | warm containment p50 |');
     out.push('|---|---|---|---|---|---|---|---|---|');
-    for (const [name, b] of [['tsc (as deployed today)', c.tsc], [`esbuild bundle (built in ${c.esbuild.buildMs} ms)`, c.esbuild]] as const) {
-      out.push(`| ${name} | ${b.loadMs.p50} ms | ${b.processMs.p50} ms | ${b.functions} | ${b.package.megabytes} MB, ${b.package.files} files | ${b.package.deflatedMegabytes} MB | ${b.hostReadyMs} ms | ${b.firstContainmentMs} ms | ${b.warmContainmentMs} ms |`);
+    for (const [name, b] of [['tsc output', c.tsc], [`deployment package: esbuild bundle (built in ${c.esbuild.buildMs} ms)`, c.esbuild]] as const) {
+      out.push(`| ${name} | ${b.loadMs.p50} ms | ${b.processMs.p50} ms | ${b.functions} | ${b.package.megabytes} MB, ${b.package.files} files | ${b.package.deflatedMegabytes} MB | ${b.hostReadyMs.p50} ms | ${b.firstContainmentMs} ms | ${b.warmContainmentMs} ms |`);
     }
     out.push('');
   }

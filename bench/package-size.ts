@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { packageClosure } from '../dev/bundle/package-closure';
 
 export interface PackageSize {
   files: number;
@@ -14,19 +15,25 @@ export interface PackageSize {
 const EXCLUDED = [/\.ts$/, /\.js\.map$/, /(^|\/)\.cache(\/|$)/];
 
 /**
- * The deployment package as `func azure functionapp publish` builds it from this repository: host.json,
- * package.json, the compiled functions and shared code, and the production dependency closure of
- * node_modules (dev dependencies are pruned before packaging).
+ * The package the `tsc` build would deploy (what `func azure functionapp publish` builds from this repository
+ * without the bundle): host.json, package.json, the compiled functions and shared code, and the production
+ * dependency closure of node_modules (dev dependencies are pruned before packaging).
  */
-export function deploymentPackageFiles(repoRoot: string): string[] {
+export function tscPackageFiles(repoRoot: string): string[] {
   const files = [join(repoRoot, 'host.json'), join(repoRoot, 'package.json')];
   for (const dir of ['functions', 'shared']) {
     files.push(...walk(join(repoRoot, 'dist', dir)));
   }
-  for (const pkgDir of productionClosure(repoRoot)) {
+  const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  for (const pkgDir of packageClosure(repoRoot, Object.keys(root.dependencies ?? {}))) {
     files.push(...walk(pkgDir, true));
   }
   return files.filter((f) => !EXCLUDED.some((re) => re.test(relative(repoRoot, f))));
+}
+
+/** Every file of the bundled deployment package (`dist/deploy`, uploaded as it is: azure.yaml `dist`). */
+export function bundlePackageFiles(deployDir: string): string[] {
+  return walk(deployDir);
 }
 
 /** Sizes of `files`, raw and deflated (each file on its own, as a zip stores them). */
@@ -40,39 +47,6 @@ export function measureFiles(files: readonly string[]): PackageSize {
   }
   const mb = (n: number): number => Math.round((n / 1024 / 1024) * 100) / 100;
   return { files: files.length, megabytes: mb(bytes), deflatedMegabytes: mb(deflated) };
-}
-
-/** Package directories reachable from package.json `dependencies`, resolved the way Node resolves them. */
-function productionClosure(repoRoot: string): string[] {
-  const seen = new Set<string>();
-  const visit = (fromDir: string, name: string): void => {
-    const dir = resolvePackage(repoRoot, fromDir, name);
-    if (dir === undefined || seen.has(dir)) {
-      return;
-    }
-    seen.add(dir);
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
-    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
-      visit(dir, dep);
-    }
-  };
-  const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  for (const dep of Object.keys(root.dependencies ?? {})) {
-    visit(repoRoot, dep);
-  }
-  return [...seen];
-}
-
-function resolvePackage(repoRoot: string, fromDir: string, name: string): string | undefined {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) {
-      return candidate;
-    }
-    if (dir === repoRoot || dir === dirname(dir)) {
-      return undefined;
-    }
-  }
 }
 
 /** Files under `dir`; a package's own node_modules are separate packages, counted when something needs them. */

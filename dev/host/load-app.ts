@@ -10,14 +10,15 @@ export interface LoadedApp {
 
 /**
  * Loads the app the way the Node.js worker does: install the core API, then require every file that package.json
- * `main` matches. Registrations land in `api.functions`.
+ * `main` matches (or `mainOverride`, a glob relative to `appDir`, e.g. `dist/functions/*.js` for the `tsc` output
+ * instead of the bundle). Registrations land in `api.functions`.
  */
-export function loadApp(appDir: string): LoadedApp {
+export function loadApp(appDir: string, mainOverride?: string): LoadedApp {
   const dir = resolve(appDir);
   const api = installCoreApiStandIn();
   api.resetRegistrations();
 
-  const main = readMain(dir);
+  const main = mainOverride ?? readMain(dir);
   const files = globFiles(dir, main);
   if (files.length === 0) {
     throw new Error(`package.json "main" (${main}) matched no files in ${dir}. Did you build the app?`);

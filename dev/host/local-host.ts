@@ -35,6 +35,8 @@ export interface LocalHostOptions {
   env?: Record<string, string>;
   /** Defaults to `<appDir>/host.json`. */
   hostJson?: object;
+  /** Files to load instead of package.json `main` (a glob relative to `appDir`). */
+  main?: string;
 }
 
 const DRAIN_MS = 5_000;
@@ -53,7 +55,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   const hostJson = opts.hostJson ?? readHostJson(appDir);
   const config = parseHostConfig(hostJson);
 
-  const { api } = loadApp(appDir);
+  const { api } = loadApp(appDir, opts.main);
   api.setLogSink((level, _category, message) => logger.system(level, message));
   if (!api.hasProgrammingModel()) {
     throw new Error(`No functions were registered by ${appDir}: does package.json "main" point at the built files?`);

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { startLocalHost, type FunctionInfo, type LocalHost } from './local-host';
 
 /**
- * CLI stand-in for `func start`: `node dist/dev/host/main.js [--app-dir <dir>] [--port <n>]`.
+ * CLI stand-in for `func start`: `node dist/dev/host/main.js [--app-dir <dir>] [--port <n>] [--main <glob>]`.
+ * `--main` loads other files than package.json `main` (e.g. `dist/functions/*.js`, the `tsc` output).
  * Reads host.json and package.json from the app directory (default: cwd) and local.settings.json `Values`
  * (real environment variables win), then serves the app until SIGINT/SIGTERM.
  */
@@ -12,7 +13,8 @@ async function main(argv: string[]): Promise<void> {
   const portArg = argValue(argv, '--port');
   loadLocalSettings(appDir);
 
-  const host = await startLocalHost({ appDir, port: Number(portArg ?? process.env['PORT'] ?? 7071) });
+  const main = argValue(argv, '--main');
+  const host = await startLocalHost({ appDir, port: Number(portArg ?? process.env['PORT'] ?? 7071), ...(main ? { main } : {}) });
   printFunctions(host.functions);
   handleSignals(host);
 }

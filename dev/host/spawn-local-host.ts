@@ -29,6 +29,8 @@ export interface SpawnLocalHostOptions {
   startTimeoutMs?: number;
   /** Also write the host's output here as it comes (`npm start` passes stdout). */
   echo?: NodeJS.WritableStream;
+  /** Files to load instead of package.json `main` (a glob relative to `appDir`). */
+  main?: string;
 }
 
 /**
@@ -37,7 +39,8 @@ export interface SpawnLocalHostOptions {
  */
 export async function spawnLocalHost(opts: SpawnLocalHostOptions): Promise<SpawnedLocalHost> {
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, [compiledMain(), '--app-dir', resolve(opts.appDir)], {
+  const args = [compiledMain(), '--app-dir', resolve(opts.appDir), ...(opts.main ? ['--main', opts.main] : [])];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...opts.env, PORT: String(port) },
     // The IPC channel is only a lifeline: the host stops when it closes (see main.ts).
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

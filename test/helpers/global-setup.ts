@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startAzurite, type AzuritePorts } from '../../dev/azurite';
+import { ensureBundle } from '../../dev/bundle/bundle-app';
 
 /** What the global setup provides to every test file of the integration, e2e and browser projects. */
 export interface ProvidedAzurite extends AzuritePorts {
@@ -27,8 +28,12 @@ interface ProvidingProject {
 /**
  * One Azurite for the whole run, with 64 extra accounts so that test files running in parallel each use their own
  * account (queues and tables never collide) without paying for an emulator per file.
+ *
+ * First, the deployment package (`dist/deploy`, package.json `main`) is bundled from the compiled app unless it is
+ * already fresh: every test that starts the local host runs the bundle that is deployed, not the `tsc` output.
  */
 export default async function setup(project: ProvidingProject): Promise<() => Promise<void>> {
+  await ensureBundle(resolve(__dirname, '..', '..'));
   const accounts = Array.from({ length: ACCOUNT_COUNT }, (_, i) => `acct${String(i).padStart(2, '0')}`);
   const azurite = await startAzurite({ accounts });
   const claimDir = mkdtempSync(join(tmpdir(), 'storage-claims-'));

@@ -61,7 +61,10 @@ const ROOT = resolve(__dirname, '..', '..');
 /** App settings for a stack: fixed, or made from the simulator's addresses (e.g. a webhook on the simulator). */
 export type StackEnv = Record<string, string> | ((sim: Pick<Simulator, 'url'>) => Record<string, string>);
 
-export async function startStack(opts: { env?: StackEnv; simulator?: SimulatorOptions; features?: readonly string[] } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { env?: StackEnv; simulator?: SimulatorOptions; features?: readonly string[]; /** Default: the repository (package.json `main`, the bundle). */ appDir?: string } = {},
+): Promise<Stack> {
+  const appDir = opts.appDir ?? ROOT;
   const envFor = (sim: Pick<Simulator, 'url'>) => (typeof opts.env === 'function' ? opts.env(sim) : opts.env);
   // Least privilege, proven: the simulator grants exactly what the grant script grants for the features the settings
   // turn on (or `features`, to opt in), unless a test sets grantedPermissions itself.
@@ -76,7 +79,7 @@ export async function startStack(opts: { env?: StackEnv; simulator?: SimulatorOp
   const playbookToken = await mintAccessToken(sim.url, LOCAL_AUTH.playbook.objectId, { appId: LOCAL_AUTH.playbook.appId });
   let host: SpawnedLocalHost;
   try {
-    host = await spawnLocalHost({ appDir: ROOT, env, port });
+    host = await spawnLocalHost({ appDir, env, port });
   } catch (err) {
     await sim.stop();
     throw err;
@@ -125,7 +128,7 @@ export async function startStack(opts: { env?: StackEnv; simulator?: SimulatorOp
     },
     async restartHost() {
       await stack.host.kill();
-      stack.host = await spawnLocalHost({ appDir: ROOT, env, port });
+      stack.host = await spawnLocalHost({ appDir, env, port });
     },
     async stop() {
       await stack.host.stop();
