@@ -196,4 +196,28 @@ describe('zero-trust: identifiers of one target never vouch for another, and a f
     const c = await stack.waitForCase(caseId, settled, 60_000);
     expect(target(c, DEMO.agents.orphan)).toMatchObject({ status: 'contained', verification: { state: 'verified' } });
   });
+
+  it('never takes a throttled (429) or unanswered (time-out) read of the incident\'s entities for "names nobody"', { timeout: 90_000 }, async () => {
+    const generated = await fetch(`${stack.sim.url}/_sim/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: 1 }) });
+    const agent = ((await generated.json()) as { ids: string[] }).ids[0] as string;
+    const incident = seedIncident(stack.sim, 65, [{ id: agent, name: 'Generated Agent' }]);
+    const entitiesPath = `${incident.name}/entities$`;
+    // Throttled past the in-call retries, then one read that never answers (the client's time-out), then answered.
+    stack.sim.addFault({ method: 'POST', path: entitiesPath, status: 429, retryAfter: 0, times: 10 });
+    stack.sim.addFault({ method: 'POST', path: entitiesPath, hang: true, times: 1 });
+    const res = await stack.post('/api/alerts', incident.trigger());
+    const caseId = String(res.body['caseId']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const waiting = (await stack.get(`/api/cases/${caseId}`)).body as unknown as CaseJson;
+    expect(waiting.targets[0]?.status).toBe('pending');
+    expect(['received', 'running']).toContain(waiting.status);
+
+    const c = await stack.waitForCase(caseId, settled, 75_000);
+    expect(target(c, agent)).toMatchObject({ status: 'contained', verification: { state: 'verified' } });
+    expect(stack.sim.state.get(agent)?.accountEnabled).toBe(false);
+    const reads = stack.sim.calls.filter((call) => call.method === 'POST' && call.path.endsWith(`${incident.name}/entities`));
+    expect(reads.length).toBeGreaterThanOrEqual(12);
+    // Nothing was refused on the way: no SUSPICIOUS ticket, one ticket for the containment.
+    expect(ticketsOf(stack, caseId).map((t) => t.fields['correlation_id'])).toEqual([`agent-responders:${caseId}`]);
+  });
 });
