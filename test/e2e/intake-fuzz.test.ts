@@ -167,9 +167,15 @@ const hostileText = fc.oneof(
   { arbitrary: fc.constant('x'.repeat(100_000)), weight: 1 },
 );
 
-/** Where a hostile string goes: the alert id, the title, an account's name or UPN suffix, or thousands of entities. */
-type HostileField = 'SystemAlertId' | 'AlertDisplayName' | 'accountName' | 'upnSuffix' | 'incidentTitle' | 'entityName' | 'manyEntities';
-const hostileBody = fc.record({ field: fc.constantFrom<HostileField>('SystemAlertId', 'AlertDisplayName', 'accountName', 'upnSuffix', 'incidentTitle', 'entityName', 'manyEntities'), value: hostileText });
+/**
+ * Where a hostile string goes: the alert id, the title, an account's name or UPN suffix, an incident's title or
+ * entity name, thousands of entities, a direct request's reason or the UPN it names.
+ */
+type HostileField = 'SystemAlertId' | 'AlertDisplayName' | 'accountName' | 'upnSuffix' | 'incidentTitle' | 'entityName' | 'manyEntities' | 'directReason' | 'directUpn';
+const hostileBody = fc.record({
+  field: fc.constantFrom<HostileField>('SystemAlertId', 'AlertDisplayName', 'accountName', 'upnSuffix', 'incidentTitle', 'entityName', 'manyEntities', 'directReason', 'directUpn'),
+  value: hostileText,
+});
 
 /** An object id no tenant object has: the case resolves it to nobody, so no approval or write follows. */
 const nobody = (n: number) => `dead0000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -224,6 +230,11 @@ describe('POST /api/alerts under malformed and hostile bodies, through the local
    * with `value` in one field. Returns the body and the title the case must record.
    */
   function buildHostile(n: number, field: HostileField, value: string): { body: Record<string, unknown>; title: string } {
+    if (field === 'directReason' || field === 'directUpn') {
+      const reason = field === 'directReason' ? value : `Hostile request ${n}`;
+      const body = { targets: [field === 'directUpn' ? { upn: value } : { id: nobody(n) }], reason };
+      return { body, title: reason.trim() };
+    }
     if (field === 'incidentTitle' || field === 'entityName') {
       const named = [{ id: nobody(n), name: field === 'entityName' ? value : `Agent ${n}` }];
       const title = field === 'incidentTitle' ? value : `Hostile entity name ${n}`;
@@ -264,6 +275,9 @@ describe('POST /api/alerts under malformed and hostile bodies, through the local
       { field: 'SystemAlertId', value: '#'.repeat(4_096) },
       { field: 'AlertDisplayName', value: '\udfff'.repeat(4_096) },
       { field: 'AlertDisplayName', value: 't'.repeat(100_000) },
+      { field: 'directUpn', value: 'a/../../servicePrincipals/x@contoso.example' },
+      { field: 'directUpn', value: 'agent#?\u2028@contoso.example' },
+      { field: 'directReason', value: 'contain\u2028now\u0000' },
     ];
     const samples = [...fixed, ...fc.sample(hostileBody, { numRuns: HOSTILE_BODIES - fixed.length, seed: SEED })];
     const wrong: string[] = [];
@@ -308,8 +322,10 @@ describe('POST /api/alerts under malformed and hostile bodies, through the local
       }),
     );
     expect(ends.filter(({ status }) => status === 'not settled' || status === 'failed').map(({ what, status }) => `${what}: ${status}`)).toEqual([]);
-    // Nothing hostile became a Graph path: every Graph call is one the responder makes for a named object id or UPN.
-    const odd = stack.sim.calls.filter((call) => call.service === 'graph' && (call.status >= 500 || /\.\.|%00|#/.test(call.path))).map((call) => `${call.method} ${call.path} ${call.status}`);
+    // Nothing hostile became a Graph path: names are one encoded path segment each (no raw `.`/`..` segment, NUL or
+    // fragment), and Graph never failed on what it was sent.
+    const traversal = (path: string) => path.split('/').some((segment) => segment === '..' || segment === '.') || /%00|#/.test(path);
+    const odd = stack.sim.calls.filter((call) => call.service === 'graph' && (call.status >= 500 || traversal(call.path))).map((call) => `${call.method} ${call.path} ${call.status}`);
     expect(odd).toEqual([]);
     expect((await stack.get('/api/health')).body['status']).toBe('ok');
   });
