@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { generateAgents } from '../../dev/simulator/generate-agents';
 import { graphCalls, seedIncident } from '../helpers/seed-incident';
 import { settled, type CaseJson } from '../helpers/start-stack';
 import { useStack } from '../helpers/use-stack';
@@ -15,15 +16,10 @@ const AT_ONCE = 5;
 describe('the create and the update of one incident posted at the same moment, through the local host', () => {
   const stack = useStack({ env: { BLAST_RADIUS_PER_HOUR: '1000' } });
 
-  async function generateAgents(n: number): Promise<string[]> {
-    const res = await fetch(`${stack.sim.url}/_sim/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: n }) });
-    return ((await res.json()) as { ids: string[] }).ids;
-  }
-
   /** Plays one round on incident `round`; returns what was lost (empty when nothing was). */
   async function playRound(round: number): Promise<string[]> {
     // The create names one agent; the update (what Sentinel holds by then) names it and one more, or two more.
-    const all = await generateAgents(2 + (round % 2));
+    const all = generateAgents(stack.sim.state, { agents: 2 + (round % 2) }).ids;
     const named = (ids: string[]) => ids.map((id) => ({ id, name: `Round ${round} agent ${id.slice(-4)}` }));
     const create = seedIncident(stack.sim, round, named(all.slice(0, 1))).trigger('Create');
     const update = seedIncident(stack.sim, round, named(all)).trigger('Update');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
+import { generateAgents } from '../../dev/simulator/generate-agents';
 import { pageText } from '../helpers/approval-form';
 import { browse, signInAs } from '../helpers/approval-http';
 import { caseBlobs } from '../helpers/case-blobs';
@@ -55,8 +56,7 @@ describe('an incident naming a thousand entities, end to end through the local h
   }
 
   it('records every entity, contains every agent once, and the case reads back as JSON and as a page', { timeout: 150_000 }, async () => {
-    const generated = await fetch(`${stack.sim.url}/_sim/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: AGENTS }) });
-    const ids = ((await generated.json()) as { ids: string[] }).ids;
+    const { ids } = generateAgents(stack.sim.state, { agents: AGENTS });
     expect(ids).toHaveLength(AGENTS);
     const incident = seedIncident(
       stack.sim,
