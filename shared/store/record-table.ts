@@ -143,7 +143,7 @@ export class RecordTable<T> {
   }
 
   private toRow(partitionKey: string, rowKey: string, value: T, columns: Columns): Row {
-    const row: Row = { partitionKey, rowKey, json: JSON.stringify(value) };
+    const row: Row = { partitionKey, rowKey, json: storableJson(value) };
     for (const [k, v] of Object.entries(columns)) {
       if (v !== undefined) {
         row[k] = v;
@@ -155,4 +155,14 @@ export class RecordTable<T> {
   private fromRow(row: Row): Stored<T> {
     return { partitionKey: row.partitionKey, rowKey: row.rowKey, value: JSON.parse(row.json) as T, etag: row.etag ?? '' };
   }
+}
+
+/**
+ * JSON text of a record, with U+2028 and U+2029 escaped (`JSON.parse` reads them back unchanged). `JSON.stringify`
+ * leaves them raw, and a raw line or paragraph separator in an entity group transaction makes the Table
+ * service emulator (Azurite) fail the whole batch with a 500, on every retry: a title or name from an alert
+ * must never be able to do that.
+ */
+function storableJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
 }

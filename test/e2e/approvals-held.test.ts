@@ -1,27 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
-import { approvalsOf, browse, incidentComments, linkIn, signInAs, ticketTexts, askRelease } from '../helpers/approval-http';
+import { pageText, parseApprovalLink } from '../helpers/approval-form';
+import { approvalsOf, browse, decideOnPage, incidentComments, linkIn, signInAs, ticketTexts, askRelease } from '../helpers/approval-http';
 import { incidentNaming } from '../helpers/incident-naming';
 import { settled, type Stack } from '../helpers/start-stack';
 import { useStack } from '../helpers/use-stack';
 
 async function enabled(stack: Stack, id: string): Promise<boolean> {
   return ((await (await fetch(`${stack.sim.url}/_sim/objects/${id}`)).json()) as { accountEnabled: boolean }).accountEnabled;
-}
-
-/** Opens `link` signed in as `userId`, presses a button, and returns the page the approver sees. */
-async function decideOnPage(stack: Stack, link: string, userId: string, decision: 'approve' | 'reject', comment?: string): Promise<string> {
-  const cookie = await signInAs(stack.url, userId);
-  const { path } = parseApprovalLink(link);
-  const page = await browse(stack.url, path, { cookie });
-  const form = readApprovalForm(page.html);
-  if (!form) {
-    throw new Error(`no form for ${userId}: ${page.status} ${pageText(page.html)}`);
-  }
-  const res = await browse(stack.url, form.action, { cookie, form: decisionBody(form, decision, comment) });
-  expect(res.status).toBe(200);
-  return pageText(res.html);
 }
 
 describe('containments held for approval, end to end through the local host', () => {

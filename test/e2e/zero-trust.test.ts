@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
+import { generateAgents } from '../../dev/simulator/generate-agents';
 import { settled, type CaseJson, type Stack } from '../helpers/start-stack';
 import { useStack } from '../helpers/use-stack';
 import { mintAccessToken } from '../helpers/approval-sign-in';
-import { graphWrites as writesSince, lastSeq, seedIncident } from '../helpers/seed-incident';
+import { graphWrites as writesSince, lastSeq, seedIncident, type SeededIncident } from '../helpers/seed-incident';
 
 const demoIncident = (): Record<string, unknown> => JSON.parse(readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8')) as Record<string, unknown>;
 
@@ -182,18 +183,41 @@ describe('zero-trust: identifiers of one target never vouch for another, and a f
     expect(after.targets[0]?.reason).toContain(c.caseId);
   });
 
-  it('never takes a failed or throttled read of Sentinel for an answer: it waits, then contains', async () => {
-    const incident = seedIncident(stack.sim, 64, [{ id: DEMO.agents.orphan, name: 'Abandoned Research Agent' }]);
-    // The entity list read fails: 503 twice over (past the in-call retries), then the connection drops.
-    stack.sim.addFault({ method: 'POST', path: `${incident.name}/entities$`, status: 503, times: 10 });
+  /** Posts the incident while its Sentinel reads fail, and checks that its case waits (pending) instead of deciding. */
+  async function postAndSeeItWait(incident: SeededIncident): Promise<string> {
     const res = await stack.post('/api/alerts', incident.trigger());
     const caseId = String(res.body['caseId']);
     await new Promise((r) => setTimeout(r, 1500));
     const waiting = (await stack.get(`/api/cases/${caseId}`)).body as unknown as CaseJson;
     expect(waiting.targets[0]?.status).toBe('pending');
     expect(['received', 'running']).toContain(waiting.status);
+    return caseId;
+  }
+
+  it('never takes a failed or throttled read of Sentinel for an answer: it waits, then contains', async () => {
+    const incident = seedIncident(stack.sim, 64, [{ id: DEMO.agents.orphan, name: 'Abandoned Research Agent' }]);
+    // The entity list read fails: 503 twice over (past the in-call retries), then the connection drops.
+    stack.sim.addFault({ method: 'POST', path: `${incident.name}/entities$`, status: 503, times: 10 });
+    const caseId = await postAndSeeItWait(incident);
     stack.sim.addFault({ method: 'POST', path: `${incident.name}/entities$`, drop: true, times: 1 });
     const c = await stack.waitForCase(caseId, settled, 60_000);
     expect(target(c, DEMO.agents.orphan)).toMatchObject({ status: 'contained', verification: { state: 'verified' } });
+  });
+
+  it('never takes a throttled (429) or unanswered (time-out) read of the incident\'s entities for "names nobody"', { timeout: 90_000 }, async () => {
+    const [agent = ''] = generateAgents(stack.sim.state, { agents: 1 }).ids;
+    const incident = seedIncident(stack.sim, 65, [{ id: agent, name: 'Generated Agent' }]);
+    const entitiesPath = `${incident.name}/entities$`;
+    // Throttled past the in-call retries, then one read that never answers (the client's time-out), then answered.
+    stack.sim.addFault({ method: 'POST', path: entitiesPath, status: 429, retryAfter: 0, times: 10 });
+    stack.sim.addFault({ method: 'POST', path: entitiesPath, hang: true, times: 1 });
+    const caseId = await postAndSeeItWait(incident);
+    const c = await stack.waitForCase(caseId, settled, 75_000);
+    expect(target(c, agent)).toMatchObject({ status: 'contained', verification: { state: 'verified' } });
+    expect(stack.sim.state.get(agent)?.accountEnabled).toBe(false);
+    const reads = stack.sim.calls.filter((call) => call.method === 'POST' && call.path.endsWith(`${incident.name}/entities`));
+    expect(reads.length).toBeGreaterThanOrEqual(12);
+    // Nothing was refused on the way: no SUSPICIOUS ticket, one ticket for the containment.
+    expect(ticketsOf(stack, caseId).map((t) => t.fields['correlation_id'])).toEqual([`agent-responders:${caseId}`]);
   });
 });

@@ -6,7 +6,7 @@ import { incidentNaming } from './incident-naming';
 import { openAuditLog, type AuditEntry } from '../../shared/store/audit-log';
 import { decodeKey } from '../../shared/config';
 import { issueAntiForgeryToken } from '../../shared/approvals/anti-forgery';
-import { parseApprovalLink } from './approval-form';
+import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from './approval-form';
 import { DEMO } from '../../dev/simulator/demo-ids';
 
 /**
@@ -96,4 +96,23 @@ export async function containThroughIncident(stack: Stack, n: number, target: { 
   const caseId = String((await stack.post('/api/alerts', incident.trigger)).body['caseId']);
   await stack.waitForCase(caseId, settled);
   return caseId;
+}
+
+/**
+ * Opens an approval `link` signed in as `userId`, presses Approve or Reject, and returns the text of the page the
+ * approver then sees. Throws when the page offers no form or the decision is not answered with 200.
+ */
+export async function decideOnPage(stack: Pick<Stack, 'url'>, link: string, userId: string, decision: 'approve' | 'reject', comment?: string): Promise<string> {
+  const cookie = await signInAs(stack.url, userId);
+  const { path } = parseApprovalLink(link);
+  const page = await browse(stack.url, path, { cookie });
+  const form = readApprovalForm(page.html);
+  if (!form) {
+    throw new Error(`no form for ${userId}: ${page.status} ${pageText(page.html)}`);
+  }
+  const res = await browse(stack.url, form.action, { cookie, form: decisionBody(form, decision, comment) });
+  if (res.status !== 200) {
+    throw new Error(`the ${decision} decision of ${userId} was answered ${res.status}: ${pageText(res.html)}`);
+  }
+  return pageText(res.html);
 }
