@@ -5,6 +5,10 @@ import { defineConfig } from 'vitest/config';
 // browser tests drive Debian's chromium through playwright-core.
 export default defineConfig({
   test: {
+    // Vitest's default is one worker less than the cores: one worker on a 2-core CI machine. Integration and e2e
+    // files spend most of their time waiting (on a host restart, a lease, Graph latency the simulator adds), so
+    // three files side by side keep both cores busy.
+    maxWorkers: 3,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       {
