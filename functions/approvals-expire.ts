@@ -1,15 +1,17 @@
 import '../shared/telemetry/register-telemetry';
-import { app } from '@azure/functions';
+import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { getConfig } from '../shared/config';
 import { getDeps } from '../shared/deps';
 import { expireApprovals } from '../shared/approvals/expire-approvals';
 
 /** Expires undecided approvals at their deadline and escalates on the ticket. */
+export const approvalsExpireHandler = async (_timer: Timer, context: InvocationContext): Promise<void> => {
+  const deps = await getDeps();
+  const result = await expireApprovals({ ...deps, log: context });
+  context.info(JSON.stringify({ approvals: result }));
+};
+
 app.timer('approvals-expire', {
   schedule: getConfig().APPROVAL_EXPIRY_SCHEDULE,
-  handler: async (_timer, context) => {
-    const deps = await getDeps();
-    const result = await expireApprovals({ ...deps, log: context });
-    context.info(JSON.stringify({ approvals: result }));
-  },
+  handler: approvalsExpireHandler,
 });

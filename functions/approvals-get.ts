@@ -10,15 +10,17 @@ import { httpHandler } from '../shared/http/http-handler';
  * GET /api/approvals/{approvalId}?token=…: the confirmation page. No side effect on the approval (link
  * scanners open it); the signed-in principal is verified from the Entra ID token App Service Authentication passes.
  */
+export const approvalsGetHandler = httpHandler(async (request, context) => {
+  const deps = await getDeps();
+  const who = await signedInPrincipal(deps, request.headers);
+  const token = linkTokenOf(new URL(request.url), request.headers.get('cookie'));
+  const page = await viewApproval({ ...deps, log: context }, request.params['approvalId'] ?? '', token, who);
+  return { status: page.status, headers: page.headers, body: page.body, ...(page.cookies ? { cookies: page.cookies } : {}) };
+});
+
 app.http('approvals-get', {
   methods: ['GET'],
   route: 'approvals/{approvalId}',
   authLevel: 'anonymous',
-  handler: httpHandler(async (request, context) => {
-    const deps = await getDeps();
-    const who = await signedInPrincipal(deps, request.headers);
-    const token = linkTokenOf(new URL(request.url), request.headers.get('cookie'));
-    const page = await viewApproval({ ...deps, log: context }, request.params['approvalId'] ?? '', token, who);
-    return { status: page.status, headers: page.headers, body: page.body, ...(page.cookies ? { cookies: page.cookies } : {}) };
-  }),
+  handler: approvalsGetHandler,
 });

@@ -12,15 +12,17 @@ import { requestRelease } from '../shared/approvals/request-release';
  * requester is the person signed in through App Service Authentication, verified from their ID token; the
  * function key alone cannot ask.
  */
+export const casesReleaseHandler = httpHandler(async (request, context) => {
+  const deps = await getDeps();
+  const who = await signedInPrincipal(deps, request.headers);
+  const body = await readJsonBody(request);
+  const result = await requestRelease({ ...deps, log: context }, (request.params['caseId'] ?? '').toLowerCase(), body, who);
+  return jsonResponse(result.created ? 202 : 200, result);
+});
+
 app.http('cases-release', {
   methods: ['POST'],
   route: 'cases/{caseId}/release',
   authLevel: 'function',
-  handler: httpHandler(async (request, context) => {
-    const deps = await getDeps();
-    const who = await signedInPrincipal(deps, request.headers);
-    const body = await readJsonBody(request);
-    const result = await requestRelease({ ...deps, log: context }, (request.params['caseId'] ?? '').toLowerCase(), body, who);
-    return jsonResponse(result.created ? 202 : 200, result);
-  }),
+  handler: casesReleaseHandler,
 });

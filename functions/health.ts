@@ -1,5 +1,5 @@
 import '../shared/telemetry/register-telemetry';
-import { app } from '@azure/functions';
+import { app, type HttpResponseInit } from '@azure/functions';
 import { getConfig } from '../shared/config';
 import { getHealth } from '../shared/health/get-health';
 import { jsonResponse } from '../shared/http/problem-response';
@@ -7,14 +7,16 @@ import { authStatus } from '../shared/auth/auth-settings';
 import { consoleLogger } from '../shared/logger';
 
 /** Anonymous liveness: version, mode, whether storage answers and whether sign-in is verified. No settings or secrets. */
+export const healthHandler = async (): Promise<HttpResponseInit> => {
+  const health = await getHealth(getConfig());
+  return jsonResponse(health.storage === 'reachable' ? 200 : 503, health, { 'cache-control': 'no-store' });
+};
+
 app.http('health', {
   methods: ['GET'],
   route: 'health',
   authLevel: 'anonymous',
-  handler: async () => {
-    const health = await getHealth(getConfig());
-    return jsonResponse(health.storage === 'reachable' ? 200 : 503, health, { 'cache-control': 'no-store' });
-  },
+  handler: healthHandler,
 });
 
 /** One line at start-up saying whether signed-in principals can be trusted (a warning when they cannot). */
