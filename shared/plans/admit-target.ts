@@ -125,7 +125,14 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   }
 }
 
-async function save(session: CaseSession, target: TargetRecord): Promise<TargetRecord> {
-  await session.saveTarget(target);
-  return target;
+/**
+ * Records the admission's outcome without waiting for the row: the session holds it at once, the write goes out
+ * through the lease ahead of any step's record, and `settled()` awaits it (rethrowing a failure) before the run
+ * ends. Everything that keeps other cases and workers out is stored before admission returns (the ownership record,
+ * the blast-radius slot, the approval), so the access cut need not wait for this row: a run that dies before it
+ * lands admits the target again on its retry, and finds its own claims.
+ */
+function save(session: CaseSession, target: TargetRecord): Promise<TargetRecord> {
+  void session.saveTarget(target);
+  return Promise.resolve(target);
 }

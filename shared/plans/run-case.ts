@@ -353,23 +353,30 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
       }
       applyResolution(next, prep.resolved, at);
     }
-    await session.saveTarget(next);
+    // Not awaited: what the reads found is in the session at once (admission reads it there), and the row goes out
+    // through the lease beside the run, ahead of the access cut's record; `settled()` awaits it and rethrows a
+    // failure before the run ends. A run that dies before it lands reads the target again on its retry.
+    void session.saveTarget(next);
     if (next.status !== 'pending') {
       audit(deps, session, next, next.status);
     }
   }
   if (severity && session.record.verifiedSeverity !== severity) {
-    await session.saveRecord((r) => {
+    void session.saveRecord((r) => {
       r.verifiedSeverity = severity;
     });
   }
   if (suspicious > 0) {
     // Both versions are kept for the analyst: what was posted (alert-bodies/{case}/body-…) and what Sentinel holds.
+    // Written beside the run: the refused targets wait for nothing, and the others must not wait for them.
     const text = JSON.stringify(copy ?? null, null, 1);
-    const blob = await deps.cases.putBlob(session.caseId, `sentinel-copy-${keyOf(text).slice(0, 16)}`, text);
-    await session.saveRecord((r) => {
-      r.note = `SUSPICIOUS: ${suspicious} target(s) refused, the posted body disagrees with Sentinel. Nothing was done to them. Posted bodies: alert-bodies/${session.caseId}/body-*.json; Sentinel's copy: alert-bodies/${blob}.`;
-    });
+    void session.track(
+      deps.cases.putBlob(session.caseId, `sentinel-copy-${keyOf(text).slice(0, 16)}`, text).then((blob) =>
+        session.saveRecord((r) => {
+          r.note = `SUSPICIOUS: ${suspicious} target(s) refused, the posted body disagrees with Sentinel. Nothing was done to them. Posted bodies: alert-bodies/${session.caseId}/body-*.json; Sentinel's copy: alert-bodies/${blob}.`;
+        }),
+      ),
+    );
     inv.log.warn(JSON.stringify({ caseId: session.caseId, msg: 'refused targets Sentinel does not back', suspicious }));
   }
 }
