@@ -231,8 +231,11 @@ function startEarly(deps: EngineDeps, planners: Planners, caseId: string, hint: 
     claim.catch(() => undefined);
     early.claims.set(identity, claim);
     if (backed) {
+      // After the claim, not beside it: only an identity this case owns can be cut in this run, so a case that
+      // joins or waits for another (most cases of a storm) never reads or writes the blast-radius partition. Both
+      // still run beside the Graph reads, off the path.
       const slot = blastSlotOf(caseId, { key: t.key, round: 0 });
-      const taken = takeBlastSlot(deps, slot);
+      const taken = claim.then(async (c) => (c.owned ? { hold: await takeBlastSlot(deps, slot) } : undefined));
       taken.catch(() => undefined);
       early.slots.set(slot, taken);
     }
@@ -263,7 +266,7 @@ async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets
     }),
     ...[...early.keys].map(async (key) => {
       const slot = blastSlotOf(caseId, { key, round: 0 });
-      if (early.slots.has(slot) && !targets.has(key)) {
+      if (!targets.has(key) && (await early.slots.get(slot)?.catch(() => undefined)) !== undefined) {
         await freeBlastSlot(deps, slot);
       }
     }),
