@@ -23,7 +23,7 @@ describe('blast-radius slots (Azurite)', () => {
     const values = Array.from({ length: 12 }, (_, i) => `case|target-${i}|0`);
     // Each value asks twice at once (a redelivered message racing the first run).
     const taken = await Promise.all([...values, ...values].map((v) => keys.takeSlot(p, 5, v, now, now + HOUR)));
-    const admitted = new Set(values.filter((v, i) => taken[i] === true || taken[i + values.length] === true));
+    const admitted = new Set(values.filter((_, i) => taken[i] === true || taken[i + values.length] === true));
     expect(admitted.size).toBe(5);
     // Asking again changes nothing: the admitted keep their slot, the others are still refused.
     for (const v of values) {
