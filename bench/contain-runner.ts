@@ -1,5 +1,6 @@
 import type { CallRecord, Simulator } from '../dev/simulator/start-simulator';
 import { sleep } from './map-limit';
+import { playbookHeaders } from './playbook-headers';
 import { sentinelIncident } from './sentinel-incident';
 
 const PATCH_TIMEOUT_MS = 30_000;
@@ -43,6 +44,7 @@ export class ContainRunner {
   started = 0;
   private incidentNumber = 0;
   private latencyMs = 0;
+  private headers: Promise<Record<string, string>> | undefined;
 
   constructor(
     private readonly sim: Simulator,
@@ -88,10 +90,12 @@ export class ContainRunner {
     }
     const incident = sentinelIncident(++this.incidentNumber, [agent]);
     this.sim.state.putIncident(incident.seed);
+    this.headers ??= playbookHeaders(this.sim.url);
+    const headers = await this.headers;
     const from = this.sim.calls.length;
     this.started++;
     const t0 = Date.now();
-    const res = await fetch(`${this.url}/api/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(incident.triggerBody) });
+    const res = await fetch(`${this.url}/api/alerts`, { method: 'POST', headers, body: JSON.stringify(incident.triggerBody) });
     const acceptedAt = Date.now();
     const intakeMs = acceptedAt - t0;
     const text = await res.text();

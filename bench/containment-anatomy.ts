@@ -1,33 +1,40 @@
 import type { AzuritePorts } from '../dev/azurite';
+import { startStorageProxy, type StorageRequest } from '../dev/storage-proxy';
 import { startBenchStack } from './bench-stack';
 import { ContainRunner, generateAgents } from './contain-runner';
+import { criticalPath, storageLinks, type PathLink } from './critical-chain';
 import { sleep } from './map-limit';
-import { startStorageProxy as startStorageTap, type StorageRequest } from '../dev/storage-proxy';
 import { summarize } from './summarize';
 
-export interface PhaseAnatomy {
-  /** Storage round trips in the phase (median over the runs). */
-  storageRequests: number;
-  /** Their summed duration, ms (median): they run one after another on this path. */
-  storageMs: number;
-  /** Wall time of the phase, ms (median). */
-  wallMs: number;
-  /** The storage requests of the median run, in order, e.g. `table POST /$batch`. */
-  sequence: string[];
+export interface AnatomySetting {
+  /** Added by the storage proxy to every storage request. */
+  storageLatencyMs: number;
+  /** The simulator's latency for every Graph and ARM call. */
+  graphLatencyMs: number;
 }
 
-export interface ContainmentAnatomy {
+export interface ContainmentAnatomy extends AnatomySetting {
   runs: number;
-  /** POST sent → 202 received. */
-  intake: PhaseAnatomy;
-  /** 202 received → disable acknowledged by Graph (queue hop, verification, resolve, guardrails, step claim). */
-  responder: PhaseAnatomy;
-  /** Graph and ARM calls between POST and the disable of the median run. */
-  upstreamCalls: string[];
+  /** Storage round trips POST → 202 and 202 → disable sent (medians), side by side or not. */
+  intakeRequests: number;
+  responderRequests: number;
+  /** Sequential storage round trips on the critical path POST → disable sent (median; see criticalPath). */
+  sequential: number;
+  /** The critical path of the median run, link by link, with times from the POST (ms). */
+  path: string[];
+  /** POST sent → 202 (median). */
+  intakeMs: number;
+  /** POST sent → disable sent (median). */
+  toDisableMs: number;
+}
+
+/** The storage account of a setting's run (each its own: incidents are numbered from 1 in every run). */
+export function anatomyAccount(setting: AnatomySetting): string {
+  return `anatomy${setting.storageLatencyMs}x${setting.graphLatencyMs}`;
 }
 
 const WARM_UP_RUNS = 3;
-/** The previous case's last writes (step, audit, case status, message delete) come after its ticket. */
+/** The previous case's last writes (step, audit, case status, message delete, lease release) come after its ticket. */
 const QUIET_MS = 300;
 
 async function quiet(requests: readonly StorageRequest[], ms: number): Promise<void> {
@@ -42,51 +49,59 @@ async function quiet(requests: readonly StorageRequest[], ms: number): Promise<v
 }
 
 /**
- * Where a containment's time goes when Graph answers instantly: every storage round trip between the POST and
- * the disable, read from a logging proxy in front of Azurite. Runs are fully isolated (the previous case has
- * finished), so each window holds only its own case's requests and the queue listener's own polls.
+ * The critical path of one containment, from the POST to the disable being sent: every storage round trip (from a
+ * proxy in front of Azurite that adds `storageLatencyMs` to each, as in-region Azure Storage costs a few
+ * milliseconds) and every Graph/ARM call (from the simulator's log), and the chain of them the containment waited
+ * for. Runs are isolated (the previous case has finished), so each window holds its own case's requests and the
+ * queue listener's polls.
  */
-export async function benchContainmentAnatomy(azurite: AzuritePorts, runs: number): Promise<ContainmentAnatomy> {
-  const tap = await startStorageTap(azurite);
-  const stack = await startBenchStack({ storage: tap, account: 'anatomy' });
+export async function benchContainmentAnatomy(azurite: AzuritePorts, runs: number, setting: AnatomySetting): Promise<ContainmentAnatomy> {
+  const tap = await startStorageProxy(azurite, { latencyMs: setting.storageLatencyMs });
+  const stack = await startBenchStack({ storage: tap, account: anatomyAccount(setting) });
   try {
     const agents = await generateAgents(stack.sim, WARM_UP_RUNS + runs);
     const runner = new ContainRunner(stack.sim, stack.host.url, agents, () => stack.host.output(), 0);
     for (let i = 0; i < WARM_UP_RUNS; i++) {
       await runner.run();
     }
-    const samples: { intake: StorageRequest[]; responder: StorageRequest[]; intakeMs: number; responderMs: number; upstream: string[] }[] = [];
+    runner.setLatency(setting.graphLatencyMs);
+    const samples: { intake: number; responder: number; path: PathLink[]; t0: number; intakeMs: number; toDisableMs: number }[] = [];
     for (let i = 0; i < runs; i++) {
       await runner.drain();
       await quiet(tap.requests, QUIET_MS);
       const fromCall = stack.sim.calls.length;
       const r = await runner.run();
-      const within = (from: number, to: number) => tap.requests.filter((q) => q.startedAt >= from && q.startedAt <= to);
+      const sent = r.disabledAt - setting.graphLatencyMs;
+      const upstream: PathLink[] = stack.sim.calls
+        .slice(fromCall)
+        .filter((c) => c.service !== 'msi' && c.at <= r.disabledAt)
+        .map((c) => ({ kind: 'upstream', label: `${c.service} ${c.method} ${c.path.replace(/\/subscriptions\/.*\/incidents\/[^/]+/, '…/incidents/{id}').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '{id}')}`, start: c.at - setting.graphLatencyMs, end: c.at }));
+      const storage = tap.requests.filter((q) => q.startedAt >= r.t0 && q.startedAt <= sent);
+      if (process.env['ANATOMY_TRACE']) {
+        process.stderr.write(`${[...storageLinks(storage), ...upstream].sort((a, b) => a.start - b.start).map((l) => `${l.start - r.t0}–${l.end - r.t0} ${l.label}`).join('\n')}\n---\n`);
+      }
       samples.push({
-        intake: within(r.t0, r.acceptedAt),
-        responder: within(r.acceptedAt, r.disabledAt),
+        t0: r.t0,
+        intake: storage.filter((q) => q.startedAt <= r.acceptedAt).length,
+        responder: storage.filter((q) => q.startedAt > r.acceptedAt).length,
+        path: criticalPath([...storageLinks(storage), ...upstream], r.t0, r.disabledAt),
         intakeMs: r.acceptedAt - r.t0,
-        responderMs: r.disabledAt - r.acceptedAt,
-        upstream: stack.sim.calls.slice(fromCall).filter((c) => c.at <= r.disabledAt && c.service !== 'msi').map((c) => `${c.service} ${c.method} ${c.path.replace(/\/subscriptions\/.*\/incidents\/[^/]+/, '…/incidents/{id}')}`),
+        toDisableMs: sent - r.t0,
       });
     }
     await runner.drain();
-    const phase = (pick: (s: (typeof samples)[number]) => StorageRequest[], wall: (s: (typeof samples)[number]) => number): PhaseAnatomy => {
-      const counts = samples.map((s) => pick(s).length);
-      const median = summarize(counts).p50;
-      const representative = samples.find((s) => pick(s).length === median) ?? samples[0];
-      return {
-        storageRequests: median,
-        storageMs: summarize(samples.map((s) => pick(s).reduce((sum, q) => sum + (q.endedAt - q.startedAt), 0))).p50,
-        wallMs: summarize(samples.map(wall)).p50,
-        sequence: representative ? pick(representative).map((q) => `${q.service} ${q.method} ${q.shape}`) : [],
-      };
-    };
+    const sequentialOf = (s: (typeof samples)[number]): number => s.path.filter((l) => l.kind === 'storage').length;
+    const sequential = summarize(samples.map(sequentialOf)).p50;
+    const median = samples.find((s) => sequentialOf(s) === sequential) ?? samples[0];
     return {
+      ...setting,
       runs,
-      intake: phase((s) => s.intake, (s) => s.intakeMs),
-      responder: phase((s) => s.responder, (s) => s.responderMs),
-      upstreamCalls: samples[Math.floor(samples.length / 2)]?.upstream ?? [],
+      intakeRequests: summarize(samples.map((s) => s.intake)).p50,
+      responderRequests: summarize(samples.map((s) => s.responder)).p50,
+      sequential,
+      path: median ? median.path.map((l) => `${l.label} (${l.start - median.t0}–${l.end - median.t0} ms)`) : [],
+      intakeMs: summarize(samples.map((s) => s.intakeMs)).p50,
+      toDisableMs: summarize(samples.map((s) => s.toDisableMs)).p50,
     };
   } finally {
     await stack.stop();

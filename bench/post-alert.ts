@@ -18,12 +18,12 @@ const RETRY_DELAY_MS = 250;
  * A playbook's POST: a dropped connection or a 5xx/429 is retried (a Logic App's default policy retries
  * these), so a host killed mid-request loses nothing as long as the intake deduplicates the retry.
  */
-export async function postAlert(url: string, body: string): Promise<PostOutcome> {
+export async function postAlert(url: string, body: string, headers: Record<string, string>): Promise<PostOutcome> {
   const retried: number[] = [];
   for (let attempt = 1; ; attempt++) {
     const t0 = Date.now();
     try {
-      const res = await fetch(`${url}/api/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(`${url}/api/alerts`, { method: 'POST', headers, body });
       const text = await res.text();
       if ((res.status >= 500 || res.status === 429) && attempt < MAX_ATTEMPTS) {
         retried.push(res.status);

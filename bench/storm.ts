@@ -5,6 +5,7 @@ import { mapLimit, sleep } from './map-limit';
 import { cpuBetween, processCpu } from './process-cpu';
 import { buildStorm } from './build-storm';
 import { checkExactlyOnce, type CaseView, type RepeatedDisable, type StormCheck } from './check-exactly-once';
+import { playbookHeaders } from './playbook-headers';
 import { postAlert } from './post-alert';
 import { sentinelIncident } from './sentinel-incident';
 import { shortLeaseAppDir } from './short-lease-app-dir';
@@ -98,7 +99,8 @@ async function runStorm(stack: BenchStack, opts: StormOptions, log: (line: strin
     sim.state.putIncident(incident.seed);
   }
   const bodies = incidents.map((i) => JSON.stringify(i.triggerBody));
-  await warmUp(stack);
+  const headers = await playbookHeaders(sim.url);
+  await warmUp(stack, headers);
   sim.calls.length = 0;
   sim.setKnobs({
     latencyMs: opts.latencyMs,
@@ -143,7 +145,7 @@ async function runStorm(stack: BenchStack, opts: StormOptions, log: (line: strin
     }
   })();
 
-  const outcomes = await mapLimit(posts, opts.concurrency, (i) => postAlert(host.url, bodies[i] as string));
+  const outcomes = await mapLimit(posts, opts.concurrency, (i) => postAlert(host.url, bodies[i] as string, headers));
   const intakeEnd = Date.now();
   const cpuAtIntakeEnd = processCpu();
   posting = false;
@@ -227,11 +229,11 @@ async function runStorm(stack: BenchStack, opts: StormOptions, log: (line: strin
 }
 
 /** One containment outside the storm: token, tables, queue and JIT are cold-start costs, not storm costs. */
-async function warmUp(stack: BenchStack): Promise<void> {
+async function warmUp(stack: BenchStack, headers: Record<string, string>): Promise<void> {
   const [agent] = await generateAgents(stack.sim, 1);
   const incident = sentinelIncident(1, [agent as string], 'Warm-up');
   stack.sim.state.putIncident(incident.seed);
-  const outcome = await postAlert(stack.host.url, JSON.stringify(incident.triggerBody));
+  const outcome = await postAlert(stack.host.url, JSON.stringify(incident.triggerBody), headers);
   const deadline = Date.now() + 30_000;
   while (stack.sim.state.tickets.servicenow.length === 0) {
     if (Date.now() > deadline || outcome.status !== 202) {

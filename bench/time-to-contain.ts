@@ -1,9 +1,14 @@
+import type { AzuritePorts } from '../dev/azurite';
+import { startStorageProxy, type StorageProxy } from '../dev/storage-proxy';
 import { startBenchStack, type StorageAccounts } from './bench-stack';
 import { ContainRunner, generateAgents, type ContainPhases, type ContainRun } from './contain-runner';
 import { summarize, type Summary } from './summarize';
 
 export interface TimeToContainSetting {
+  /** Simulated latency of every Graph and ARM call. */
   latencyMs: number;
+  /** Added to every storage round trip by a proxy in front of Azurite (0: the app talks to Azurite directly). */
+  storageLatencyMs: number;
   /** `SENTINEL_VERIFY`: re-read the incident from Sentinel (ARM) before acting. */
   verify: boolean;
   runs: number;
@@ -37,16 +42,17 @@ const WARM_UP_RUNS = 5;
  * acknowledges the disable. Runs are sequential on the critical path; the previous cases' off-path work (risk
  * confirmation paced at 1 request/s by Identity Protection, ticket, comment) may still be finishing, at most
  * {@link MAX_BACKGROUND_CASES} of them, as it would in a SOC that receives one incident after another.
- * One stack per verification setting (the setting is read at start-up); latency is a simulator knob.
+ * One stack per storage latency and verification setting (both fixed at start-up: the proxy sits in the connection
+ * string, verification is a setting); Graph latency is a simulator knob.
  */
-export async function benchTimeToContain(storage: StorageAccounts, settings: readonly TimeToContainSetting[], log: (line: string) => void): Promise<TimeToContainResult[]> {
+export async function benchTimeToContain(azurite: AzuritePorts & StorageAccounts, settings: readonly TimeToContainSetting[], log: (line: string) => void): Promise<TimeToContainResult[]> {
   const results: TimeToContainResult[] = [];
-  for (const verify of [true, false]) {
-    const mine = settings.filter((s) => s.verify === verify);
-    if (mine.length === 0) {
-      continue;
-    }
-    const stack = await startBenchStack({ storage, account: verify ? 'ttcverify' : 'ttcnoverify', env: { SENTINEL_VERIFY: String(verify) } });
+  const groups = [...new Set(settings.map((s) => `${s.verify}|${s.storageLatencyMs}`))];
+  for (const group of groups) {
+    const mine = settings.filter((s) => `${s.verify}|${s.storageLatencyMs}` === group);
+    const { verify, storageLatencyMs } = mine[0] as TimeToContainSetting;
+    const proxy: StorageProxy | undefined = storageLatencyMs > 0 ? await startStorageProxy(azurite, { latencyMs: storageLatencyMs }) : undefined;
+    const stack = await startBenchStack({ storage: proxy ?? azurite, account: ttcAccount(mine[0] as TimeToContainSetting), env: { SENTINEL_VERIFY: String(verify) } });
     try {
       const total = WARM_UP_RUNS + mine.reduce((sum, s) => sum + s.runs, 0);
       const agents = await generateAgents(stack.sim, total);
@@ -75,7 +81,7 @@ export async function benchTimeToContain(storage: StorageAccounts, settings: rea
           phasesMs: { toFirstCall: phase((p) => p.toFirstCallMs), betweenCalls: phase((p) => p.betweenCallsMs), toDisable: phase((p) => p.toDisableMs) },
         };
         results.push(result);
-        log(`time to contain, verify ${verify ? 'on' : 'off'}, latency ${setting.latencyMs} ms: p50 ${result.measuredMs.p50} p95 ${result.measuredMs.p95} p99 ${result.measuredMs.p99} ms; overhead p95 ${result.overheadMs.p95} ms`);
+        log(`time to contain, storage +${storageLatencyMs} ms, Graph ${setting.latencyMs} ms, verify ${verify ? 'on' : 'off'}: p50 ${result.measuredMs.p50} p95 ${result.measuredMs.p95} ms; overhead p50 ${result.overheadMs.p50} p95 ${result.overheadMs.p95} ms`);
       }
       runner.setLatency(0);
       await runner.drain();
@@ -85,7 +91,13 @@ export async function benchTimeToContain(storage: StorageAccounts, settings: rea
       }
     } finally {
       await stack.stop();
+      await proxy?.stop();
     }
   }
   return results;
+}
+
+/** The storage account of a stack (each its own: incidents are numbered from 1 in every stack). */
+export function ttcAccount(setting: Pick<TimeToContainSetting, 'verify' | 'storageLatencyMs'>): string {
+  return `ttc${setting.verify ? 'v' : 'n'}${setting.storageLatencyMs}`;
 }

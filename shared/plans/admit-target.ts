@@ -13,7 +13,11 @@ export type AdmitDeps = ApprovalDeps & OwnershipDeps & BlastRadiusDeps;
 /** Work started before the case was loaded (see run-case), reused here instead of repeated. */
 export interface EarlyClaims {
   claims: Map<string, Promise<ClaimResult>>;
-  slots: Map<string, Promise<string | undefined>>;
+  /**
+   * Blast-radius slots taken early, by slot: the hold reason when the limit was reached (`hold`), or undefined when
+   * none was taken (the identity was not this case's to act on when it claimed it).
+   */
+  slots: Map<string, Promise<{ hold: string | undefined } | undefined>>;
 }
 
 export interface AdmitContext {
@@ -57,6 +61,7 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   // identity from being disabled meanwhile. It claims the identity once approved, when it acts.
   const identity = hold && !planner.cutsAccess ? undefined : identityOf(target);
   const slot = blastSlotOf(session.caseId, target);
+  const earlySlot = await ctx.early?.slots.get(slot);
   if (identity) {
     const ownership = await takeOwnership(
       deps,
@@ -74,7 +79,7 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
       await ctx.early?.claims.get(identity),
     );
     if (ownership.result !== 'owned') {
-      if (ctx.early?.slots.has(slot)) {
+      if (earlySlot) {
         await freeBlastSlot(deps, slot);
       }
       if (planner.plan === 'release') {
@@ -86,15 +91,24 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
     }
   }
   if (!hold && planner.cutsAccess && !approved) {
-    hold = await (ctx.early?.slots.get(slot) ?? takeBlastSlot(deps, slot));
+    hold = earlySlot ? earlySlot.hold : await takeBlastSlot(deps, slot);
     if (hold && identity) {
       await takeOwnership(deps, identity, session.caseId, { state: 'held', verified: !isUnverifiable(target), onConflict: 'wait', overridesContained: 'never' });
     }
-  } else if (ctx.early?.slots.has(slot)) {
+  } else if (earlySlot) {
     await freeBlastSlot(deps, slot); // taken early, before the hold or the approval was known
   }
   if (!hold) {
-    return save(session, { ...target, admittedAt: new Date(deps.now()).toISOString() });
+    const admitted: TargetRecord = { ...target, admittedAt: new Date(deps.now()).toISOString() };
+    if (planner.cutsAccess) {
+      // The access cut need not wait for this row: it is idempotent by nature, and everything that keeps other cases
+      // and workers out is stored already (the ownership record, the blast-radius slot). The session holds the row at
+      // once, the write goes out through the lease ahead of the cut's own record, and `settled()` awaits it before the
+      // run ends; a run that dies before it lands admits the target again on its retry, and finds its own claims.
+      void session.saveTarget(admitted);
+      return admitted;
+    }
+    return save(session, admitted);
   }
   if (!deps.config.PUBLIC_BASE_URL || !deps.config.APPROVAL_SIGNING_KEY) {
     // A hold nobody can approve would be a dead end: refuse it, with the reason on the case and its ticket.

@@ -231,8 +231,11 @@ function startEarly(deps: EngineDeps, planners: Planners, caseId: string, hint: 
     claim.catch(() => undefined);
     early.claims.set(identity, claim);
     if (backed) {
+      // After the claim, not beside it: only an identity this case owns can be cut in this run, so a case that
+      // joins or waits for another (most cases of a storm) never reads or writes the blast-radius partition. Both
+      // still run beside the Graph reads, off the path.
       const slot = blastSlotOf(caseId, { key: t.key, round: 0 });
-      const taken = takeBlastSlot(deps, slot);
+      const taken = claim.then(async (c) => (c.owned ? { hold: await takeBlastSlot(deps, slot) } : undefined));
       taken.catch(() => undefined);
       early.slots.set(slot, taken);
     }
@@ -263,7 +266,7 @@ async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets
     }),
     ...[...early.keys].map(async (key) => {
       const slot = blastSlotOf(caseId, { key, round: 0 });
-      if (early.slots.has(slot) && !targets.has(key)) {
+      if (!targets.has(key) && (await early.slots.get(slot)?.catch(() => undefined)) !== undefined) {
         await freeBlastSlot(deps, slot);
       }
     }),
@@ -353,23 +356,30 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
       }
       applyResolution(next, prep.resolved, at);
     }
-    await session.saveTarget(next);
+    // Not awaited: what the reads found is in the session at once (admission reads it there), and the row goes out
+    // through the lease beside the run, ahead of the access cut's record; `settled()` awaits it and rethrows a
+    // failure before the run ends. A run that dies before it lands reads the target again on its retry.
+    void session.saveTarget(next);
     if (next.status !== 'pending') {
       audit(deps, session, next, next.status);
     }
   }
   if (severity && session.record.verifiedSeverity !== severity) {
-    await session.saveRecord((r) => {
+    void session.saveRecord((r) => {
       r.verifiedSeverity = severity;
     });
   }
   if (suspicious > 0) {
     // Both versions are kept for the analyst: what was posted (alert-bodies/{case}/body-…) and what Sentinel holds.
+    // Written beside the run: the refused targets wait for nothing, and the others must not wait for them.
     const text = JSON.stringify(copy ?? null, null, 1);
-    const blob = await deps.cases.putBlob(session.caseId, `sentinel-copy-${keyOf(text).slice(0, 16)}`, text);
-    await session.saveRecord((r) => {
-      r.note = `SUSPICIOUS: ${suspicious} target(s) refused, the posted body disagrees with Sentinel. Nothing was done to them. Posted bodies: alert-bodies/${session.caseId}/body-*.json; Sentinel's copy: alert-bodies/${blob}.`;
-    });
+    void session.track(
+      deps.cases.putBlob(session.caseId, `sentinel-copy-${keyOf(text).slice(0, 16)}`, text).then((blob) =>
+        session.saveRecord((r) => {
+          r.note = `SUSPICIOUS: ${suspicious} target(s) refused, the posted body disagrees with Sentinel. Nothing was done to them. Posted bodies: alert-bodies/${session.caseId}/body-*.json; Sentinel's copy: alert-bodies/${blob}.`;
+        }),
+      ),
+    );
     inv.log.warn(JSON.stringify({ caseId: session.caseId, msg: 'refused targets Sentinel does not back', suspicious }));
   }
 }

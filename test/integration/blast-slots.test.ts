@@ -1,0 +1,55 @@
+import type { TokenCredential } from '@azure/identity';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KeyStore } from '../../shared/store/key-store';
+import { createStorage } from '../../shared/store/storage';
+import { claimStorageAccount } from '../helpers/storage-account';
+
+const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
+const HOUR = 3_600_000;
+
+describe('blast-radius slots (Azurite)', () => {
+  let keys: KeyStore;
+  let n = 0;
+  /** A partition of its own per test: slots are counted per partition. */
+  const partition = () => `blast-test-${++n}`;
+
+  beforeAll(async () => {
+    keys = await KeyStore.open(createStorage({ AzureWebJobsStorage: claimStorageAccount() }, noCredential));
+  });
+
+  it('gives exactly the limit to many workers taking slots at once, and one slot per value however often it asks', async () => {
+    const p = partition();
+    const now = Date.now();
+    const values = Array.from({ length: 12 }, (_, i) => `case|target-${i}|0`);
+    // Each value asks twice at once (a redelivered message racing the first run).
+    const taken = await Promise.all([...values, ...values].map((v) => keys.takeSlot(p, 5, v, now, now + HOUR)));
+    const admitted = new Set(values.filter((_, i) => taken[i] === true || taken[i + values.length] === true));
+    expect(admitted.size).toBe(5);
+    // Asking again changes nothing: the admitted keep their slot, the others are still refused.
+    for (const v of values) {
+      expect(await keys.takeSlot(p, 5, v, now, now + HOUR)).toBe(admitted.has(v));
+    }
+  });
+
+  it('frees a slot for the next value, and reuses slots whose hour has passed', async () => {
+    const p = partition();
+    const now = Date.now();
+    expect(await keys.takeSlot(p, 2, 'a', now, now + HOUR)).toBe(true);
+    expect(await keys.takeSlot(p, 2, 'b', now, now + 1_000)).toBe(true);
+    expect(await keys.takeSlot(p, 2, 'c', now, now + HOUR)).toBe(false);
+    await keys.freeSlot(p, 'a', now);
+    expect(await keys.takeSlot(p, 2, 'c', now, now + HOUR)).toBe(true);
+    expect(await keys.takeSlot(p, 2, 'd', now, now + HOUR)).toBe(false);
+    // An hour (here a second) later, b's slot is free again.
+    expect(await keys.takeSlot(p, 2, 'd', now + 2_000, now + HOUR)).toBe(true);
+  });
+
+  it('under a limit of 100,000 an hour, admits every one of many concurrent values, and each again without a second slot', async () => {
+    const p = partition();
+    const now = Date.now();
+    const values = Array.from({ length: 40 }, (_, i) => `v-${i}`);
+    expect(await Promise.all(values.map((v) => keys.takeSlot(p, 100_000, v, now, now + HOUR)))).toEqual(values.map(() => true));
+    // Asked again, each finds the slot it holds (none takes a second).
+    expect(await Promise.all(values.map((v) => keys.takeSlot(p, 100_000, v, now, now + HOUR)))).toEqual(values.map(() => true));
+  });
+});
