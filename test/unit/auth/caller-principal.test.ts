@@ -1,27 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callerPrincipal } from '../../../shared/auth/caller-principal';
-import type { PrincipalCheck, PrincipalDeps } from '../../../shared/auth/signed-in-principal';
-import { CLIENT_ID, TENANT, startFakeIssuer, type FakeIssuer } from './fake-entra-issuer';
+import type { PrincipalCheck } from '../../../shared/auth/signed-in-principal';
+import { CLIENT_ID, TENANT, headersOf, useFakeIssuer } from './fake-entra-issuer';
 
 const PLAYBOOK = 'b1a7b00c-0000-4000-8000-000000000001';
 const PLAYBOOK_APP = 'b1a7b00c-0000-4000-8000-0000000000a1';
 
-let entra: FakeIssuer;
-let deps: PrincipalDeps;
-
-beforeAll(async () => {
-  entra = await startFakeIssuer();
-  deps = { config: { WEBSITE_AUTH_ENABLED: true, WEBSITE_AUTH_CLIENT_ID: CLIENT_ID, WEBSITE_AUTH_OPENID_ISSUER: entra.openIdIssuer }, now: Date.now };
-});
-afterAll(async () => {
-  await entra?.stop();
-});
-
-const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name.toLowerCase()] ?? null });
+const fake = useFakeIssuer();
+const headers = headersOf;
 /** A managed identity's access token: no name, its app id in `appid` (v1) or `azp` (v2), roles. */
 const workload = (claims: Record<string, unknown> = {}) =>
-  entra.sign({ aud: `api://${CLIENT_ID}`, oid: PLAYBOOK, appid: PLAYBOOK_APP, idtyp: 'app', roles: ['Alerts.Submit'], name: undefined, preferred_username: undefined, ...claims });
-const call = (authorization: string): Promise<PrincipalCheck> => callerPrincipal(deps, headers({ authorization }));
+  fake.entra.sign({ aud: `api://${CLIENT_ID}`, oid: PLAYBOOK, appid: PLAYBOOK_APP, idtyp: 'app', roles: ['Alerts.Submit'], name: undefined, preferred_username: undefined, ...claims });
+const call = (authorization: string): Promise<PrincipalCheck> => callerPrincipal(fake.deps, headers({ authorization }));
 
 describe('callerPrincipal: the intake caller is who a verified access token says', () => {
   it('names a managed identity by its application id, from appid (v1) or azp (v2)', async () => {
@@ -51,7 +41,7 @@ describe('callerPrincipal: the intake caller is who a verified access token says
   });
 
   it('reports a missing Authorization header as signed out', async () => {
-    expect(await callerPrincipal(deps, headers({}))).toEqual({ ok: false, reason: 'signed-out', detail: 'The request carries no bearer token.' });
+    expect(await callerPrincipal(fake.deps, headers({}))).toEqual({ ok: false, reason: 'signed-out', detail: 'The request carries no bearer token.' });
   });
 
   it('refuses a token it cannot verify, saying why', async () => {
@@ -60,7 +50,7 @@ describe('callerPrincipal: the intake caller is who a verified access token says
   });
 
   it('refuses a person’s ID token: a sign-in to the app is not a workload allowed to call it', async () => {
-    const idToken = await entra.sign();
+    const idToken = await fake.entra.sign();
     expect(await call(`Bearer ${idToken}`)).toEqual({
       ok: false,
       reason: 'invalid-token',
@@ -69,7 +59,7 @@ describe('callerPrincipal: the intake caller is who a verified access token says
   });
 
   it('trusts no caller while App Service Authentication is off', async () => {
-    const off = { ...deps, config: { ...deps.config, WEBSITE_AUTH_ENABLED: false } };
+    const off = { ...fake.deps, config: { ...fake.deps.config, WEBSITE_AUTH_ENABLED: false } };
     expect(await callerPrincipal(off, headers({ authorization: `Bearer ${await workload()}` }))).toMatchObject({ ok: false, reason: 'auth-off' });
   });
 });

@@ -1,6 +1,8 @@
 import { createSign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import type { PrincipalDeps } from '../../../shared/auth/signed-in-principal';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload, type KeyLike } from 'jose';
 
 export const TENANT = '7e570000-0000-4000-8000-000000000001';
@@ -86,3 +88,22 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * The issuer for the tests of one file: started before them, stopped after, with the principal checks' settings
+ * trusting it as App Service Authentication would (Easy Auth on, the app's client id, the tenant's v2 issuer).
+ */
+export function useFakeIssuer(): { readonly entra: FakeIssuer; readonly deps: PrincipalDeps } {
+  const state = {} as { entra: FakeIssuer; deps: PrincipalDeps };
+  beforeAll(async () => {
+    state.entra = await startFakeIssuer();
+    state.deps = { config: { WEBSITE_AUTH_ENABLED: true, WEBSITE_AUTH_CLIENT_ID: CLIENT_ID, WEBSITE_AUTH_OPENID_ISSUER: state.entra.openIdIssuer }, now: Date.now };
+  });
+  afterAll(async () => {
+    await state.entra?.stop();
+  });
+  return state;
+}
+
+/** Request headers as the Functions host hands them over: looked up by name in any letter case. */
+export const headersOf = (values: Record<string, string>) => ({ get: (name: string) => values[name.toLowerCase()] ?? null });

@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { header, isAccessToken, principalOf, signedInPrincipal, type PrincipalCheck, type PrincipalDeps } from '../../../shared/auth/signed-in-principal';
+import { describe, expect, it } from 'vitest';
+import { header, isAccessToken, principalOf, signedInPrincipal, type PrincipalCheck } from '../../../shared/auth/signed-in-principal';
 import type { EntraClaims } from '../../../shared/auth/verify-entra-token';
-import { CLIENT_ID, TENANT, startFakeIssuer, type FakeIssuer } from './fake-entra-issuer';
+import { TENANT, headersOf, useFakeIssuer } from './fake-entra-issuer';
 
 const ADA = 'a99a0000-0000-4000-8000-000000000001';
 const EVE = 'e7e00000-0000-4000-8000-000000000666';
 
-let entra: FakeIssuer;
-let deps: PrincipalDeps;
-
-beforeAll(async () => {
-  entra = await startFakeIssuer();
-  deps = { config: { WEBSITE_AUTH_ENABLED: true, WEBSITE_AUTH_CLIENT_ID: CLIENT_ID, WEBSITE_AUTH_OPENID_ISSUER: entra.openIdIssuer }, now: Date.now };
-});
-afterAll(async () => {
-  await entra?.stop();
-});
-
-const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name.toLowerCase()] ?? null });
+const fake = useFakeIssuer();
+const headers = headersOf;
 /** The `x-ms-client-principal` header Easy Auth writes (base64 JSON), naming `oid`. */
 const easyAuthPrincipal = (oid: string) =>
   Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: oid }] })).toString('base64');
 const signIn = async (claims: Record<string, unknown> = {}, extra: Record<string, string> = {}): Promise<PrincipalCheck> =>
-  signedInPrincipal(deps, headers({ 'x-ms-token-aad-id-token': await entra.sign(claims), ...extra }));
+  signedInPrincipal(fake.deps, headers({ 'x-ms-token-aad-id-token': await fake.entra.sign(claims), ...extra }));
 
 describe('signedInPrincipal: the person is who a verified ID token says', () => {
   it('accepts an ID token with a principal header naming the same person', async () => {
@@ -59,9 +49,9 @@ describe('signedInPrincipal: the person is who a verified ID token says', () => 
   });
 
   it('tells "nobody signed in" apart from "signed in without the token store"', async () => {
-    expect(await signedInPrincipal(deps, headers({}))).toEqual({ ok: false, reason: 'signed-out', detail: 'Nobody is signed in.' });
-    expect(await signedInPrincipal(deps, headers({ 'x-ms-token-aad-id-token': '   ' }))).toEqual({ ok: false, reason: 'signed-out', detail: 'Nobody is signed in.' });
-    expect(await signedInPrincipal(deps, headers({ 'x-ms-client-principal': easyAuthPrincipal(ADA) }))).toEqual({
+    expect(await signedInPrincipal(fake.deps, headers({}))).toEqual({ ok: false, reason: 'signed-out', detail: 'Nobody is signed in.' });
+    expect(await signedInPrincipal(fake.deps, headers({ 'x-ms-token-aad-id-token': '   ' }))).toEqual({ ok: false, reason: 'signed-out', detail: 'Nobody is signed in.' });
+    expect(await signedInPrincipal(fake.deps, headers({ 'x-ms-client-principal': easyAuthPrincipal(ADA) }))).toEqual({
       ok: false,
       reason: 'signed-out',
       detail: 'App Service Authentication passed a principal but no ID token: turn its token store on.',
@@ -74,7 +64,7 @@ describe('signedInPrincipal: the person is who a verified ID token says', () => 
         throw new TypeError('invalid header value');
       },
     };
-    expect(await signedInPrincipal(deps, unreadable)).toMatchObject({ ok: false, reason: 'signed-out' });
+    expect(await signedInPrincipal(fake.deps, unreadable)).toMatchObject({ ok: false, reason: 'signed-out' });
     expect(header(unreadable, 'authorization')).toBeUndefined();
   });
 });
