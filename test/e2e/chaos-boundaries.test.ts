@@ -231,6 +231,9 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
       expect(stack.sim.state.get(r.agent), where).toMatchObject({ accountEnabled: true, riskState: 'dismissed' });
       expect(ticketsOpened(r.caseId), where).toEqual([`agent-responders:${r.caseId}`]);
       // One note for the release outcome, however often the run was cut.
+      // The note may still be on its way when the case reads done (the ticket is reported beside the comment): wait
+      // for it, then count: a note never sent fails here as surely as one sent twice.
+      await expect.poll(() => notesOn(r.caseId).filter((note) => note.includes('released')).length, { timeout: 30_000, message: where }).toBeGreaterThan(0);
       expect(notesOn(r.caseId).filter((note) => note.includes('released')), where).toHaveLength(1);
       const comments = stack.sim.state.allComments().filter((x) => x.incidentId.toLowerCase() === r.incident.armId.toLowerCase());
       // The containment's comment, the release request's (with its link), and the release's outcome.
