@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
-import { allPermissions } from '../../dev/simulator/graph-permissions';
+import { E2E_GRAPH_FEATURES, plannedPermissions } from '../helpers/planned-permissions';
 import { decisionBody, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { approvalsOf, askRelease, auditOf, browse, mintedForm, signInAs, containThroughIncident } from '../helpers/approval-http';
 import { type Stack } from '../helpers/start-stack';
@@ -14,7 +14,11 @@ async function clearFaults(stack: Stack): Promise<void> {
 }
 
 describe('separation of duties fails closed: when sponsors and owners cannot be read, nobody decides', () => {
-  const stack = useStack({ env: { APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup, DANA].join(',') } });
+  // The owners test releases a classic service principal: containing it first needs the sp-disable-any opt-in.
+  const features = [...E2E_GRAPH_FEATURES, 'sp-disable-any'];
+  const stack = useStack({ env: { APPROVERS: [DEMO.approvers[0], DEMO.approvers[1], DEMO.approverGroup, DANA].join(',') }, features });
+  /** What the grant script grants for those features: what the stack started with. */
+  const granted = () => plannedPermissions(features);
 
   /** Opens the page as `userId` and, whatever it offers, posts an approval with a valid form for them. */
   async function tryToApprove(link: string, userId: string): Promise<{ page: { status: number; text: string }; post: { status: number; text: string } }> {
@@ -70,7 +74,7 @@ describe('separation of duties fails closed: when sponsors and owners cannot be 
 
   it('names the missing permission when the grant lacks AgentIdentity.ReadWrite.All, and reads sponsors again at decision time', async () => {
     // The grant the issue describes: everything but AgentIdentity.ReadWrite.All; owners are unreadable too.
-    stack.sim.setKnobs({ grantedPermissions: allPermissions().filter((p) => p !== 'AgentIdentity.ReadWrite.All') });
+    stack.sim.setKnobs({ grantedPermissions: granted().filter((p) => p !== 'AgentIdentity.ReadWrite.All') });
     stack.sim.addFault({ method: 'GET', path: `/servicePrincipals/${DEMO.agents.expiring}/owners`, status: 403, times: 1000 });
     let link = '';
     try {
@@ -90,7 +94,7 @@ describe('separation of duties fails closed: when sponsors and owners cannot be 
       expect(post.status).toBe(503);
       await pending(id);
     } finally {
-      stack.sim.setKnobs({ grantedPermissions: 'all' });
+      stack.sim.setKnobs({ grantedPermissions: granted() });
       await clearFaults(stack);
     }
     // Granted: the sponsor, missing from the list stored when the request was made, is found and refused now.

@@ -19,6 +19,15 @@ import { claimStorageAccount } from '../helpers/storage-account';
 /** Where the host is stopped: the n-th storage write of the run, or the n-th external call, before or after it took effect. */
 type Boundary = { at: 'storage-write'; n: number } | { at: 'call'; n: number; phase: 'received' | 'committed' };
 
+/** Every boundary of a run that made `writes` storage writes and `calls` external calls, in order. */
+const boundariesOf = (run: { writes: number; calls: number }): Boundary[] => [
+  ...Array.from({ length: run.writes }, (_, i): Boundary => ({ at: 'storage-write', n: i + 1 })),
+  ...Array.from({ length: run.calls }, (_, i): Boundary[] => [
+    { at: 'call', n: i + 1, phase: 'received' },
+    { at: 'call', n: i + 1, phase: 'committed' },
+  ]).flat(),
+];
+
 const describeBoundary = (b: Boundary) => (b.at === 'storage-write' ? `before storage write ${b.n}` : `${b.phase === 'received' ? 'when' : 'after'} external call ${b.n} ${b.phase === 'received' ? 'arrives' : 'took effect'}`);
 
 describe('the host killed at every step boundary, with Graph and ARM throttling', () => {
@@ -135,15 +144,23 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     return { caseId, writes: seen.writes, calls: seen.calls, hit: false };
   }
 
-  /** Contains a fresh agent through a fresh incident. */
-  async function contain(boundary?: Boundary): Promise<{ agent: string; incident: SeededIncident; caseId: string; writes: number; calls: number }> {
+  /** Posts a fresh incident naming a fresh agent; the intake accepts it. */
+  async function postIncident(): Promise<{ agent: string; incident: SeededIncident; caseId: string }> {
     const agent = await generateAgent();
     const incident = seedIncident(stack.sim, 700 + ++n, [{ id: agent, name: `Chaos agent ${n}` }]);
+    const res = await stack.post('/api/alerts', incident.trigger());
+    expect(res.status).toBe(202);
+    return { agent, incident, caseId: String(res.body['caseId']) };
+  }
+
+  /** Contains a fresh agent through a fresh incident. */
+  async function contain(boundary?: Boundary): Promise<{ agent: string; incident: SeededIncident; caseId: string; writes: number; calls: number }> {
+    let posted: Awaited<ReturnType<typeof postIncident>> | undefined;
     const run = await runStoppedAt(boundary, async () => {
-      const res = await stack.post('/api/alerts', incident.trigger());
-      expect(res.status).toBe(202);
-      return { caseId: String(res.body['caseId']) };
+      posted = await postIncident();
+      return { caseId: posted.caseId };
     });
+    const { agent, incident } = posted as Awaited<ReturnType<typeof postIncident>>;
     return { agent, incident, ...run };
   }
 
@@ -168,13 +185,7 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     await expectContainedOnce(clean.agent, clean.incident, clean.caseId, 'undisturbed run');
     expect(clean.writes).toBeGreaterThan(3);
     expect(clean.calls).toBeGreaterThan(3);
-    const boundaries: Boundary[] = [
-      ...Array.from({ length: clean.writes }, (_, i): Boundary => ({ at: 'storage-write', n: i + 1 })),
-      ...Array.from({ length: clean.calls }, (_, i): Boundary[] => [
-        { at: 'call', n: i + 1, phase: 'received' },
-        { at: 'call', n: i + 1, phase: 'committed' },
-      ]).flat(),
-    ];
+    const boundaries = boundariesOf(clean);
     for (const boundary of boundaries) {
       const run = await contain(boundary);
       await expectContainedOnce(run.agent, run.incident, run.caseId, describeBoundary(boundary));
@@ -187,13 +198,7 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     const ready: Array<Awaited<ReturnType<typeof contain>>> = [];
     const containAhead = async (count: number) => {
       const runs = await Promise.all(
-        Array.from({ length: count }, async () => {
-          const agent = await generateAgent();
-          const incident = seedIncident(stack.sim, 700 + ++n, [{ id: agent, name: `Chaos agent ${n}` }]);
-          const res = await stack.post('/api/alerts', incident.trigger());
-          expect(res.status).toBe(202);
-          return { agent, incident, caseId: String(res.body['caseId']), writes: 0, calls: 0 };
-        }),
+        Array.from({ length: count }, async () => ({ ...(await postIncident()), writes: 0, calls: 0 })),
       );
       for (const run of runs) {
         await expectContainedOnce(run.agent, run.incident, run.caseId, 'containment before the release');
@@ -241,13 +246,7 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     };
     const clean = await release();
     await expectReleasedOnce(clean, 'undisturbed release');
-    const boundaries: Boundary[] = [
-      ...Array.from({ length: clean.writes }, (_, i): Boundary => ({ at: 'storage-write', n: i + 1 })),
-      ...Array.from({ length: clean.calls }, (_, i): Boundary[] => [
-        { at: 'call', n: i + 1, phase: 'received' },
-        { at: 'call', n: i + 1, phase: 'committed' },
-      ]).flat(),
-    ];
+    const boundaries = boundariesOf(clean);
     await containAhead(boundaries.length);
     for (const boundary of boundaries) {
       await expectReleasedOnce(await release(boundary), describeBoundary(boundary));

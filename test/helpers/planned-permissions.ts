@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { enabledGraphFeatures } from '../../shared/permissions/graph-permission-table';
+import { GRAPH_FEATURES, enabledGraphFeatures } from '../../shared/permissions/graph-permission-table';
 
 const SCRIPT = resolve(__dirname, '..', '..', 'infra', 'grant-graph-permissions.sh');
 
@@ -36,4 +36,12 @@ export function plannedPermissions(features: readonly string[]): string[] {
     cache.set(key, planned);
   }
   return [...planned];
+}
+
+/**
+ * What the grant script grants with every feature on, opt-ins included: for tests of the Graph layer and the
+ * simulator that call across features. Still what a deployment can be granted, never the simulator's "all".
+ */
+export function everyFeaturePermissions(): string[] {
+  return plannedPermissions(GRAPH_FEATURES);
 }

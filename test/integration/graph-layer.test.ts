@@ -2,6 +2,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO, REQUIRED_PERMISSIONS, startSimulator, type CallRecord, type Simulator } from '../../dev/simulator/start-simulator';
 import { UpstreamError } from '../../shared/errors';
+import { everyFeaturePermissions } from '../helpers/planned-permissions';
 import { batch, type BatchItem } from '../../shared/graph/batch';
 import { getByIds } from '../../shared/graph/directory-objects';
 import { createGraph, seg, type Graph } from '../../shared/graph/graph-client';
@@ -63,7 +64,7 @@ describe('Graph layer against the tenant simulator', () => {
   });
   beforeEach(() => {
     sim.reset();
-    sim.setKnobs({ grantedPermissions: 'all', identityProtectionThrottle: false, latencyMs: 0 });
+    sim.setKnobs({ grantedPermissions: everyFeaturePermissions(), identityProtectionThrottle: false, latencyMs: 0 });
   });
 
   it("calls Graph with a token from the managed identity endpoint, for Graph's scope", async () => {

@@ -3,6 +3,7 @@ import { DEMO } from '../../dev/simulator/demo-ids';
 import type { Simulator } from '../../dev/simulator/start-simulator';
 import { startSimulator } from '../../dev/simulator/start-simulator';
 import { simulatorToken } from '../helpers/simulator-token';
+import { everyFeaturePermissions } from '../helpers/planned-permissions';
 
 interface GraphErrorBody {
   error: { code: string; message: string; innerError?: Record<string, string> };
@@ -41,7 +42,7 @@ describe('simulator Graph', () => {
   });
   beforeEach(async () => {
     await admin('POST', '/_sim/reset', {});
-    await admin('PATCH', '/_sim/knobs', { grantedPermissions: 'all', identityProtectionThrottle: false });
+    await admin('PATCH', '/_sim/knobs', { grantedPermissions: everyFeaturePermissions(), identityProtectionThrottle: false });
   });
 
   it('resolves every kind in one getByIds call, omitting unknown ids', async () => {
