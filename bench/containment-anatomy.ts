@@ -26,6 +26,14 @@ export interface ContainmentAnatomy extends AnatomySetting {
   intakeMs: number;
   /** POST sent → disable sent (median). */
   toDisableMs: number;
+  /**
+   * Where POST → disable sent went, along the critical path (medians): its storage round trips (each the latency
+   * added plus what Azurite and the Storage SDK take), its Graph/ARM reads, and the time between links, when the
+   * path waited for no request: the host and the responder's own work, and the hop from the benchmark to the host.
+   */
+  onPathMs: { storage: number; upstream: number; between: number };
+  /** A storage round trip on the path, less the latency added (median): what Azurite and the SDK cost on loopback. */
+  storageExtraMs: number;
 }
 
 /** The storage account of a setting's run (each its own: incidents are numbered from 1 in every run). */
@@ -65,7 +73,7 @@ export async function benchContainmentAnatomy(azurite: AzuritePorts, runs: numbe
       await runner.run();
     }
     runner.setLatency(setting.graphLatencyMs);
-    const samples: { intake: number; responder: number; path: PathLink[]; t0: number; intakeMs: number; toDisableMs: number }[] = [];
+    const samples: { intake: number; responder: number; path: PathLink[]; t0: number; intakeMs: number; toDisableMs: number; storageMs: number; upstreamMs: number; storageExtra: number[] }[] = [];
     for (let i = 0; i < runs; i++) {
       await runner.drain();
       await quiet(tap.requests, QUIET_MS);
@@ -80,11 +88,18 @@ export async function benchContainmentAnatomy(azurite: AzuritePorts, runs: numbe
       if (process.env['ANATOMY_TRACE']) {
         process.stderr.write(`${[...storageLinks(storage), ...upstream].sort((a, b) => a.start - b.start).map((l) => `${l.start - r.t0}–${l.end - r.t0} ${l.label}`).join('\n')}\n---\n`);
       }
+      const path = criticalPath([...storageLinks(storage), ...upstream], r.t0, r.disabledAt);
+      // Up to the disable being sent: the disable itself is the path's last link.
+      const links = path.slice(0, -1);
+      const spent = (kind: PathLink['kind']): number => links.filter((l) => l.kind === kind).reduce((sum, l) => sum + (l.end - l.start), 0);
       samples.push({
         t0: r.t0,
+        storageMs: spent('storage'),
+        upstreamMs: spent('upstream'),
+        storageExtra: links.filter((l) => l.kind === 'storage').map((l) => l.end - l.start - setting.storageLatencyMs),
         intake: storage.filter((q) => q.startedAt <= r.acceptedAt).length,
         responder: storage.filter((q) => q.startedAt > r.acceptedAt).length,
-        path: criticalPath([...storageLinks(storage), ...upstream], r.t0, r.disabledAt),
+        path,
         intakeMs: r.acceptedAt - r.t0,
         toDisableMs: sent - r.t0,
       });
@@ -102,6 +117,12 @@ export async function benchContainmentAnatomy(azurite: AzuritePorts, runs: numbe
       path: median ? median.path.map((l) => `${l.label} (${l.start - median.t0}–${l.end - median.t0} ms)`) : [],
       intakeMs: summarize(samples.map((s) => s.intakeMs)).p50,
       toDisableMs: summarize(samples.map((s) => s.toDisableMs)).p50,
+      onPathMs: {
+        storage: summarize(samples.map((s) => s.storageMs)).p50,
+        upstream: summarize(samples.map((s) => s.upstreamMs)).p50,
+        between: summarize(samples.map((s) => s.toDisableMs - s.storageMs - s.upstreamMs)).p50,
+      },
+      storageExtraMs: summarize(samples.flatMap((s) => s.storageExtra)).p50,
     };
   } finally {
     await stack.stop();

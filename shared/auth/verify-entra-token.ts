@@ -1,6 +1,7 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { keyServiceError, issuerKeys } from './entra-keys';
 import type { AuthSettings } from './auth-settings';
+import { VerifiedTokens } from './verified-tokens';
 
 /** The claims the app reads from a verified Entra token. */
 export interface EntraClaims extends JWTPayload {
@@ -20,6 +21,8 @@ export type TokenVerdict = { ok: true; claims: EntraClaims } | { ok: false; deta
 const CLOCK_TOLERANCE_S = 120;
 /** Entra tokens are a few KB; anything far larger is not one. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Tokens verified already (see VerifiedTokens). */
+const verified = new VerifiedTokens(CLOCK_TOLERANCE_S);
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** jose errors that are a verdict on the token itself; anything else (timeouts, key endpoint down) is not. */
@@ -51,6 +54,11 @@ export async function verifyEntraToken(
     return { ok: false, detail: 'the token is not a signed JWT' };
   }
   const { settings } = opts;
+  const cacheKey = VerifiedTokens.keyOf(token, [settings.openIdIssuer, settings.tenantId, ...opts.audiences]);
+  const known = verified.get(cacheKey, opts.now);
+  if (known) {
+    return { ok: true, claims: { ...known } };
+  }
   const { issuer, keys } = await issuerKeys(settings.openIdIssuer, opts.now);
   let claims: JWTPayload;
   try {
@@ -74,7 +82,9 @@ export async function verifyEntraToken(
   if (typeof claims['oid'] !== 'string' || !GUID.test(claims['oid'])) {
     return { ok: false, detail: 'the token carries no object id' };
   }
-  return { ok: true, claims: { ...claims, oid: claims['oid'].toLowerCase(), tid: claims['tid'].toLowerCase() } };
+  const checked: EntraClaims = { ...claims, oid: claims['oid'].toLowerCase(), tid: claims['tid'].toLowerCase() };
+  verified.remember(cacheKey, checked, opts.now);
+  return { ok: true, claims: checked };
 }
 
 function describe(err: errors.JOSEError): string {

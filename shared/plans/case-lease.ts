@@ -1,3 +1,4 @@
+import { nextTurn } from '../async/next-turn';
 import { AppError } from '../errors';
 import type { CaseStore, LoadedCase } from '../store/case-store';
 import { LEASE_ROW, type LeaseRecord } from '../store/case-model';
@@ -112,23 +113,34 @@ export class CaseLease {
     return this.takenFrom === undefined || loaded.leaseEtag === this.takenFrom || loaded.leaseEtag === this.etag;
   }
 
-  /** Writes `ops` (rows of the case's partition) atomically with a renewal of the lease. */
-  write(ops: Op[]): Promise<void> {
+  /**
+   * Writes `ops` (rows of the case's partition) atomically with a renewal of the lease. A `deferred` write starts no
+   * transaction of its own: it rides with the next write, or with {@link release} (a case marked running goes out
+   * with what the reads found; its final status with the lease given back), one round trip fewer each.
+   */
+  write(ops: Op[], opts: { deferred?: boolean } = {}): Promise<void> {
     if (this.lost) {
       return Promise.reject(new LeaseLostError(this.caseId));
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops, resolve, reject });
-      this.kick();
+      if (!opts.deferred) {
+        this.kick();
+      }
     });
   }
 
-  /** Starts flushing unless a flush runs; a write queued as a flush ends is picked up by the next one. */
+  /**
+   * Starts flushing unless a flush runs; a write queued as a flush ends is picked up by the next one. The first
+   * transaction goes out on the next turn of the event loop, not at once: every write the run makes in the same
+   * turn rides in it, and whatever the run was about to send (the access cut right after recording what the reads
+   * found) leaves before the Storage SDK builds and signs the transaction.
+   */
   private kick(): void {
     if (this.flushing) {
       return;
     }
-    this.flushing = this.flush().finally(() => {
+    this.flushing = nextTurn().then(() => this.flush()).finally(() => {
       this.flushing = undefined;
       if (this.queue.length > 0) {
         this.kick();
@@ -136,49 +148,63 @@ export class CaseLease {
     });
   }
 
-  /** Waits for queued writes, stops renewing, and frees the lease for the next run. */
+  /**
+   * Waits for queued writes, stops renewing, and frees the lease for the next run, in the same transaction as the
+   * writes still waiting (deferred ones). When it fails, those writes fail with it: a conflict means another worker
+   * took the case over (it writes the case from now on); any other failure is thrown, so the run is retried.
+   */
   async release(): Promise<void> {
     clearInterval(this.timer);
     await this.flushing?.catch(() => undefined);
+    const waiting = this.queue.splice(0);
     if (this.lost) {
+      waiting.forEach((w) => w.reject(new LeaseLostError(this.caseId)));
       return;
     }
-    const free: LeaseRecord = { runs: this.runs };
+    const ops = mergeRows(waiting);
     try {
-      await this.store.transact(this.caseId, [{ op: 'replace', rowKey: LEASE_ROW, value: free, etag: this.etag }]);
+      // More rows than one transaction holds: all but the last chunk go out as ordinary fenced writes first.
+      while (ops.length > TRANSACTION_MAX - 1) {
+        await this.transactRenewing(ops.splice(0, TRANSACTION_MAX - 1));
+      }
+      const free: LeaseRecord = { runs: this.runs };
+      await this.store.transact(this.caseId, [{ op: 'replace', rowKey: LEASE_ROW, value: free, etag: this.etag }, ...ops]);
+      waiting.forEach((w) => w.resolve());
     } catch (err) {
+      waiting.forEach((w) => w.reject(isConflict(err) ? new LeaseLostError(this.caseId) : err));
       if (!isConflict(err)) {
         throw err;
       }
     }
   }
 
+  /** One transaction of `ops` with the lease row renewed, conditional on its etag. */
+  private async transactRenewing(ops: Op[]): Promise<void> {
+    const lease: Op = { op: 'replace', rowKey: LEASE_ROW, value: { owner: this.owner, until: this.now() + this.leaseMs, runs: this.runs }, etag: this.etag };
+    const etags = await this.store.transact(this.caseId, [lease, ...ops]);
+    this.etag = etags.get(LEASE_ROW) ?? this.etag;
+  }
+
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch: Waiter[] = [];
-      const byRow = new Map<string, Op>();
+      const rows = new Set<string>();
       while (this.queue.length > 0) {
         const next = this.queue[0];
         if (!next) {
           break;
         }
-        const rows = new Set([...byRow.keys(), ...next.ops.map((o) => o.rowKey)]);
+        next.ops.forEach((o) => rows.add(o.rowKey));
         if (rows.size > TRANSACTION_MAX - 1 && batch.length > 0) {
           break;
         }
         this.queue.shift();
         batch.push(next);
-        // A row written twice goes out once, as last written (one transaction may touch a row only once).
-        for (const op of next.ops) {
-          byRow.set(op.rowKey, op);
-        }
       }
-      const ops = [...byRow.values()];
+      const ops = mergeRows(batch);
       try {
         for (let i = 0; i < Math.max(1, ops.length); i += TRANSACTION_MAX - 1) {
-          const lease: Op = { op: 'replace', rowKey: LEASE_ROW, value: { owner: this.owner, until: this.now() + this.leaseMs, runs: this.runs }, etag: this.etag };
-          const etags = await this.store.transact(this.caseId, [lease, ...ops.slice(i, i + TRANSACTION_MAX - 1)]);
-          this.etag = etags.get(LEASE_ROW) ?? this.etag;
+          await this.transactRenewing(ops.slice(i, i + TRANSACTION_MAX - 1));
         }
         batch.forEach((w) => w.resolve());
       } catch (err) {
@@ -192,4 +218,15 @@ export class CaseLease {
       }
     }
   }
+}
+
+/** The rows of queued writes, each once, as last written (one transaction may touch a row only once). */
+function mergeRows(writes: readonly Waiter[]): Op[] {
+  const byRow = new Map<string, Op>();
+  for (const w of writes) {
+    for (const op of w.ops) {
+      byRow.set(op.rowKey, op);
+    }
+  }
+  return [...byRow.values()];
 }

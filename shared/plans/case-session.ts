@@ -2,6 +2,11 @@ import { CASE_ROW, stepRow, targetRow, type CaseRecord, type StepRecord, type Ta
 import { caseColumns, stepColumns, targetColumns, type LoadedCase } from '../store/case-store';
 import type { CaseLease } from './case-lease';
 
+/** A write that may ride with the next one instead of starting a transaction (see CaseLease.write). */
+export interface Deferrable {
+  deferred?: boolean;
+}
+
 /**
  * A case loaded once by the worker that holds its lease, kept in memory for the whole run and written through
  * the lease (each write fenced and coalesced, see CaseLease). Nothing else writes these rows while the lease is
@@ -27,10 +32,10 @@ export class CaseSession {
     return this.record.caseId;
   }
 
-  /** Records a target's new state; resolves once it is stored. */
-  saveTarget(target: TargetRecord): Promise<void> {
+  /** Records a target's new state; resolves once it is stored (a `deferred` one: see {@link saveRecord}). */
+  saveTarget(target: TargetRecord, opts: Deferrable = {}): Promise<void> {
     this.targets.set(target.key, target);
-    return this.track(this.lease.write([{ op: 'upsert', rowKey: targetRow(target.key), value: target, columns: targetColumns(target) }]));
+    return this.write([{ op: 'upsert', rowKey: targetRow(target.key), value: target, columns: targetColumns(target) }], opts);
   }
 
   saveStep(step: StepRecord): Promise<void> {
@@ -62,10 +67,23 @@ export class CaseSession {
     );
   }
 
-  /** Applies `change` to the case record and stores it. */
-  saveRecord(change: (record: CaseRecord) => void): Promise<void> {
+  /**
+   * Applies `change` to the case record and stores it. A `deferred` change rides with the next write or with the
+   * lease's release (see CaseLease.write); it is not awaited by {@link settled}: the write or release it goes out
+   * with fails with it, and that failure is what the run sees.
+   */
+  saveRecord(change: (record: CaseRecord) => void, opts: Deferrable = {}): Promise<void> {
     const next = this.changed(change);
-    return this.track(this.lease.write([{ op: 'upsert', rowKey: CASE_ROW, value: next, columns: caseColumns(next) }]));
+    return this.write([{ op: 'upsert', rowKey: CASE_ROW, value: next, columns: caseColumns(next) }], opts);
+  }
+
+  private write(ops: Parameters<CaseLease['write']>[0], opts: Deferrable): Promise<void> {
+    const write = this.lease.write(ops, opts);
+    if (opts.deferred) {
+      write.catch(() => undefined);
+      return write;
+    }
+    return this.track(write);
   }
 
   private changed(change: (record: CaseRecord) => void): CaseRecord {

@@ -1,4 +1,5 @@
 import { mapLimit } from '../async/map-limit';
+import { nextTurn } from '../async/next-turn';
 import type { Config } from '../config';
 import { EmergencyStopError, type EmergencyStop, type StopState } from '../control/emergency-stop';
 import type { Logger } from '../logger';
@@ -63,6 +64,8 @@ interface Early extends EarlyClaims {
  */
 export async function runCase(deps: EngineDeps, planners: Planners, message: CaseMessage, inv: Invocation): Promise<CaseRecord | undefined> {
   const early = startEarly(deps, planners, message.caseId, message.hint);
+  // The Graph and Sentinel reads leave first; the lease and the load are storage round trips that end long before them.
+  await nextTurn();
   const [leased, loaded] = await Promise.allSettled([CaseLease.acquire(deps.cases, message.caseId, inv.id, leaseMsOf(deps.config), deps.now), deps.cases.load(message.caseId)]);
   if (leased.status === 'rejected') {
     await settleEarly(early);
@@ -98,14 +101,17 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   const mode = reportOnly ? 'report-only' : 'enforce';
   const pending = [...session.targets.values()].some((t) => t.status === 'pending');
   if (session.record.mode !== mode || (pending && session.record.status !== 'running') || session.record.status === 'paused') {
-    // Said while the run goes on (not awaited: the write rides beside the reads, not before them).
-    void session.saveRecord((r) => {
-      r.mode = mode;
-      r.status = 'running';
-      if (r.note?.startsWith('Paused')) {
-        delete r.note;
-      }
-    });
+    // Said with the run's first write (what the reads found), not in a round trip of its own before them.
+    void session.saveRecord(
+      (r) => {
+        r.mode = mode;
+        r.status = 'running';
+        if (r.note?.startsWith('Paused')) {
+          delete r.note;
+        }
+      },
+      { deferred: true },
+    );
   }
   if (message.approvalId) {
     await applyApproval(deps, session, message.approvalId);
@@ -143,10 +149,15 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   if (stopped) {
     await pause(session, stopped.state);
   } else {
+    await session.settled();
     const status = caseStatus({ targets: [...session.targets.values()], steps: [...session.steps.values()] });
-    await session.saveRecord((r) => {
-      r.status = status;
-    });
+    // Stored with the lease given back (runCase releases it), in the same transaction.
+    void session.saveRecord(
+      (r) => {
+        r.status = status;
+      },
+      { deferred: true },
+    );
   }
   await session.settled();
   outcome.settled(session.record);
@@ -227,7 +238,7 @@ function startEarly(deps: EngineDeps, planners: Planners, caseId: string, hint: 
       continue;
     }
     const identity = IdentityOwners.identityOf(t.ref.objectId);
-    const claim = deps.owners.claim(identity, caseId, backed ? 'acting' : 'held', backed, at);
+    const claim = nextTurn().then(() => deps.owners.claim(identity, caseId, backed ? 'acting' : 'held', backed, at));
     claim.catch(() => undefined);
     early.claims.set(identity, claim);
     if (backed) {
@@ -329,9 +340,12 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
   const more = uncovered.length > 0 && planner.prepare ? await planner.prepare({ ...session.record, ...(session.record.workspace?.customerId ? { workspaceCustomerId: session.record.workspace.customerId } : {}), receivedAt: session.record.createdAt }, uncovered) : undefined;
   const severity = more?.severity ?? fromEarly?.severity;
   if ((more?.incidentMissing ?? fromEarly?.incidentMissing) && !session.record.incidentMissing) {
-    void session.saveRecord((r) => {
-      r.incidentMissing = true;
-    });
+    void session.saveRecord(
+      (r) => {
+        r.incidentMissing = true;
+      },
+      { deferred: true },
+    );
   }
   const copy = more?.sourceCopy ?? fromEarly?.sourceCopy;
   let suspicious = 0;
@@ -356,18 +370,21 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
       }
       applyResolution(next, prep.resolved, at);
     }
-    // Not awaited: what the reads found is in the session at once (admission reads it there), and the row goes out
-    // through the lease beside the run, ahead of the access cut's record; `settled()` awaits it and rethrows a
-    // failure before the run ends. A run that dies before it lands reads the target again on its retry.
-    void session.saveTarget(next);
+    // Not awaited: what the reads found is in the session at once (admission reads it there), and the row rides
+    // with the run's next write (the admission) or with the lease's release, whose failure the run sees. A run that
+    // dies before it lands reads the target again on its retry.
+    void session.saveTarget(next, { deferred: true });
     if (next.status !== 'pending') {
       audit(deps, session, next, next.status);
     }
   }
   if (severity && session.record.verifiedSeverity !== severity) {
-    void session.saveRecord((r) => {
-      r.verifiedSeverity = severity;
-    });
+    void session.saveRecord(
+      (r) => {
+        r.verifiedSeverity = severity;
+      },
+      { deferred: true },
+    );
   }
   if (suspicious > 0) {
     // Both versions are kept for the analyst: what was posted (alert-bodies/{case}/body-…) and what Sentinel holds.

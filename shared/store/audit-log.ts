@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { odata } from '@azure/data-tables';
+import { PartitionBatcher } from './partition-batcher';
 import { RecordTable } from './record-table';
 import { TABLES, type Storage } from './storage';
 import type { Logger } from '../logger';
@@ -42,16 +43,18 @@ const APPROVAL_ID = /^([0-9a-f]{24}):/;
 
 /**
  * Append-only audit in the `audit` table: partition = scope, row = time + random suffix, so a scope's
- * entries read back in order with one query. Each written entry is then logged once (a structured `audit` line
+ * entries read back in order with one query (and are written together, see PartitionBatcher). Each written entry is then logged once (a structured `audit` line
  * with the case and approval ids) and handed to `sink`.
  */
 export async function openAuditLog(storage: Storage, log?: Logger, sink?: AuditSink): Promise<AuditLog> {
   const table = new RecordTable<AuditEntry>(await storage.table(TABLES.audit));
+  // A case's entries share a partition: those written together go out in one transaction.
+  const rows = new PartitionBatcher(table);
   return {
     async write(entry) {
       const at = entry.at ?? new Date().toISOString();
       const full = { ...entry, at };
-      await table.insert(entry.scope, `${at}|${randomBytes(4).toString('hex')}`, full, { action: entry.action, result: entry.result });
+      await rows.insert(entry.scope, `${at}|${randomBytes(4).toString('hex')}`, full, { action: entry.action, result: entry.result });
       if (log) {
         const { scope, detail, ...rest } = full;
         logEvent(log, 'audit', { caseId: isGuid(scope) ? scope : undefined, approvalId: APPROVAL_ID.exec(detail ?? '')?.[1], scope: isGuid(scope) ? undefined : scope, ...rest, detail });

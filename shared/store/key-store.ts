@@ -72,6 +72,7 @@ export class KeyStore {
         } else {
           await this.table.insert(partition, slotKey(i), record);
         }
+        await this.keepOneSlot(partition, value, slotKey(i), now);
         return true;
       } catch (err) {
         if (!isConflict(err)) {
@@ -79,6 +80,24 @@ export class KeyStore {
         }
         // Another worker took that slot between our read and our write: read again.
       }
+    }
+  }
+
+  /**
+   * Two takes of the same value at once (a redelivered message racing the first run) both find no slot of theirs and
+   * take one each. After its write, each looks again and gives its slot back when the value holds a lower-numbered
+   * one: the later of two writes always sees the earlier, so the value ends with one slot, whatever the interleaving.
+   */
+  private async keepOneSlot(partition: string, value: string, mine: string, now: number): Promise<void> {
+    const rows = await this.table.partition(partition);
+    const lower = rows.some((r) => r.rowKey < mine && r.value.value === value && (r.value.until ?? 0) > now && slotIndex(r.rowKey) !== Number.POSITIVE_INFINITY);
+    const own = rows.find((r) => r.rowKey === mine && r.value.value === value);
+    if (lower && own) {
+      await this.table.replace(partition, mine, { ...own.value, until: 0 }, own.etag).catch((err: unknown) => {
+        if (!isConflict(err)) {
+          throw err;
+        }
+      });
     }
   }
 

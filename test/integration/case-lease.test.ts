@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { startStorageProxy, type StorageProxy } from '../../dev/storage-proxy';
 import { CaseBusyError, CaseLease, LeaseLostError } from '../../shared/plans/case-lease';
 import { CaseSession } from '../../shared/plans/case-session';
 import { CaseStore } from '../../shared/store/case-store';
@@ -92,5 +93,106 @@ describe('the case lease on Azure Tables (Azurite)', () => {
     expect((await store.create(record, targets)).created).toBe(true);
     expect((await store.create(record, targets)).created).toBe(false);
     expect((await store.load(big))?.targets).toHaveLength(1000);
+  });
+});
+
+describe('deferred case writes (Azurite, through the storage proxy)', () => {
+  let proxy: StorageProxy;
+  let store: CaseStore;
+  let caseId: string;
+  const clock = Date.UTC(2026, 10, 20, 9, 0, 0);
+  const now = () => clock;
+
+  beforeAll(async () => {
+    proxy = await startStorageProxy(inject('azurite'));
+    const account = /AccountName=([^;]+)/.exec(claimStorageAccount())?.[1] ?? '';
+    store = await CaseStore.open(createStorage({ AzureWebJobsStorage: proxy.connectionString(account) }, noCredential));
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+  beforeEach(async () => {
+    caseId = randomUUID();
+    const at = new Date(clock).toISOString();
+    const record: CaseRecord = { caseId, kind: 'containment', source: 'incident', createdAt: at, updatedAt: at, status: 'received', mode: 'enforce', title: 'test', severity: 'High', dedupeKey: `test:${caseId}`, requestedBy: 'playbook', rejected: [] };
+    expect((await store.create(record, [])).created).toBe(true);
+  });
+  const transactionsSince = (from: number): number => proxy.requests.slice(from).filter((q) => q.service === 'table' && q.method === 'POST' && q.shape === '/$batch').length;
+
+  it('sends a deferred write with the next write, in one transaction', async () => {
+    const lease = await CaseLease.acquire(store, caseId, 'worker', LEASE, now);
+    const session = new CaseSession(lease, (await store.load(caseId))!, now);
+    const from = proxy.requests.length;
+    const running = session.saveRecord((r) => (r.status = 'running'), { deferred: true });
+    // Nothing goes out for it alone.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(transactionsSince(from)).toBe(0);
+    await session.saveStep({ stepId: 's1', targetKey: 'k', action: 'disable', round: 0, description: 'd', state: 'done', attempts: 1, requestIds: [] });
+    await running;
+    expect(transactionsSince(from)).toBe(1);
+    const loaded = await store.load(caseId);
+    expect(loaded?.record.status).toBe('running');
+    expect(loaded?.steps.map((s) => s.stepId)).toEqual(['s1']);
+    await lease.release();
+  });
+
+  it('stores the last deferred writes with the lease given back, in one transaction, and the next run finds them', async () => {
+    const lease = await CaseLease.acquire(store, caseId, 'worker', LEASE, now);
+    const session = new CaseSession(lease, (await store.load(caseId))!, now);
+    const from = proxy.requests.length;
+    const done = session.saveRecord((r) => (r.status = 'done'), { deferred: true });
+    await session.settled(); // a deferred write is not awaited by settled(): it waits for the release
+    expect(transactionsSince(from)).toBe(0);
+    await lease.release();
+    await done;
+    expect(transactionsSince(from)).toBe(1);
+    expect((await store.load(caseId))?.record.status).toBe('done');
+    const next = await CaseLease.acquire(store, caseId, 'next-worker', LEASE, now);
+    expect(next.takenFrom).toBeDefined();
+    await next.release();
+  });
+
+  it('stores more deferred rows than one transaction holds at the release: the last chunk frees the lease', async () => {
+    const lease = await CaseLease.acquire(store, caseId, 'worker', LEASE, now);
+    const session = new CaseSession(lease, (await store.load(caseId))!, now);
+    const from = proxy.requests.length;
+    const key = (i: number): string => `oid:${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    const writes = Array.from({ length: 150 }, (_, i) =>
+      session.saveTarget({ key: key(i), ref: { by: 'objectId', objectId: key(i).slice(4) }, plan: 'contain', round: 0, status: 'pending', receivedAt: new Date(clock).toISOString() }, { deferred: true }),
+    );
+    await lease.release();
+    await Promise.all(writes);
+    expect(transactionsSince(from)).toBe(2);
+    expect((await store.load(caseId))?.targets).toHaveLength(150);
+    const next = await CaseLease.acquire(store, caseId, 'next-worker', LEASE, now);
+    await next.release();
+  });
+
+  it('loses a deferred write with the lease: a worker whose lease was taken over stores nothing at its release', async () => {
+    let t = clock;
+    const later = () => t;
+    const slow = await CaseLease.acquire(store, caseId, 'slow', LEASE, later);
+    const session = new CaseSession(slow, (await store.load(caseId))!, later);
+    const write = session.saveRecord((r) => (r.status = 'failed'), { deferred: true });
+    t += LEASE + 1;
+    const fast = await CaseLease.acquire(store, caseId, 'fast', LEASE, later);
+    await slow.release(); // the taken-over lease is not an error of the release: the new holder writes the case
+    await expect(write).rejects.toBeInstanceOf(LeaseLostError);
+    expect((await store.load(caseId))?.record.status).toBe('received');
+    await fast.release();
+  });
+
+  it('throws from the release when its transaction fails for another reason, and the deferred write with it', async () => {
+    const lease = await CaseLease.acquire(store, caseId, 'worker', LEASE, now);
+    const session = new CaseSession(lease, (await store.load(caseId))!, now);
+    const write = session.saveRecord((r) => (r.status = 'done'), { deferred: true });
+    proxy.setGate((req) => Promise.resolve(req.service === 'table' && req.write ? 'drop' : 'forward'));
+    try {
+      await expect(lease.release()).rejects.toThrow();
+    } finally {
+      proxy.setGate(undefined);
+    }
+    await expect(write).rejects.toThrow();
+    expect((await store.load(caseId))?.record.status).toBe('received');
   });
 });

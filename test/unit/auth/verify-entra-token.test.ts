@@ -175,3 +175,45 @@ describe('verifyEntraToken: a key service that fails is not a verdict', () => {
     }
   });
 });
+
+describe('verifyEntraToken: a token verified once is remembered, never beyond what it was verified for', () => {
+  it('still expires on time: a token accepted once is refused after its expiry', async () => {
+    const now = Date.now();
+    const token = await entra.sign({ exp: Math.floor(now / 1000) + 60 });
+    expect((await verify(token, now)).ok).toBe(true);
+    expect((await verify(token, now + 30_000)).ok).toBe(true);
+    // exp + 2 minutes' tolerance + 1 s
+    expect(detailOf(await verify(token, now + 60_000 + 121_000))).toBe('the token has expired');
+  });
+
+  it('is not valid before its not-before time, even after it was accepted at a later time', async () => {
+    const now = Date.now();
+    const token = await entra.sign({ nbf: Math.floor(now / 1000), iat: Math.floor(now / 1000) });
+    expect((await verify(token, now)).ok).toBe(true);
+    expect((await verify(token, now - 200_000)).ok).toBe(false);
+  });
+
+  it('does not pass for another audience: a token accepted for the app is refused where another audience is asked for', async () => {
+    const token = await entra.sign();
+    expect((await verify(token)).ok).toBe(true);
+    const other = await verifyEntraToken(token, { settings, audiences: ['00000000-0000-4000-8000-0000000000aa'], now: Date.now() });
+    expect(detailOf(other)).toBe('the token\'s "aud" claim is not acceptable');
+  });
+
+  it('does not pass for another tenant or issuer: the same token under other settings is verified afresh', async () => {
+    const token = await entra.sign();
+    expect((await verify(token)).ok).toBe(true);
+    const otherTenant = { ...settings, tenantId: '7e570000-0000-4000-8000-0000000000ff' };
+    expect(detailOf(await verifyEntraToken(token, { settings: otherTenant, audiences: [CLIENT_ID], now: Date.now() }))).toBe('the token was issued for another tenant');
+  });
+
+  it('hands each caller its own copy of the claims', async () => {
+    const token = await entra.sign();
+    const first = await verify(token);
+    if (first.ok) {
+      first.claims.oid = '00000000-0000-4000-8000-00000000beef';
+    }
+    const second = await verify(token);
+    expect(second.ok && second.claims.oid).not.toBe('00000000-0000-4000-8000-00000000beef');
+  });
+});

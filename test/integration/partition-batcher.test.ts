@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenCredential } from '@azure/identity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { startStorageProxy, type StorageProxy } from '../../dev/storage-proxy';
+import { PartitionBatcher } from '../../shared/store/partition-batcher';
+import { RecordTable } from '../../shared/store/record-table';
+import { createStorage, TABLES } from '../../shared/store/storage';
+import { claimStorageAccount } from '../helpers/storage-account';
+
+const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
+
+describe('rows inserted through the partition batcher (Azurite, through the storage proxy)', () => {
+  let proxy: StorageProxy;
+  let table: RecordTable<{ n: number; text?: string }>;
+  let rows: PartitionBatcher<{ n: number; text?: string }>;
+
+  beforeAll(async () => {
+    proxy = await startStorageProxy(inject('azurite'));
+    const account = /AccountName=([^;]+)/.exec(claimStorageAccount())?.[1] ?? '';
+    table = new RecordTable(await createStorage({ AzureWebJobsStorage: proxy.connectionString(account) }, noCredential).table(TABLES.audit));
+    rows = new PartitionBatcher(table);
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+
+  const batchesSince = (from: number): number => proxy.requests.slice(from).filter((q) => q.service === 'table' && q.method === 'POST' && q.shape === '/$batch').length;
+
+  it('stores every row written together in one partition with one transaction per hundred rows, and other partitions apart', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const from = proxy.requests.length;
+    await Promise.all([
+      ...Array.from({ length: 150 }, (_, n) => rows.insert(a, `r${String(n).padStart(3, '0')}`, { n }, { kind: 'x' })),
+      ...Array.from({ length: 3 }, (_, n) => rows.insert(b, `r${n}`, { n })),
+    ]);
+    expect((await table.partition(a)).map((r) => r.value.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 150 }, (_, n) => n));
+    expect((await table.partition(b)).map((r) => r.value.n).sort()).toEqual([0, 1, 2]);
+    // 150 rows of one partition: two transactions (100 + 50); three of another: one. No single inserts.
+    expect(batchesSince(from)).toBe(3);
+    expect(proxy.requests.slice(from).filter((q) => q.method === 'POST' && q.shape !== '/$batch' && q.service === 'table')).toHaveLength(0);
+  });
+
+  it('writes a row that arrives while its partition is being written in the next transaction, and loses none', async () => {
+    const pk = randomUUID();
+    const first = rows.insert(pk, 'first', { n: 1 });
+    // Queued after the first transaction has left (the batcher waits one turn of the event loop before sending).
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = Promise.all([rows.insert(pk, 'second', { n: 2 }), rows.insert(pk, 'third', { n: 3 })]);
+    await Promise.all([first, second]);
+    expect((await table.partition(pk)).map((r) => r.rowKey).sort()).toEqual(['first', 'second', 'third']);
+  });
+
+  it("fails only the row that cannot be stored: a transaction that fails is retried row by row, each with its own outcome", async () => {
+    const pk = randomUUID();
+    await table.insert(pk, 'taken', { n: 0 });
+    const results = await Promise.allSettled([rows.insert(pk, 'fresh-1', { n: 1 }), rows.insert(pk, 'taken', { n: 99 }), rows.insert(pk, 'fresh-2', { n: 2 })]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const stored = await table.partition(pk);
+    expect(stored.map((r) => [r.rowKey, r.value.n]).sort()).toEqual([['fresh-1', 1], ['fresh-2', 2], ['taken', 0]]);
+  });
+
+  it('rejects a row whose write never reaches storage, and stores it when written again', async () => {
+    const pk = randomUUID();
+    proxy.setGate((req) => Promise.resolve(req.service === 'table' && req.write ? 'drop' : 'forward'));
+    try {
+      await expect(rows.insert(pk, 'lost', { n: 1 })).rejects.toThrow();
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect(await table.partition(pk)).toEqual([]);
+    await rows.insert(pk, 'lost', { n: 1 });
+    expect((await table.partition(pk)).map((r) => r.rowKey)).toEqual(['lost']);
+  });
+});
+
+describe('rows inserted one after another, each as soon as the previous is stored', () => {
+  it('stores every row, however the inserts fall against the end of a transaction', async () => {
+    const table = new RecordTable<{ n: number }>(await createStorage({ AzureWebJobsStorage: claimStorageAccount() }, noCredential).table(TABLES.audit));
+    const rows = new PartitionBatcher(table);
+    const pk = randomUUID();
+    // An insert made right as the previous one resolves lands while the batcher is finishing its flush.
+    for (let n = 0; n < 20; n++) {
+      await rows.insert(pk, `r${String(n).padStart(2, '0')}`, { n });
+    }
+    expect(await table.partition(pk)).toHaveLength(20);
+  });
+});
