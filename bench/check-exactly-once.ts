@@ -12,7 +12,7 @@ export interface StormCheck {
 export interface CaseView {
   caseId: string;
   status: string;
-  targets: { key: string; objectId?: string; status: string }[];
+  targets: { key: string; objectId?: string; status: string; [field: string]: unknown }[];
 }
 
 /** An agent whose disable Graph acknowledged more than once, with the times (simulator clock). */
@@ -71,7 +71,11 @@ export function checkExactlyOnce(input: {
   }
   const twice = [...containedBy].filter(([, ids]) => ids.length > 1);
   const never = agents.filter((id) => !containedBy.has(id));
-  check('each agent contained by exactly one case', twice.length === 0 && never.length === 0, `${containedBy.size} agents contained; ${twice.length} by two or more cases${twice[0] ? ` (e.g. ${twice[0][0]} by ${twice[0][1].join(', ')})` : ''}; ${never.length} by none`);
+  // For the first agent contained twice: each case's view of it and when Graph acknowledged each disable, to see why.
+  const evidence = twice[0]
+    ? ` [${twice[0][1].map((caseId) => JSON.stringify(cases.find((c) => c.caseId === caseId)?.targets.find((t) => t.objectId === twice[0]?.[0]))).join(' | ')}; disables acknowledged at ${JSON.stringify(repeatedDisables.find((r) => r.agent === twice[0]?.[0])?.acknowledgedAt ?? [])}, host respawned at ${respawnAt ?? 'never'}]`
+    : '';
+  check('each agent contained by exactly one case', twice.length === 0 && never.length === 0, `${containedBy.size} agents contained; ${twice.length} by two or more cases${twice[0] ? ` (e.g. ${twice[0][0]} by ${twice[0][1].join(', ')})` : ''}; ${never.length} by none${evidence}`);
 
   const unfinished = cases.filter((c) => c.status !== 'done');
   check('every case done', unfinished.length === 0, unfinished.length === 0 ? `${cases.length} cases done` : `${unfinished.length} not done: ${[...new Set(unfinished.map((c) => c.status))].join(', ')} (e.g. ${unfinished[0]?.caseId})`);

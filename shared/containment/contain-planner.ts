@@ -32,10 +32,12 @@ export function containPlanner(deps: ContainDeps): Planner {
     cutsAccess: true,
     approvalKind: 'held-containment',
     async prepare(record: PrepareRecord, targets): Promise<PrepareResult> {
+      const readAt = deps.now();
       const [verification, resolved] = await Promise.all([verifyAtSource(deps, record, targets), resolveTargets(deps, targets)]);
       const byKey = new Map(targets.map((t) => [t.key, { resolved: resolved.get(t.key) ?? null, ...(verification.byKey.has(t.key) ? { verdict: verification.byKey.get(t.key) } : {}) }]));
       return {
         byKey,
+        readAt,
         ...(verification.severity ? { severity: verification.severity } : {}),
         ...(verification.sourceCopy === undefined ? {} : { sourceCopy: verification.sourceCopy }),
         ...(verification.incidentMissing ? { incidentMissing: true as const } : {}),

@@ -55,6 +55,12 @@ export interface PrepareResult {
   sourceCopy?: unknown;
   /** Sentinel answered that the incident does not exist (nothing to comment on). */
   incidentMissing?: true;
+  /**
+   * When the reads were sent (epoch ms). What Graph answered holds from then on at the earliest, so an identity read
+   * as enabled counts as enabled since this time, not since the answer was processed: a read sent before another
+   * case's containment and processed after it must never pass for proof that the identity was enabled again.
+   */
+  readAt?: number;
 }
 
 /**

@@ -349,12 +349,14 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
   }
   const copy = more?.sourceCopy ?? fromEarly?.sourceCopy;
   let suspicious = 0;
-  const at = new Date(deps.now()).toISOString();
   for (const t of need) {
-    const prep = more?.byKey.get(t.key) ?? fromEarly?.byKey.get(t.key);
+    const fromMore = more?.byKey.get(t.key);
+    const prep = fromMore ?? fromEarly?.byKey.get(t.key);
     if (!prep) {
       continue;
     }
+    // When the read that found it was sent (see PrepareResult.readAt), not now.
+    const readAt = (fromMore ? more?.readAt : fromEarly?.readAt) ?? deps.now();
     const next: TargetRecord = { ...t };
     const verdict = prep.verdict;
     if (verdict?.state === 'refused') {
@@ -368,7 +370,7 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
         // Acting on a body without reading it back is a deliberate weakening: say so every time.
         inv.log.warn(JSON.stringify({ caseId: session.caseId, target: t.key, msg: 'SENTINEL VERIFICATION SKIPPED: acting on the posted body alone', detail: verdict.detail }));
       }
-      applyResolution(next, prep.resolved, at);
+      applyResolution(next, prep.resolved, new Date(Math.min(readAt, deps.now())).toISOString());
     }
     // Not awaited: what the reads found is in the session at once (admission reads it there), and the row rides
     // with the run's next write (the admission) or with the lease's release, whose failure the run sees. A run that

@@ -60,10 +60,13 @@ export class KeyStore {
       if (live.size >= slots) {
         return false;
       }
-      // A random free slot: concurrent workers taking the lowest free one would all race for the same slot. Found
-      // by drawing while most slots are free (a limit of 100,000 an hour must not cost 100,000 steps a take), by
-      // listing the free ones once most are live.
-      const i = randomFreeSlot(slots, live);
+      // The value's own slot (from its hash) when free: two takes of the same value at once (a redelivered message
+      // racing the first run) then write the same row, one of them fails and finds the value's slot on its next
+      // read. Otherwise a random free slot: concurrent workers taking the lowest free one would all race for the
+      // same slot. Found by drawing while most slots are free (a limit of 100,000 an hour must not cost 100,000
+      // steps a take), by listing the free ones once most are live.
+      const own = ownSlot(value, slots);
+      const i = live.has(own) ? randomFreeSlot(slots, live) : own;
       const row = byKey.get(slotKey(i));
       const record: KeyValue = { value, at: new Date(now).toISOString(), until };
       try {
@@ -72,7 +75,9 @@ export class KeyStore {
         } else {
           await this.table.insert(partition, slotKey(i), record);
         }
-        await this.keepOneSlot(partition, value, slotKey(i), now);
+        if (i !== own) {
+          await this.keepOneSlot(partition, value, slotKey(i), now);
+        }
         return true;
       } catch (err) {
         if (!isConflict(err)) {
@@ -84,9 +89,10 @@ export class KeyStore {
   }
 
   /**
-   * Two takes of the same value at once (a redelivered message racing the first run) both find no slot of theirs and
+   * Two takes of the same value at once whose own slot was taken by another value both draw a random slot and may
    * take one each. After its write, each looks again and gives its slot back when the value holds a lower-numbered
    * one: the later of two writes always sees the earlier, so the value ends with one slot, whatever the interleaving.
+   * (Only then: while the value's own slot is free, the race is settled by the slot row itself, with no read more.)
    */
   private async keepOneSlot(partition: string, value: string, mine: string, now: number): Promise<void> {
     const rows = await this.table.partition(partition);
@@ -123,6 +129,11 @@ function slotKey(i: number): string {
 function slotIndex(rowKey: string): number {
   const match = /^slot-(\d+)$/.exec(rowKey);
   return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
+}
+
+/** The slot a value tries first: its hash, modulo the number of slots. */
+function ownSlot(value: string, slots: number): number {
+  return Number.parseInt(keyOf(value).slice(0, 12), 16) % slots;
 }
 
 /** A uniformly random slot number below `slots` that is not `live` (there is at least one). */

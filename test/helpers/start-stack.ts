@@ -42,6 +42,7 @@ export interface CaseJson {
     status: string;
     reason?: string;
     approvalId?: string;
+    resolvedAt?: string;
     accessCutAt?: string;
     timeToAccessCutMs?: number;
     steps: { action: string; state: string; errorCode?: string; error?: string; graphRequestIds: string[]; attempts: number }[];

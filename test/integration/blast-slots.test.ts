@@ -1,7 +1,8 @@
 import type { TokenCredential } from '@azure/identity';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KeyStore } from '../../shared/store/key-store';
-import { createStorage } from '../../shared/store/storage';
+import { KeyStore, type KeyValue } from '../../shared/store/key-store';
+import { RecordTable } from '../../shared/store/record-table';
+import { createStorage, TABLES } from '../../shared/store/storage';
 import { claimStorageAccount } from '../helpers/storage-account';
 
 const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
@@ -9,12 +10,15 @@ const HOUR = 3_600_000;
 
 describe('blast-radius slots (Azurite)', () => {
   let keys: KeyStore;
+  let rows: RecordTable<KeyValue>;
   let n = 0;
   /** A partition of its own per test: slots are counted per partition. */
   const partition = () => `blast-test-${++n}`;
 
   beforeAll(async () => {
-    keys = await KeyStore.open(createStorage({ AzureWebJobsStorage: claimStorageAccount() }, noCredential));
+    const storage = createStorage({ AzureWebJobsStorage: claimStorageAccount() }, noCredential);
+    keys = await KeyStore.open(storage);
+    rows = new RecordTable<KeyValue>(await storage.table(TABLES.keys));
   });
 
   it('gives exactly the limit to many workers taking slots at once, and one slot per value however often it asks', async () => {
@@ -28,6 +32,22 @@ describe('blast-radius slots (Azurite)', () => {
     // Asking again changes nothing: the admitted keep their slot, the others are still refused.
     for (const v of values) {
       expect(await keys.takeSlot(p, 5, v, now, now + HOUR)).toBe(admitted.has(v));
+    }
+  });
+
+  it('leaves each value one live slot when it races itself, whether its own slot is free or taken by another value', async () => {
+    for (const slots of [10_000, 30]) {
+      const p = partition();
+      const now = Date.now();
+      const values = Array.from({ length: 25 }, (_, i) => `case-${slots}|target-${i}|0`);
+      // Three takes of each value at once.
+      const taken = await Promise.all([...values, ...values, ...values].map((v) => keys.takeSlot(p, slots, v, now, now + 3_600_000)));
+      expect(taken.every((t) => t)).toBe(true);
+      const live = (await rows.partition(p)).filter((r) => (r.value.until ?? 0) > now);
+      const perValue = new Map<string, number>();
+      live.forEach((r) => perValue.set(r.value.value, (perValue.get(r.value.value) ?? 0) + 1));
+      expect([...perValue.values()].every((count) => count === 1)).toBe(true);
+      expect(perValue.size).toBe(values.length);
     }
   });
 
