@@ -29,7 +29,7 @@ export class VerifiedTokens {
     }
     const tolerance = this.clockToleranceS * 1000;
     const expired = typeof hit.claims.exp !== 'number' || hit.claims.exp * 1000 <= now - tolerance;
-    const notYet = typeof hit.claims.nbf === 'number' && hit.claims.nbf * 1000 > now + tolerance;
+    const notYet = (hit.claims.nbf ?? 0) * 1000 > now + tolerance;
     if (now >= hit.until || expired || notYet) {
       this.entries.delete(key);
       return undefined;
@@ -38,12 +38,12 @@ export class VerifiedTokens {
   }
 
   remember(key: string, claims: EntraClaims, now: number): void {
-    if (this.entries.size >= MAX_ENTRIES) {
-      // The oldest first (a Map iterates in insertion order).
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) {
-        this.entries.delete(oldest);
+    // The oldest goes first (a Map iterates in insertion order).
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size < MAX_ENTRIES) {
+        break;
       }
+      this.entries.delete(oldest);
     }
     this.entries.set(key, { claims, until: now + VERIFIED_TTL_MS });
   }

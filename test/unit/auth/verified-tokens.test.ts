@@ -12,6 +12,9 @@ describe('VerifiedTokens', () => {
     expect(VerifiedTokens.keyOf('a.b.c', ['issuer', 'tenant', 'aud2'])).not.toBe(key);
     expect(VerifiedTokens.keyOf('a.b.c', ['issuer2', 'tenant', 'aud1'])).not.toBe(key);
     expect(VerifiedTokens.keyOf('a.b.d', ['issuer', 'tenant', 'aud1'])).not.toBe(key);
+    // The parts stay apart: moving text from the token to the context, or between audiences, is another key.
+    expect(VerifiedTokens.keyOf('a.b.c', ['xy'])).not.toBe(VerifiedTokens.keyOf('a.b.cx', ['y']));
+    expect(VerifiedTokens.keyOf('a.b.c', ['issuer', 'tenant', 'aud1', 'aud2'])).not.toBe(VerifiedTokens.keyOf('a.b.c', ['issuer', 'tenant', 'aud1aud2']));
     // The token never appears in its key.
     expect(key).not.toContain('a.b.c');
   });
