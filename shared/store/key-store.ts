@@ -1,5 +1,5 @@
-import { RecordTable } from './record-table';
-import { isConflict, TABLES, type Storage } from './storage';
+import { RecordTable, type RowOp } from './record-table';
+import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { keyOf } from './storage-key';
 
 export interface KeyValue {
@@ -46,79 +46,75 @@ export class KeyStore {
   /**
    * Takes one of `slots` numbered slots whose `until` has passed (or that was never taken), until `until`;
    * true at once when `value` already holds a live slot. A rolling-window counter that stays exact under
-   * concurrent workers.
+   * concurrent workers: the slot row and the value's marker row are written in one transaction, so two takes of
+   * the same value at once (a redelivered message racing the first run) cannot both succeed, and two values cannot
+   * take the same slot.
    */
   async takeSlot(partition: string, slots: number, value: string, now: number, until: number): Promise<boolean> {
+    const marker = markerKey(value);
     for (;;) {
       const rows = await this.table.partition(partition);
+      const slotRows = rows.filter((r) => slotIndex(r.rowKey) !== Number.POSITIVE_INFINITY);
       // Idempotent per value: a re-run (redelivered message, a second look at the same target) takes no second slot.
-      if (rows.some((r) => r.value.value === value && (r.value.until ?? 0) > now)) {
+      if (slotRows.some((r) => r.value.value === value && (r.value.until ?? 0) > now)) {
         return true;
       }
       const byKey = new Map(rows.map((r) => [r.rowKey, r]));
-      const live = new Set(rows.filter((r) => (r.value.until ?? 0) > now).map((r) => slotIndex(r.rowKey)).filter((i) => i < slots));
+      const live = new Set(slotRows.filter((r) => (r.value.until ?? 0) > now).map((r) => slotIndex(r.rowKey)).filter((i) => i < slots));
       if (live.size >= slots) {
         return false;
       }
-      // The value's own slot (from its hash) when free: two takes of the same value at once (a redelivered message
-      // racing the first run) then write the same row, one of them fails and finds the value's slot on its next
-      // read. Otherwise a random free slot: concurrent workers taking the lowest free one would all race for the
-      // same slot. Found by drawing while most slots are free (a limit of 100,000 an hour must not cost 100,000
-      // steps a take), by listing the free ones once most are live.
-      const own = ownSlot(value, slots);
-      const i = live.has(own) ? randomFreeSlot(slots, live) : own;
+      // A random free slot: concurrent workers taking the lowest free one would all race for the same slot. Found
+      // by drawing while most slots are free (a limit of 100,000 an hour must not cost 100,000 steps a take), by
+      // listing the free ones once most are live.
+      const i = randomFreeSlot(slots, live);
       const row = byKey.get(slotKey(i));
       const record: KeyValue = { value, at: new Date(now).toISOString(), until };
+      const mine = byKey.get(marker);
+      const ops: RowOp<KeyValue>[] = [
+        row ? { op: 'replace', rowKey: slotKey(i), value: record, etag: row.etag } : { op: 'create', rowKey: slotKey(i), value: record },
+        mine ? { op: 'replace', rowKey: marker, value: record, etag: mine.etag } : { op: 'create', rowKey: marker, value: record },
+      ];
+      // The lapsed marker of the value whose lapsed slot this reuses goes with it: markers stay at most one a slot.
+      const previous = row ? byKey.get(markerKey(row.value.value)) : undefined;
+      if (previous && previous.rowKey !== marker && (previous.value.until ?? 0) <= now) {
+        ops.push({ op: 'delete', rowKey: previous.rowKey });
+      }
       try {
-        if (row) {
-          await this.table.replace(partition, slotKey(i), record, row.etag);
-        } else {
-          await this.table.insert(partition, slotKey(i), record);
-        }
-        if (i !== own) {
-          await this.keepOneSlot(partition, value, slotKey(i), now);
-        }
+        await this.table.transact(partition, ops);
         return true;
       } catch (err) {
-        if (!isConflict(err)) {
+        if (!isConflict(err) && !isNotFound(err)) {
           throw err;
         }
-        // Another worker took that slot between our read and our write: read again.
+        // Another worker took that slot, or this value, between our read and our write: read again.
       }
     }
   }
 
-  /**
-   * Two takes of the same value at once whose own slot was taken by another value both draw a random slot and may
-   * take one each. After its write, each looks again and gives its slot back when the value holds a lower-numbered
-   * one: the later of two writes always sees the earlier, so the value ends with one slot, whatever the interleaving.
-   * (Only then: while the value's own slot is free, the race is settled by the slot row itself, with no read more.)
-   */
-  private async keepOneSlot(partition: string, value: string, mine: string, now: number): Promise<void> {
-    const rows = await this.table.partition(partition);
-    const lower = rows.some((r) => r.rowKey < mine && r.value.value === value && (r.value.until ?? 0) > now && slotIndex(r.rowKey) !== Number.POSITIVE_INFINITY);
-    const own = rows.find((r) => r.rowKey === mine && r.value.value === value);
-    if (lower && own) {
-      await this.table.replace(partition, mine, { ...own.value, until: 0 }, own.etag).catch((err: unknown) => {
-        if (!isConflict(err)) {
-          throw err;
-        }
-      });
-    }
-  }
-
-  /** Gives back the slot `value` holds (a target admitted early that did not act after all). */
+  /** Gives back the slot `value` holds (a target admitted early that did not act after all), with its marker. */
   async freeSlot(partition: string, value: string, now: number): Promise<void> {
     const rows = await this.table.partition(partition);
-    const held = rows.find((r) => r.value.value === value && (r.value.until ?? 0) > now);
-    if (held) {
-      await this.table.replace(partition, held.rowKey, { ...held.value, until: 0 }, held.etag).catch((err: unknown) => {
-        if (!isConflict(err)) {
-          throw err;
-        }
-      });
+    const held = rows.find((r) => slotIndex(r.rowKey) !== Number.POSITIVE_INFINITY && r.value.value === value && (r.value.until ?? 0) > now);
+    if (!held) {
+      return;
     }
+    const marker = rows.find((r) => r.rowKey === markerKey(value));
+    const ops: RowOp<KeyValue>[] = [{ op: 'replace', rowKey: held.rowKey, value: { ...held.value, until: 0 }, etag: held.etag }];
+    if (marker) {
+      ops.push({ op: 'replace', rowKey: marker.rowKey, value: { ...marker.value, until: 0 }, etag: marker.etag });
+    }
+    await this.table.transact(partition, ops).catch((err: unknown) => {
+      if (!isConflict(err) && !isNotFound(err)) {
+        throw err;
+      }
+    });
   }
+}
+
+/** The row that says a value holds a slot: one per value, written with its slot. */
+function markerKey(value: string): string {
+  return `value-${keyOf(value)}`;
 }
 
 function slotKey(i: number): string {
@@ -129,11 +125,6 @@ function slotKey(i: number): string {
 function slotIndex(rowKey: string): number {
   const match = /^slot-(\d+)$/.exec(rowKey);
   return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
-}
-
-/** The slot a value tries first: its hash, modulo the number of slots. */
-function ownSlot(value: string, slots: number): number {
-  return Number.parseInt(keyOf(value).slice(0, 12), 16) % slots;
 }
 
 /** A uniformly random slot number below `slots` that is not `live` (there is at least one). */

@@ -35,7 +35,7 @@ describe('blast-radius slots (Azurite)', () => {
     }
   });
 
-  it('leaves each value one live slot when it races itself, whether its own slot is free or taken by another value', async () => {
+  it('leaves each value one live slot when it races itself, with slots to spare and with slots scarce', async () => {
     for (const slots of [10_000, 30]) {
       const p = partition();
       const now = Date.now();
@@ -43,12 +43,25 @@ describe('blast-radius slots (Azurite)', () => {
       // Three takes of each value at once.
       const taken = await Promise.all([...values, ...values, ...values].map((v) => keys.takeSlot(p, slots, v, now, now + 3_600_000)));
       expect(taken.every((t) => t)).toBe(true);
-      const live = (await rows.partition(p)).filter((r) => (r.value.until ?? 0) > now);
+      const live = (await rows.partition(p, 'slot-')).filter((r) => (r.value.until ?? 0) > now);
       const perValue = new Map<string, number>();
       live.forEach((r) => perValue.set(r.value.value, (perValue.get(r.value.value) ?? 0) + 1));
       expect([...perValue.values()].every((count) => count === 1)).toBe(true);
       expect(perValue.size).toBe(values.length);
     }
+  });
+
+  it('lets a value that gave its slot back take one again, and keeps one marker a value however often slots turn over', async () => {
+    const p = partition();
+    const now = Date.now();
+    expect(await keys.takeSlot(p, 1, 'a', now, now + 1_000)).toBe(true);
+    await keys.freeSlot(p, 'a', now);
+    expect(await keys.takeSlot(p, 1, 'a', now, now + 1_000)).toBe(true);
+    expect(await keys.takeSlot(p, 1, 'b', now, now + 3_600_000)).toBe(false);
+    // a's hour passes: b takes its slot, and a's lapsed marker goes with it.
+    expect(await keys.takeSlot(p, 1, 'b', now + 2_000, now + 3_600_000)).toBe(true);
+    const all = await rows.partition(p);
+    expect(all.map((r) => r.value.value).sort()).toEqual(['b', 'b']);
   });
 
   it('frees a slot for the next value, and reuses slots whose hour has passed', async () => {
