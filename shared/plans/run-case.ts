@@ -159,7 +159,6 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
       { deferred: true },
     );
   }
-  await session.settled();
   outcome.settled(session.record);
   inv.log.info(JSON.stringify({ caseId, status: session.record.status, mode, targets: [...session.targets.values()].map((t) => ({ key: t.key, plan: t.plan, status: t.status })) }));
   if (transient.length > 0) {
@@ -370,7 +369,7 @@ async function prepareTargets(deps: EngineDeps, planners: Planners, session: Cas
         // Acting on a body without reading it back is a deliberate weakening: say so every time.
         inv.log.warn(JSON.stringify({ caseId: session.caseId, target: t.key, msg: 'SENTINEL VERIFICATION SKIPPED: acting on the posted body alone', detail: verdict.detail }));
       }
-      applyResolution(next, prep.resolved, new Date(Math.min(readAt, deps.now())).toISOString());
+      applyResolution(next, prep.resolved, new Date(readAt).toISOString());
     }
     // Not awaited: what the reads found is in the session at once (admission reads it there), and the row rides
     // with the run's next write (the admission) or with the lease's release, whose failure the run sees. A run that

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UpstreamError } from '../../../shared/errors';
 import type { Graph, GraphCall, GraphResult } from '../../../shared/graph/graph-client';
 import { DirectoryResolver } from '../../../shared/graph/directory-resolver';
+import { callGate } from '../../helpers/call-gate';
 
 const WINDOW = 400;
 const id = (n: number): string => `a9e00000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -14,8 +15,7 @@ function fakeGraph() {
   const calls: { at: number; ids: string[] }[] = [];
   const unknown = new Set<string>();
   const failures: UpstreamError[] = [];
-  let release: () => void = () => undefined;
-  let gate: Promise<void> | undefined;
+  const gate = callGate();
   const graph: Graph = {
     async call<T>(call: GraphCall): Promise<GraphResult<T>> {
       if (call.method !== 'POST' || call.path !== '/directoryObjects/getByIds') {
@@ -23,9 +23,7 @@ function fakeGraph() {
       }
       const ids = (call.body as { ids: string[] }).ids;
       calls.push({ at: Date.now(), ids });
-      if (gate) {
-        await gate;
-      }
+      await gate.passed();
       const failure = failures.shift();
       if (failure) {
         throw failure;
@@ -43,13 +41,8 @@ function fakeGraph() {
     failWith(...errors: UpstreamError[]) {
       failures.push(...errors);
     },
-    hold() {
-      gate = new Promise((r) => (release = r));
-    },
-    open() {
-      gate = undefined;
-      release();
-    },
+    hold: gate.hold,
+    open: gate.open,
   };
 }
 

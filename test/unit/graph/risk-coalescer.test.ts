@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../../shared/errors';
 import type { Graph, GraphCall, GraphResult } from '../../../shared/graph/graph-client';
 import { RiskCoalescer } from '../../../shared/graph/risk-coalescer';
+import { callGate } from '../../helpers/call-gate';
 
 const BAD = '00000000-0000-4000-8000-0000000000ba';
 
@@ -11,8 +12,7 @@ const BAD = '00000000-0000-4000-8000-0000000000ba';
  */
 function fakeGraph() {
   const calls: { path: string; ids: string[] }[] = [];
-  let release: () => void = () => undefined;
-  let gate: Promise<void> | undefined;
+  const gate = callGate();
   const graph: Graph = {
     async call<T>(call: GraphCall): Promise<GraphResult<T>> {
       if (call.method !== 'POST' || !call.path.startsWith('/identityProtection/')) {
@@ -20,9 +20,7 @@ function fakeGraph() {
       }
       const ids = Object.values(call.body as Record<string, string[]>)[0] ?? [];
       calls.push({ path: call.path, ids });
-      if (gate) {
-        await gate;
-      }
+      await gate.passed();
       if (ids.includes(BAD)) {
         throw new UpstreamError({ service: 'Graph', httpStatus: 404, upstreamCode: 'Request_ResourceNotFound', transient: false, message: `Resource '${BAD}' does not exist` });
       }
@@ -33,13 +31,8 @@ function fakeGraph() {
   return {
     graph,
     calls,
-    hold() {
-      gate = new Promise((r) => (release = r));
-    },
-    open() {
-      gate = undefined;
-      release();
-    },
+    hold: gate.hold,
+    open: gate.open,
   };
 }
 
