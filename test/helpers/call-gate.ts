@@ -3,19 +3,19 @@
  * gate is held, and when `open()` releases every call held so far. For tests of coalescers, which merge what
  * arrives while a call is in flight.
  */
-export function callGate(): { passed(): Promise<void>; hold(): void; open(): void } {
+export function callGate(): { passed: () => Promise<void>; hold: () => void; open: () => void } {
   let release: () => void = () => undefined;
   let gate: Promise<void> | undefined;
   return {
-    async passed() {
+    passed: async () => {
       if (gate) {
         await gate;
       }
     },
-    hold() {
+    hold: () => {
       gate = new Promise((r) => (release = r));
     },
-    open() {
+    open: () => {
       gate = undefined;
       release();
     },
