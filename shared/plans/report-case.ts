@@ -77,7 +77,9 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
   // A case whose every identity is covered by another case (joined, or waiting for it) opens no ticket of its own:
   // the acting case has one. Its incident still gets the comment saying which case acts.
   const ownOutcome = bundle.targets.some((t) => t.status !== 'joined' && t.status !== 'waiting');
-  const ticketTask = !ticket && !ownOutcome
+  // A run that opened the ticket and died before recording the outcome as reported reports again: the ticket
+  // already says this outcome, so it gets no note repeating it (the comment step is found done under the chain).
+  const ticketTask = (!ticket && !ownOutcome) || (ticket && record.ticketOpenedFor === chain)
     ? Promise.resolve(undefined)
     : ticket
     ? runStep(ctx, { stepId: `case|0|ticket-note|${chain}`, targetKey: 'case' }, {
@@ -115,6 +117,7 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
             session.saveStepAndRecord(done, (r) => {
               if (opened) {
                 r.ticket = opened;
+                r.ticketOpenedFor = chain;
               }
             }),
         );
@@ -135,10 +138,15 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
   if (transient.length > 0) {
     throw transient[0];
   }
-  await session.saveRecord((r) => {
-    r.reportedOutcome = chain;
-    r.reportedState = outcome;
-  });
+  // Rides with the case's next write or the lease given back: a run that dies before it lands reports again and
+  // sends nothing twice (steps done under the same chain are skipped; see ticketOpenedFor).
+  void session.saveRecord(
+    (r) => {
+      r.reportedOutcome = chain;
+      r.reportedState = outcome;
+    },
+    { deferred: true },
+  );
 }
 
 /** The signed link of each pending approval a held target waits for. */

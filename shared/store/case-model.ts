@@ -69,6 +69,8 @@ export interface CaseRecord {
   rejected: RejectedEntity[];
   rejectedCount?: number;
   ticket?: TicketRef;
+  /** Chain key of the outcome the ticket was opened with: its text already says it, so no note repeats it. */
+  ticketOpenedFor?: string;
   /** Chain key of the outcomes reported so far on the ticket and the incident (see report-case). */
   reportedOutcome?: string;
   /** The outcome (targets and their states, hashed) last reported, so a re-run with nothing new reports nothing. */

@@ -2,6 +2,7 @@ import { odata } from '@azure/data-tables';
 import { RecordTable, type Stored } from './record-table';
 import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { keyOf } from './storage-key';
+import { KnownRows } from './known-rows';
 
 /**
  * What the owning case is doing with the identity: acting on it now, holding it for an approval, or keeping it
@@ -38,6 +39,13 @@ export type ClaimResult = { owned: true; fresh: boolean; record: OwnerRecord; et
  * storm over 256 partitions), row = the hash. Every change is conditional on the row's etag.
  */
 export class IdentityOwners {
+  /**
+   * Row keys this instance has seen stored. A claim of one of them reads first instead of trying the insert that
+   * would fail: in a storm most claims name an identity another case already owns, and this saves that round trip.
+   * Only a hint about existence: every decision is still made on the row as read and written conditionally.
+   */
+  readonly #stored = new KnownRows(KNOWN_ROWS_MAX);
+
   private constructor(private readonly table: RecordTable<OwnerRecord>) {}
 
   static async open(storage: Storage): Promise<IdentityOwners> {
@@ -51,7 +59,13 @@ export class IdentityOwners {
 
   async get(identity: string): Promise<Stored<OwnerRecord> | undefined> {
     const { pk, rk } = where(identity);
-    return this.table.get(pk, rk);
+    const row = await this.table.get(pk, rk);
+    if (row) {
+      this.#stored.add(rk);
+    } else {
+      this.#stored.delete(rk);
+    }
+    return row;
   }
 
   /**
@@ -62,16 +76,19 @@ export class IdentityOwners {
     const { pk, rk } = where(identity);
     const fresh: OwnerRecord = { identity, caseId, state, verified, since: at, waiters: [] };
     for (;;) {
-      // Most identities have no record yet: try the insert first (one round trip), read only when it exists.
-      try {
-        const etag = await this.table.insert(pk, rk, fresh, { caseId });
-        return { owned: true, fresh: true, record: fresh, etag };
-      } catch (err) {
-        if (!isConflict(err)) {
-          throw err;
+      // An identity with no record yet: try the insert first (one round trip), read only when it exists.
+      if (!this.#stored.has(rk)) {
+        try {
+          const etag = await this.table.insert(pk, rk, fresh, { caseId });
+          this.#stored.add(rk);
+          return { owned: true, fresh: true, record: fresh, etag };
+        } catch (err) {
+          if (!isConflict(err)) {
+            throw err;
+          }
         }
       }
-      const current = await this.table.get(pk, rk);
+      const current = await this.get(identity);
       if (!current) {
         continue;
       }
@@ -96,6 +113,9 @@ export class IdentityOwners {
     try {
       return await this.table.replace(pk, rk, record, etag, { caseId: record.caseId });
     } catch (err) {
+      if (isNotFound(err)) {
+        this.#stored.delete(rk);
+      }
       if (isConflict(err) || isNotFound(err)) {
         return undefined;
       }
@@ -158,6 +178,9 @@ export class IdentityOwners {
     return this.table.query(odata`caseId eq ${caseId}`);
   }
 }
+
+/** Enough for a storm's identities; the oldest are forgotten first (a forgotten row costs one failed insert). */
+const KNOWN_ROWS_MAX = 10_000;
 
 function where(identity: string): { pk: string; rk: string } {
   const rk = keyOf(identity);

@@ -172,6 +172,8 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     expect(stack.sim.state.get(agent), where).toMatchObject({ accountEnabled: false, riskState: 'confirmedCompromised' });
     const steps = `${where}; case steps: ${JSON.stringify(c.caseSteps.map((s) => [s.action, s.state]))}`;
     expect(ticketsOpened(caseId), steps).toEqual([`agent-responders:${caseId}`]);
+    // The ticket says the outcome it was opened with: a run that resumes after opening it adds no note repeating it.
+    expect(notesOn(caseId), steps).toEqual([]);
     const comments = stack.sim.state.allComments().filter((x) => x.incidentId.toLowerCase() === incident.armId.toLowerCase());
     expect(comments, steps).toHaveLength(1);
     // The disable is idempotent; it is sent again only when the host died after Graph took it and before it heard.

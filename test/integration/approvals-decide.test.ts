@@ -165,7 +165,8 @@ describe('deciding an approval', () => {
     expect(recorded).toHaveLength(1);
     const decisions = (await auditActions(caseId, approvalId)).filter((x) => x === 'approval.approved' || x === 'approval.rejected');
     expect(decisions).toHaveLength(1);
-    expect(await queuedFor(approvalId)).toBe(approval.status === 'approved' ? 1 : 0);
+    // Whichever decision won goes to the case once: an approval to run the release, a rejection to record it there.
+    expect(await queuedFor(approvalId)).toBe(1);
 
     const later = await decide(link, PEOPLE.socLead, 'approve', { form: a });
     expect(later.status).toBe(200);

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { odata } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startStorageProxy, type StorageProxy } from '../../dev/storage-proxy';
 import { releaseOwnership, takeOwnership } from '../../shared/plans/ownership';
-import { IdentityOwners } from '../../shared/store/identity-owners';
-import { createStorage, QUEUES, type Storage } from '../../shared/store/storage';
+import { IdentityOwners, type OwnerRecord } from '../../shared/store/identity-owners';
+import { RecordTable } from '../../shared/store/record-table';
+import { createStorage, QUEUES, TABLES, type Storage } from '../../shared/store/storage';
 import { claimStorageAccount } from '../helpers/storage-account';
 
 const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
@@ -95,5 +98,60 @@ describe('ownership keyed by identity (Azurite)', () => {
     await takeOwnership(deps(), identity, a, acting);
     await releaseOwnership(deps(), identity, b, 'failed');
     expect((await owners.get(identity))?.value.caseId).toBe(a);
+  });
+});
+
+describe('claims of identities already stored (Azurite, through the storage proxy)', () => {
+  let proxy: StorageProxy;
+  let owners: IdentityOwners;
+  let rows: RecordTable<OwnerRecord>;
+
+  beforeAll(async () => {
+    proxy = await startStorageProxy(inject('azurite'));
+    const account = /AccountName=([^;]+)/.exec(claimStorageAccount())?.[1] ?? '';
+    const storage = createStorage({ AzureWebJobsStorage: proxy.connectionString(account) }, noCredential);
+    owners = await IdentityOwners.open(storage);
+    rows = new RecordTable(await storage.table(TABLES.owners));
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+
+  const ownerRequests = (from: number): string[] => proxy.requests.slice(from).filter((q) => q.service === 'table').map((q) => `${q.method} ${q.shape.replace(/\(.*\)/, '(…)')}`);
+
+  it('reads first when the identity is known to be stored: a case joining another sends one read, no insert that fails', async () => {
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const [a, b] = [randomUUID(), randomUUID()];
+    let from = proxy.requests.length;
+    expect(await owners.claim(identity, a, 'acting', true, new Date().toISOString())).toMatchObject({ owned: true, fresh: true });
+    expect(ownerRequests(from)).toEqual(['POST /owners']);
+    from = proxy.requests.length;
+    expect(await owners.claim(identity, b, 'acting', true, new Date().toISOString())).toMatchObject({ owned: false, record: { caseId: a } });
+    expect(ownerRequests(from)).toEqual(['GET /owners(…)']);
+  });
+
+  it('still owns an identity whose row was deleted behind it (the hint is only a hint)', async () => {
+    const objectId = randomUUID();
+    const identity = IdentityOwners.identityOf(objectId);
+    const [a, b] = [randomUUID(), randomUUID()];
+    await owners.claim(identity, a, 'acting', true, new Date().toISOString());
+    // Retention deletes the row through another instance.
+    const [stored] = await rows.query(odata`caseId eq ${a}`);
+    expect(stored?.value.identity).toBe(identity);
+    await rows.delete(stored?.partitionKey ?? '', stored?.rowKey ?? '');
+    const from = proxy.requests.length;
+    expect(await owners.claim(identity, b, 'acting', true, new Date().toISOString())).toMatchObject({ owned: true, fresh: true, record: { caseId: b } });
+    expect(ownerRequests(from)).toEqual(['GET /owners(…)', 'POST /owners']);
+    expect((await owners.get(identity))?.value.caseId).toBe(b);
+  });
+
+  it('takes an identity released since it was seen, by a conditional replace of the row as read', async () => {
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const [a, b] = [randomUUID(), randomUUID()];
+    await owners.claim(identity, a, 'acting', true, new Date().toISOString());
+    await owners.release(identity, a, 'failed', new Date().toISOString());
+    const from = proxy.requests.length;
+    expect(await owners.claim(identity, b, 'acting', true, new Date().toISOString())).toMatchObject({ owned: true, fresh: true, record: { caseId: b, last: { caseId: a, outcome: 'failed' } } });
+    expect(ownerRequests(from)).toEqual(['GET /owners(…)', 'PUT /owners(…)']);
   });
 });
