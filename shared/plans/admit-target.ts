@@ -3,7 +3,7 @@ import { requesterOf } from '../approvals/requester-of';
 import { isUnverifiable, type CaseSource, type TargetRecord } from '../store/case-model';
 import { kindFacts } from '../graph/identity-kinds';
 import type { ClaimResult } from '../store/identity-owners';
-import type { CaseSession } from './case-session';
+import type { CaseSession, Deferrable } from './case-session';
 import { belowMinimumSeverity, blastSlotOf, checkGuardrails, freeBlastSlot, takeBlastSlot, type BlastRadiusDeps } from './guardrails';
 import { identityOf, releaseOwnership, takeOwnership, type OwnershipDeps } from './ownership';
 import type { Planner } from './planner';
@@ -85,9 +85,11 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
       if (planner.plan === 'release') {
         return save(session, { ...target, status: 'contained', reason: `Release not performed: case ${ownership.ownerCaseId} acts on this identity now (a new incident or hold). Ask again once it is done.` });
       }
+      // Deferred (rides with the lease given back): both follow from the ownership record alone, so a run that dies
+      // before the row lands finds the same on its retry; a storm's joining cases then write their case once.
       return ownership.result === 'covered'
-        ? save(session, { ...target, status: 'joined', joinedCaseId: ownership.ownerCaseId, reason: `Already contained by case ${ownership.ownerCaseId} (and still disabled).` })
-        : save(session, { ...target, status: 'waiting', joinedCaseId: ownership.ownerCaseId, reason: `Case ${ownership.ownerCaseId} acts on this identity now; this case continues when it is done.` });
+        ? save(session, { ...target, status: 'joined', joinedCaseId: ownership.ownerCaseId, reason: `Already contained by case ${ownership.ownerCaseId} (and still disabled).` }, { deferred: true })
+        : save(session, { ...target, status: 'waiting', joinedCaseId: ownership.ownerCaseId, reason: `Case ${ownership.ownerCaseId} acts on this identity now; this case continues when it is done.` }, { deferred: true });
     }
   }
   if (!hold && planner.cutsAccess && !approved) {
@@ -139,7 +141,10 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   }
 }
 
-async function save(session: CaseSession, target: TargetRecord): Promise<TargetRecord> {
-  await session.saveTarget(target);
+async function save(session: CaseSession, target: TargetRecord, opts: Deferrable = {}): Promise<TargetRecord> {
+  const write = session.saveTarget(target, opts);
+  if (!opts.deferred) {
+    await write; // a deferred write settles with the release, after the run: awaiting it here would wait forever
+  }
   return target;
 }

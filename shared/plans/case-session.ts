@@ -38,9 +38,10 @@ export class CaseSession {
     return this.write([{ op: 'upsert', rowKey: targetRow(target.key), value: target, columns: targetColumns(target) }], opts);
   }
 
-  saveStep(step: StepRecord): Promise<void> {
+  /** Records a step's new state (a `deferred` one: see {@link saveRecord}). */
+  saveStep(step: StepRecord, opts: Deferrable = {}): Promise<void> {
     this.steps.set(step.stepId, step);
-    return this.track(this.lease.write([{ op: 'upsert', rowKey: stepRow(step.stepId), value: step, columns: stepColumns(step) }]));
+    return this.write([{ op: 'upsert', rowKey: stepRow(step.stepId), value: step, columns: stepColumns(step) }], opts);
   }
 
   /** Saves a step and its target in one transaction (a step's outcome and what it means for the target). */

@@ -132,6 +132,12 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
           await deps.sentinel.putComment(armId, deterministicGuid(`${caseId}|${chain}`), text.slice(0, 30_000));
           return { detail: 'comment posted' };
         },
+      },
+      // Rides with the case's next write or the lease given back (for a case that joins another, the only write
+      // left): a run that dies first puts the same comment again, under the same id.
+      (done) => {
+        void session.saveStep(done, { deferred: true });
+        return Promise.resolve();
       })
     : undefined;
   await Promise.all([refusal, ticketTask.catch(collect), commentTask?.catch(collect)]);
