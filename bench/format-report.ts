@@ -2,6 +2,7 @@ import type { ColdStartResult } from './cold-start';
 import type { ContainmentAnatomy } from './containment-anatomy';
 import type { LifecycleBenchResult } from './lifecycle-sweep';
 import type { StormResult } from './storm';
+import type { IntakeOnlyResult } from './intake-only';
 import type { TimeToContainResult } from './time-to-contain';
 
 export interface MachineInfo {
@@ -23,6 +24,7 @@ export interface BenchReport {
   anatomy?: ContainmentAnatomy[];
   timeToContain?: TimeToContainResult[];
   storm?: StormResult;
+  intake?: IntakeOnlyResult;
   faults?: StormResult;
   lifecycle?: LifecycleBenchResult[];
 }
@@ -105,6 +107,15 @@ export function formatReport(r: BenchReport): string {
       out.push(`| ${c.name} | ${c.ok ? 'pass' : '**FAIL**'}: ${c.detail} |`);
     }
     out.push('');
+  }
+  if (r.intake) {
+    const i = r.intake;
+    const ms = (role: string): string => String(i.cpuMsPerAlert[role] ?? 0);
+    out.push(
+      `**Intake alone** (the storm's posts with the responder's queue trigger off, \`AzureWebJobs.containment-queue.Disabled\`): ${i.alertsPerSecond} alerts/s (${i.alerts} in ${Math.round(i.wallMs / 100) / 10} s, ${i.concurrency} in flight, ${i.accepted} accepted); ` +
+        `latency p50 / p95 / p99 ${i.latencyMs.p50} / ${i.latencyMs.p95} / ${i.latencyMs.p99} ms; CPU an alert: app ${ms('local host (app)')} ms, storage ${ms('azurite (storage)')} ms, bench ${ms('bench (simulator, clients)')} ms.`,
+      '',
+    );
   }
   if (r.coldStart) {
     const c = r.coldStart;

@@ -8,13 +8,14 @@ import { anatomyAccount, benchContainmentAnatomy, type AnatomySetting } from './
 import { formatReport, type BenchReport, type MachineInfo } from './format-report';
 import { benchLifecycleSweep } from './lifecycle-sweep';
 import { benchStorm, type StormOptions } from './storm';
+import { benchIntakeOnly } from './intake-only';
 import { benchTimeToContain, ttcAccount, type TimeToContainSetting } from './time-to-contain';
 
 /**
  * `npm run bench`: every figure of the benchmarks issue in one run, printed as Markdown tables and written to
  * `bench/results/` (`bench-<time>.json`; a complete full-size run also replaces `latest.json` and `latest.md`).
  * - `BENCH_QUICK=1`: smoke sizes (a minute or two), to check the benchmarks still run; not figures to quote.
- * - `BENCH_ONLY=ttc,storm`: a subset (cold, anatomy, ttc, storm, faults, lifecycle).
+ * - `BENCH_ONLY=ttc,storm`: a subset (cold, anatomy, ttc, storm, intake, faults, lifecycle).
  * - `BENCH_STORAGE_LATENCY_MS=0,5`: the time-to-contain rows, by latency added to every storage round trip (default
  *   0 and 5 ms: loopback Azurite, and about what in-region Azure Storage costs); `BENCH_GRAPH_LATENCY_MS` (default
  *   100) the Graph and ARM latency of every row.
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     }
   };
 
-  const azurite = await startAzurite({ accounts: ['coldtsc', 'coldesbuild', ...ANATOMY.map(anatomyAccount), ...TTC.map(ttcAccount), 'storm', 'faults'] });
+  const azurite = await startAzurite({ accounts: ['coldtsc', 'coldesbuild', ...ANATOMY.map(anatomyAccount), ...TTC.map(ttcAccount), 'storm', 'intake', 'faults'] });
   try {
     await section('cold', async () => {
       report.coldStart = await benchColdStart(azurite, SIZES.coldRuns, log);
@@ -86,6 +87,9 @@ async function main(): Promise<void> {
     });
     await section('storm', async () => {
       report.storm = await benchStorm(azurite, { ...STORM, label: 'storm', account: 'storm', faultRate: 0, dropRate: 0, killMidRun: false }, log);
+    });
+    await section('intake', async () => {
+      report.intake = await benchIntakeOnly(azurite, { account: 'intake', alerts: STORM.alerts, agents: STORM.agents, duplicates: STORM.duplicates, concurrency: STORM.concurrency }, log);
     });
     await section('faults', async () => {
       report.faults = await benchStorm(azurite, { ...STORM, label: 'faults', account: 'faults', faultRate: 0.1, dropRate: 0.01, killMidRun: true }, log);

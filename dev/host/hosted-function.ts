@@ -11,6 +11,11 @@ export interface HostedFunction {
   trigger: RpcBindingInfo;
   /** Lower-case trigger type, e.g. `httptrigger`, `queuetrigger`, `timertrigger`. */
   triggerType: string;
+  /**
+   * Turned off by the app setting `AzureWebJobs.<name>.Disabled` (`true` or `1`), as in Azure: no route, no queue
+   * listener, no timer; the admin API can still run it.
+   */
+  disabled: boolean;
 }
 
 /** What `GET /admin/functions` and the startup banner show for a function. */
@@ -58,6 +63,7 @@ export function toHostedFunction(registered: RegisteredFunction, env: NodeJS.Pro
     triggerName,
     trigger,
     triggerType: (trigger.type ?? '').toLowerCase(),
+    disabled: /^(true|1)$/i.test(env[`AzureWebJobs.${registered.metadata.name}.Disabled`] ?? ''),
   };
 }
 

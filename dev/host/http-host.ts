@@ -29,7 +29,7 @@ interface HttpRoute {
  */
 export function createHttpHandler(deps: HttpHostDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const routes: HttpRoute[] = deps.functions
-    .filter((fn) => fn.triggerType === 'httptrigger')
+    .filter((fn) => fn.triggerType === 'httptrigger' && !fn.disabled)
     .map((fn) => {
       const methods = fn.trigger['methods'];
       return {

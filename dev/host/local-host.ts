@@ -69,6 +69,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
 
   const functions = [...api.functions.values()].map((r) => toHostedFunction(r, env));
   warnUnsupportedBindings(functions, logger);
+  functions.filter((f) => f.disabled).forEach((f) => logger.info(`Function '${f.name}' is disabled (AzureWebJobs.${f.name}.Disabled)`));
 
   const appHookData: HookData = {};
   await runHooks(api, 'appStart', { hookData: {}, appHookData, functionAppDirectory: appDir });
@@ -110,7 +111,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   infos = functions.map((fn) => describeFunction(fn, url, config.routePrefix));
 
   const listeners: QueueListener[] = [];
-  for (const fn of functions.filter((f) => f.triggerType === 'queuetrigger')) {
+  for (const fn of functions.filter((f) => f.triggerType === 'queuetrigger' && !f.disabled)) {
     const queueName = stringOption(fn.trigger, 'queueName');
     if (!queueName) {
       throw new Error(`Function '${fn.name}' has no queueName`);
@@ -131,7 +132,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   const unsubscribe = queues.onWrite((key) => listeners.filter((l) => l.key === key).forEach((l) => l.wake()));
   listeners.forEach((l) => l.start());
   if (env['LOCAL_HOST_DISABLE_TIMERS'] !== 'true') {
-    timers.start(functions);
+    timers.start(functions.filter((f) => !f.disabled));
   }
   logger.info(`Host started on ${url} with ${functions.length} function(s)`);
 

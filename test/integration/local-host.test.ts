@@ -256,6 +256,45 @@ describe('local host: timers and admin API', () => {
   });
 });
 
+describe('local host: a function turned off by AzureWebJobs.<name>.Disabled', () => {
+  let off: SpawnedLocalHost;
+  const queueName = 'doomed-while-disabled';
+
+  beforeAll(async () => {
+    off = await spawnLocalHost({
+      appDir,
+      env: {
+        AzureWebJobsStorage: claimStorageAccount(),
+        FIXTURE_RECORD_DIR: recordDir,
+        DOOMED_QUEUE: queueName,
+        TICK_SCHEDULE: '0 0 3 1 1 *',
+        LOCAL_HOST_DISABLE_TIMERS: 'true',
+        'AzureWebJobs.greet.Disabled': 'true',
+        'AzureWebJobs.doomed.Disabled': '1',
+      },
+    });
+  });
+  afterAll(async () => {
+    await off?.stop();
+  });
+
+  it('has no route and no queue listener, as in Azure, while the admin API can still run it', async () => {
+    expect((await fetch(`${off.url}/api/greet/ana/1`)).status).toBe(404);
+    expect((await fetch(`${off.url}/api/echo`, { method: 'POST', body: '{}' })).status).toBe(200);
+    const queue = queues.getQueueClient(queueName);
+    await queue.createIfNotExists();
+    await queue.sendMessage(base64({ untouched: true }));
+    await new Promise((r) => setTimeout(r, 1_500));
+    const [waiting] = (await queue.peekMessages()).peekedMessageItems;
+    expect(waiting?.dequeueCount).toBe(0);
+    expect(off.output()).toContain("Function 'doomed' is disabled (AzureWebJobs.doomed.Disabled)");
+
+    const byHand = await fetch(`${off.url}/admin/functions/doomed?wait=true`, { method: 'POST', body: JSON.stringify({ input: 'by hand' }) });
+    expect(byHand.status).toBe(500);
+    expect(await byHand.text()).toContain('always fails: "by hand"');
+  });
+});
+
 // Last: stops the shared host.
 describe('local host: shutdown', () => {
   it('drains for up to 5 s, then makes unfinished queue messages visible again and exits 0', async () => {
