@@ -78,7 +78,7 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
   // the acting case has one. Its incident still gets the comment saying which case acts.
   const ownOutcome = bundle.targets.some((t) => t.status !== 'joined' && t.status !== 'waiting');
   // A run that opened the ticket and died before recording the outcome as reported reports again: the ticket
-  // already says this outcome, so it gets no note repeating it (the comment step is found done under the chain).
+  // already says this outcome, so it gets no note repeating it (the comment is put again under the same id).
   const ticketTask = (!ticket && !ownOutcome) || (ticket && record.ticketOpenedFor === chain)
     ? Promise.resolve(undefined)
     : ticket
@@ -145,7 +145,7 @@ export async function reportCase(deps: ReportDeps, ctx: StepRunContext): Promise
     throw transient[0];
   }
   // Rides with the case's next write or the lease given back: a run that dies before it lands reports again and
-  // sends nothing twice (steps done under the same chain are skipped; see ticketOpenedFor).
+  // repeats nothing (the same chain finds its steps done or puts the same comment; see ticketOpenedFor).
   void session.saveRecord(
     (r) => {
       r.reportedOutcome = chain;

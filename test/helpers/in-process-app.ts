@@ -101,7 +101,11 @@ export async function startInProcessApp(opts: { env?: Record<string, string>; si
     },
     async queuedMessages() {
       const queue = await deps.storage.queue(QUEUES.containment);
+      // A peek shows at most 32 messages: with more queued, a count taken from it could miss the one a test looks for.
       const peeked = await queue.peekMessages({ numberOfMessages: 32 });
+      if (peeked.peekedMessageItems.length === 32) {
+        throw new Error('32 or more messages queued: drain the queue before counting what a step queued');
+      }
       return peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as Record<string, unknown>);
     },
     async approval(id) {
