@@ -127,7 +127,22 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     armed = { ...(boundary ? { boundary } : {}), writes: 0, calls: 0, counting: false, hit: false };
     const { caseId, approvalId } = await start();
     if (boundary) {
-      await expect.poll(() => armed?.hit, { timeout: 30_000, message: `the run never reached ${describeBoundary(boundary)}` }).toBe(true);
+      // How many storage writes a run makes depends on timing (rows that ride with the next write, audit rows written
+      // together), so a run may finish before the n-th write of the undisturbed one: it is then an undisturbed run.
+      const runFinished = async (): Promise<boolean> => {
+        const res = await stack.get(`/api/cases/${caseId}`);
+        const c = res.body as unknown as CaseJson;
+        return res.status === 200 && settled(c) && finished(c);
+      };
+      await expect.poll(async () => armed?.hit === true || (await runFinished()), { timeout: 30_000, message: `the run neither reached ${describeBoundary(boundary)} nor finished` }).toBe(true);
+      if (!armed.hit) {
+        await new Promise((r) => setTimeout(r, 1_000)); // its last writes (the message delete) come after its status
+      }
+      if (!armed.hit) {
+        const seen = armed;
+        armed = undefined;
+        return { caseId, writes: seen.writes, calls: seen.calls, hit: false };
+      }
       await armed.kill;
       const seen = armed;
       armed = undefined;
@@ -154,7 +169,7 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
   }
 
   /** Contains a fresh agent through a fresh incident. */
-  async function contain(boundary?: Boundary): Promise<{ agent: string; incident: SeededIncident; caseId: string; writes: number; calls: number }> {
+  async function contain(boundary?: Boundary): Promise<{ agent: string; incident: SeededIncident; caseId: string; writes: number; calls: number; hit: boolean }> {
     let posted: Awaited<ReturnType<typeof postIncident>> | undefined;
     const run = await runStoppedAt(boundary, async () => {
       posted = await postIncident();
@@ -163,6 +178,14 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     const { agent, incident } = posted as Awaited<ReturnType<typeof postIncident>>;
     return { agent, incident, ...run };
   }
+
+  /**
+   * Only the last storage writes of the undisturbed run may go unreached by a run that wrote less (see
+   * runStoppedAt); every external call is reached in every run.
+   */
+  const expectFewMissed = (missed: readonly Boundary[]): void => {
+    expect(missed.every((b) => b.at === 'storage-write') && missed.length <= 2, `boundaries no run reached: ${missed.map(describeBoundary).join(', ')}`).toBe(true);
+  };
 
   /** Every effect of one containment, exactly once. */
   async function expectContainedOnce(agent: string, incident: SeededIncident, caseId: string, where: string): Promise<void> {
@@ -188,11 +211,16 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     expect(clean.writes).toBeGreaterThan(3);
     expect(clean.calls).toBeGreaterThan(3);
     const boundaries = boundariesOf(clean);
+    const missed: Boundary[] = [];
     for (const boundary of boundaries) {
       const run = await contain(boundary);
+      if (!run.hit) {
+        missed.push(boundary);
+      }
       await expectContainedOnce(run.agent, run.incident, run.caseId, describeBoundary(boundary));
     }
-    console.log(`containment: ${boundaries.length} boundaries (${clean.writes} storage writes, ${clean.calls} external calls)`);
+    console.log(`containment: ${boundaries.length} boundaries (${clean.writes} storage writes, ${clean.calls} external calls), ${missed.length} not reached`);
+    expectFewMissed(missed);
   }, 600_000);
 
   it('releases once, whatever boundary of the release the host dies at', async () => {
@@ -200,7 +228,7 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     const ready: Array<Awaited<ReturnType<typeof contain>>> = [];
     const containAhead = async (count: number) => {
       const runs = await Promise.all(
-        Array.from({ length: count }, async () => ({ ...(await postIncident()), writes: 0, calls: 0 })),
+        Array.from({ length: count }, async () => ({ ...(await postIncident()), writes: 0, calls: 0, hit: false })),
       );
       for (const run of runs) {
         await expectContainedOnce(run.agent, run.incident, run.caseId, 'containment before the release');
@@ -250,9 +278,15 @@ describe('the host killed at every step boundary, with Graph and ARM throttling'
     await expectReleasedOnce(clean, 'undisturbed release');
     const boundaries = boundariesOf(clean);
     await containAhead(boundaries.length);
+    const missed: Boundary[] = [];
     for (const boundary of boundaries) {
-      await expectReleasedOnce(await release(boundary), describeBoundary(boundary));
+      const run = await release(boundary);
+      if (!run.hit) {
+        missed.push(boundary);
+      }
+      await expectReleasedOnce(run, describeBoundary(boundary));
     }
-    console.log(`release: ${boundaries.length} boundaries (${clean.writes} storage writes, ${clean.calls} external calls)`);
+    console.log(`release: ${boundaries.length} boundaries (${clean.writes} storage writes, ${clean.calls} external calls), ${missed.length} not reached`);
+    expectFewMissed(missed);
   }, 600_000);
 });
