@@ -54,7 +54,7 @@ export class KeyStore {
     const marker = markerKey(value);
     for (;;) {
       const rows = await this.table.partition(partition);
-      const slotRows = rows.filter((r) => slotIndex(r.rowKey) !== Number.POSITIVE_INFINITY);
+      const slotRows = rows.filter((r) => isSlotRow(r.rowKey));
       // Idempotent per value: a re-run (redelivered message, a second look at the same target) takes no second slot.
       if (slotRows.some((r) => r.value.value === value && (r.value.until ?? 0) > now)) {
         return true;
@@ -95,7 +95,7 @@ export class KeyStore {
   /** Gives back the slot `value` holds (a target admitted early that did not act after all), with its marker. */
   async freeSlot(partition: string, value: string, now: number): Promise<void> {
     const rows = await this.table.partition(partition);
-    const held = rows.find((r) => slotIndex(r.rowKey) !== Number.POSITIVE_INFINITY && r.value.value === value && (r.value.until ?? 0) > now);
+    const held = rows.find((r) => isSlotRow(r.rowKey) && r.value.value === value && (r.value.until ?? 0) > now);
     if (!held) {
       return;
     }
@@ -122,6 +122,11 @@ function slotKey(i: number): string {
 }
 
 /** The number of a slot row (see slotKey); rows of any other shape count as no slot. */
+/** A slot row, not a value's marker row. */
+function isSlotRow(rowKey: string): boolean {
+  return slotIndex(rowKey) !== Number.POSITIVE_INFINITY;
+}
+
 function slotIndex(rowKey: string): number {
   const match = /^slot-(\d+)$/.exec(rowKey);
   return match ? Number(match[1]) : Number.POSITIVE_INFINITY;

@@ -145,6 +145,21 @@ describe('claims of identities already stored (Azurite, through the storage prox
     expect((await owners.get(identity))?.value.caseId).toBe(b);
   });
 
+  it('fails the claim when the read of a known identity fails: never "not owned", never "owned"', async () => {
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const [a, b] = [randomUUID(), randomUUID()];
+    await owners.claim(identity, a, 'acting', true, new Date().toISOString());
+    proxy.setGate((req) => Promise.resolve(req.service === 'table' && req.method === 'GET' ? 'drop' : 'forward'));
+    try {
+      await expect(owners.claim(identity, b, 'acting', true, new Date().toISOString())).rejects.toThrow();
+    } finally {
+      proxy.setGate(undefined);
+    }
+    // Nothing was written in its name, and once storage answers the claim says who owns the identity.
+    expect((await owners.get(identity))?.value.caseId).toBe(a);
+    expect(await owners.claim(identity, b, 'acting', true, new Date().toISOString())).toMatchObject({ owned: false, record: { caseId: a } });
+  });
+
   it('takes an identity released since it was seen, by a conditional replace of the row as read', async () => {
     const identity = IdentityOwners.identityOf(randomUUID());
     const [a, b] = [randomUUID(), randomUUID()];
