@@ -12,8 +12,12 @@ export interface StorageRequest {
   status: number;
 }
 
-/** What the gate decides for a request about to be forwarded: let it through, or drop it (connection destroyed). */
-export type StorageGate = (req: { service: StorageRequest['service']; method: string; shape: string; write: boolean }) => Promise<'forward' | 'drop'>;
+/**
+ * What the gate decides for a request about to be forwarded: let it through; drop it (connection destroyed, storage
+ * never sees it); or lose its answer (storage does it, then the connection is destroyed before the answer is sent:
+ * what a caller sees when the network fails on the way back, and why a retried write may meet its own row).
+ */
+export type StorageGate = (req: { service: StorageRequest['service']; method: string; shape: string; write: boolean }) => Promise<'forward' | 'drop' | 'lose-answer'>;
 
 export interface StorageProxyOptions {
   /** Added before each request is forwarded: what a round trip to Azure Storage in the region costs. */
@@ -52,14 +56,24 @@ export async function startStorageProxy(target: AzuritePorts, options: StoragePr
         if (options.latencyMs) {
           await sleep(options.latencyMs);
         }
-        if (gate && (await gate({ service, method, shape, write: method !== 'GET' && method !== 'HEAD' })) === 'drop') {
+        const decision = gate ? await gate({ service, method, shape, write: method !== 'GET' && method !== 'HEAD' }) : 'forward';
+        if (decision === 'drop') {
           res.destroy();
           return;
         }
         const upstream = request({ host: '127.0.0.1', port, method, path: req.url, headers: req.headers }, (up) => {
+          up.on('end', () => {
+            requests.push({ service, method, shape, startedAt, endedAt: Date.now(), status: up.statusCode ?? 0 });
+            if (decision === 'lose-answer') {
+              res.destroy();
+            }
+          });
+          if (decision === 'lose-answer') {
+            up.resume();
+            return;
+          }
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
-          up.on('end', () => requests.push({ service, method, shape, startedAt, endedAt: Date.now(), status: up.statusCode ?? 0 }));
         });
         upstream.on('error', () => res.destroy());
         req.pipe(upstream);

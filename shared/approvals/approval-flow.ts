@@ -215,10 +215,14 @@ export async function decideApproval(deps: ApprovalFlowDeps, approvalId: string,
     try {
       await deps.approvals.replace(approval.id, APPROVAL_ROW, next, etag, approvalColumns(next));
     } catch (err) {
-      if (isConflict(err)) {
-        continue; // another decision landed first: re-read and show or apply on top of it
+      if (!isConflict(err)) {
+        throw err;
       }
-      throw err;
+      // Another decision landed first (re-read, and show or apply on top of it), unless the row holds exactly this
+      // decision: then this write was stored and its answer lost, and the SDK's retry met it.
+      if (!(await deps.approvals.holds(approval.id, APPROVAL_ROW, next))) {
+        continue;
+      }
     }
     await deps.audit.write({ action: form.decision === 'approve' ? 'approval.approved' : 'approval.rejected', scope: approval.caseId, actor, result: 'ok', detail: `${approval.id}: ${next.status}${form.comment ? ` — ${form.comment}` : ''}` });
     await announceApproval(deps, next);

@@ -1,5 +1,6 @@
 import { nextTurn } from '../async/next-turn';
 import { TRANSACTION_MAX, type Columns, type RecordTable } from './record-table';
+import { isConflict } from './storage';
 
 interface Pending<T> {
   rowKey: string;
@@ -14,7 +15,9 @@ interface Pending<T> {
  * the event loop, or while that partition's previous transaction is in flight, go out as one entity group
  * transaction (up to 100). A case's audit rows, written a few at a time as its steps end, cost a round trip per
  * burst instead of one each. Each insert still resolves only once its row is stored; when a transaction of several
- * rows fails, each row is tried on its own, so one row's failure is never another's.
+ * rows fails, each row is tried on its own, so one row's failure is never another's. A conflict is checked, not
+ * believed: a write stored but whose answer was lost is retried by the Storage SDK and the retry answers 409, so a
+ * row that conflicts is read back, and an insert resolves when the stored row is exactly its own.
  */
 export class PartitionBatcher<T> {
   private readonly waiting = new Map<string, Pending<T>[]>();
@@ -48,19 +51,31 @@ export class PartitionBatcher<T> {
         await this.table.transact(partitionKey, batch.map((p) => ({ op: 'create' as const, rowKey: p.rowKey, value: p.value, columns: p.columns })));
         batch.forEach((p) => p.resolve());
       } catch (err) {
-        if (batch.length === 1) {
-          batch[0]?.reject(err);
-          continue;
-        }
-        await Promise.all(
-          batch.map((p) =>
-            this.table.insert(partitionKey, p.rowKey, p.value, p.columns).then(
-              () => p.resolve(),
-              (e: unknown) => p.reject(e),
-            ),
-          ),
-        );
+        // A single row has had its attempt; rows of a larger transaction are each tried alone.
+        await Promise.all(batch.map((p) => this.settleAlone(partitionKey, p, batch.length === 1 ? err : undefined)));
       }
+    }
+  }
+
+  private async settleAlone(partitionKey: string, p: Pending<T>, failure: unknown): Promise<void> {
+    let err = failure;
+    if (err === undefined) {
+      try {
+        await this.table.insert(partitionKey, p.rowKey, p.value, p.columns);
+        p.resolve();
+        return;
+      } catch (e) {
+        err = e;
+      }
+    }
+    try {
+      if (isConflict(err) && (await this.table.holds(partitionKey, p.rowKey, p.value))) {
+        p.resolve();
+        return;
+      }
+      p.reject(err);
+    } catch (readFailed) {
+      p.reject(readFailed);
     }
   }
 }

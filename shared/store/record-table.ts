@@ -52,6 +52,22 @@ export class RecordTable<T> {
     return res.etag ?? '';
   }
 
+  /**
+   * Whether the row under these keys holds exactly `value`. After an insert answered 409 it tells the caller's own
+   * row from another writer's: when the answer to a stored insert is lost, the Storage SDK sends it again and the
+   * retry meets the row its first attempt stored.
+   */
+  async holds(partitionKey: string, rowKey: string, value: T): Promise<boolean> {
+    try {
+      return (await this.client.getEntity<Row>(partitionKey, rowKey)).json === storableJson(value);
+    } catch (err) {
+      if (isNotFound(err)) {
+        return false;
+      }
+      throw err;
+    }
+  }
+
   /** Replaces; with `etag`, only if nobody changed the row since it was read (412 otherwise). */
   async replace(partitionKey: string, rowKey: string, value: T, etag: string | undefined, columns: Columns = {}): Promise<string> {
     const res = await this.client.updateEntity(this.toRow(partitionKey, rowKey, value, columns), 'Replace', { etag: etag ?? '*' });

@@ -12,6 +12,7 @@ import { processCaseMessage } from '../../shared/responder/process-case-message'
 import type { SeedIncident } from '../../dev/simulator/sim-types';
 import { claimStorageAccount } from './storage-account';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
+import type { StorageProxy } from '../../dev/storage-proxy';
 
 export interface InProcessApp {
   sim: Simulator;
@@ -38,12 +39,15 @@ const SILENT = { info: () => undefined, warn: () => undefined, error: () => unde
 
 /**
  * The app's use-cases in this process, on the same settings `npm start` uses: the tenant simulator in
- * process, storage on a claimed Azurite account, and the managed-identity variables App Service sets, so
+ * process, storage on a claimed Azurite account (optionally through the storage proxy), and the managed-identity variables App Service sets, so
  * `@azure/identity` runs its production path. Nothing of our own is replaced, only the clock is injected.
  */
-export async function startInProcessApp(opts: { env?: Record<string, string>; simulator?: SimulatorOptions } = {}): Promise<InProcessApp> {
+export async function startInProcessApp(opts: { env?: Record<string, string>; simulator?: SimulatorOptions; storageProxy?: StorageProxy } = {}): Promise<InProcessApp> {
   const sim = await startSimulator(opts.simulator);
-  const env = simulatorAppEnv(sim, claimStorageAccount(), 'https://responders.example', opts.env);
+  const claimed = claimStorageAccount();
+  // Through the proxy, a test can stop or lose the answer of a chosen storage request.
+  const storage = opts.storageProxy ? opts.storageProxy.connectionString(/AccountName=([^;]+)/.exec(claimed)?.[1] ?? '') : claimed;
+  const env = simulatorAppEnv(sim, storage, 'https://responders.example', opts.env);
   const saved = { IDENTITY_ENDPOINT: process.env['IDENTITY_ENDPOINT'], IDENTITY_HEADER: process.env['IDENTITY_HEADER'] };
   process.env['IDENTITY_ENDPOINT'] = sim.identityEndpoint;
   process.env['IDENTITY_HEADER'] = sim.identityHeader;

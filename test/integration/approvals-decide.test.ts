@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startStorageProxy, type StorageProxy } from '../../dev/storage-proxy';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decodeKey } from '../../shared/config';
 import { issueAntiForgeryToken } from '../../shared/approvals/anti-forgery';
@@ -14,12 +15,15 @@ import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 
 let app: InProcessApp;
+let proxy: StorageProxy;
 
 beforeAll(async () => {
-  app = await startInProcessApp({ env: { CONTAIN_HUMAN_USERS: 'true' } });
+  proxy = await startStorageProxy(inject('azurite'));
+  app = await startInProcessApp({ env: { CONTAIN_HUMAN_USERS: 'true' }, storageProxy: proxy });
 });
 afterAll(async () => {
   await app?.stop();
+  await proxy?.stop();
 });
 
 const approvalOf = (id: string): Promise<ApprovalEntity> => app.approval(id);
@@ -171,6 +175,32 @@ describe('deciding an approval', () => {
     const later = await decide(link, PEOPLE.socLead, 'approve', { form: a });
     expect(later.status).toBe(200);
     expect((await approvalOf(approvalId)).decisions).toHaveLength(1);
+  });
+
+  it('records, audits and queues a decision that was stored but whose answer was lost (the retry meets its own write)', async () => {
+    // An agent of its own: every demo identity is held by another test's case.
+    const generated = await fetch(`${app.sim.url}/_sim/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: 1 }) });
+    const [agentId] = ((await generated.json()) as { ids: string[] }).ids;
+    const { caseId, link, approvalId } = await containAndAskRelease(41, { id: agentId ?? '', name: 'Generated agent' }, PEOPLE.onCall);
+    const form = await formFor(link, PEOPLE.socLead);
+    let lost = 0;
+    proxy.setGate((req) => {
+      // The decision's conditional replace: storage applies it, the answer never arrives, the SDK sends it again (412).
+      const decisionWrite = req.service === 'table' && req.method === 'PUT' && req.shape.startsWith('/approvals(') && lost === 0;
+      lost += decisionWrite ? 1 : 0;
+      return Promise.resolve(decisionWrite ? 'lose-answer' : 'forward');
+    });
+    let page: RenderedPage;
+    try {
+      page = await decide(link, PEOPLE.socLead, 'approve', { form });
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect(lost).toBe(1);
+    expect(pageText(page.body)).toContain('is recorded');
+    expect((await approvalOf(approvalId)).decisions).toHaveLength(1);
+    expect((await auditActions(caseId, approvalId)).filter((x) => x === 'approval.approved')).toHaveLength(1);
+    expect(await queuedFor(approvalId)).toBe(1);
   });
 
   it('counts two different approvers for a two-approval request even when they post together', async () => {

@@ -60,6 +60,70 @@ describe('rows inserted through the partition batcher (Azurite, through the stor
     expect(stored.map((r) => [r.rowKey, r.value.n]).sort()).toEqual([['fresh-1', 1], ['fresh-2', 2], ['taken', 0]]);
   });
 
+  /** Loses the answer of the first table write the gate sees (storage does the write); drops table reads if asked. */
+  const loseFirstAnswer = (opts: { dropReads?: boolean } = {}): void => {
+    let lost = false;
+    proxy.setGate((req) => {
+      if (req.service !== 'table') {
+        return Promise.resolve('forward');
+      }
+      if (req.write && !lost) {
+        lost = true;
+        return Promise.resolve('lose-answer');
+      }
+      return Promise.resolve(!req.write && opts.dropReads ? 'drop' : 'forward');
+    });
+  };
+
+  it('resolves every row of a transaction that was stored but whose answer was lost, and stores each once', async () => {
+    const pk = randomUUID();
+    const from = proxy.requests.length;
+    loseFirstAnswer();
+    try {
+      // The SDK sends the transaction again, which answers 409 (its own rows); each row alone answers 409 too.
+      await Promise.all([rows.insert(pk, 'a', { n: 1 }), rows.insert(pk, 'b', { n: 2 }), rows.insert(pk, 'c', { n: 3 })]);
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect((await table.partition(pk)).map((r) => [r.rowKey, r.value.n])).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+    const sent = proxy.requests.slice(from).filter((q) => q.service === 'table');
+    expect(sent.filter((q) => q.shape === '/$batch').map((q) => q.status)).toEqual([202, 202]);
+    expect(sent.filter((q) => q.method === 'GET' && q.shape.startsWith('/audit(')).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('resolves a lone row stored but whose answer was lost', async () => {
+    const pk = randomUUID();
+    loseFirstAnswer();
+    try {
+      await rows.insert(pk, 'alone', { n: 7, text: 'x' });
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect((await table.partition(pk)).map((r) => [r.rowKey, r.value])).toEqual([['alone', { n: 7, text: 'x' }]]);
+  });
+
+  it("never takes another writer's row for its own: a conflicting row holding anything else is refused, alone or in a transaction", async () => {
+    const pk = randomUUID();
+    await table.insert(pk, 'theirs', { n: 1, text: 'theirs' });
+    await expect(rows.insert(pk, 'theirs', { n: 1, text: 'mine' })).rejects.toMatchObject({ statusCode: 409 });
+    const results = await Promise.allSettled([rows.insert(pk, 'theirs', { n: 1 }), rows.insert(pk, 'other', { n: 2 })]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect((await table.get(pk, 'theirs'))?.value).toEqual({ n: 1, text: 'theirs' });
+  });
+
+  it('refuses a conflicting row it cannot read back: a failed read is not taken as stored', async () => {
+    const pk = randomUUID();
+    loseFirstAnswer({ dropReads: true });
+    try {
+      await expect(rows.insert(pk, 'unread', { n: 1 })).rejects.toThrow();
+    } finally {
+      proxy.setGate(undefined);
+    }
+    // It is stored (the lost answer's write), and a later write of the same row resolves once it can read it.
+    await rows.insert(pk, 'unread', { n: 1 });
+    expect((await table.partition(pk)).map((r) => r.rowKey)).toEqual(['unread']);
+  }, 30_000);
+
   it('rejects a row whose write never reaches storage, and stores it when written again', async () => {
     const pk = randomUUID();
     proxy.setGate((req) => Promise.resolve(req.service === 'table' && req.write ? 'drop' : 'forward'));
