@@ -220,7 +220,7 @@ export async function decideApproval(deps: ApprovalFlowDeps, approvalId: string,
       }
       // Another decision landed first (re-read, and show or apply on top of it), unless the row holds exactly this
       // decision: then this write was stored and its answer lost, and the SDK's retry met it.
-      if (!(await deps.approvals.holds(approval.id, APPROVAL_ROW, next))) {
+      if ((await deps.approvals.storedAs(approval.id, APPROVAL_ROW, next)) === undefined) {
         continue;
       }
     }

@@ -30,10 +30,13 @@ export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: Ticket
     try {
       await deps.approvals.replace(row.partitionKey, APPROVAL_ROW, next, row.etag, approvalColumns(next, 'escalation-due'));
     } catch (err) {
-      if (isConflict(err)) {
-        continue; // decided meanwhile
+      if (!isConflict(err)) {
+        throw err;
       }
-      throw err;
+      // Decided meanwhile, unless the row holds this expiry: stored, its answer lost (the SDK's retry met it).
+      if ((await deps.approvals.storedAs(row.partitionKey, APPROVAL_ROW, next)) === undefined) {
+        continue;
+      }
     }
     expired++;
     await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });

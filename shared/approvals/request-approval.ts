@@ -135,13 +135,18 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
   try {
     await deps.approvals.insert(id, APPROVAL_ROW, approval, approvalColumns(approval));
   } catch (err) {
-    if (isConflict(err)) {
-      const winner = await deps.approvals.get(id, APPROVAL_ROW);
-      if (winner) {
-        return { approval: winner.value, link: approvalLink(deps.config, winner.value), created: false };
-      }
+    if (!isConflict(err)) {
+      throw err;
     }
-    throw err;
+    // Another request made this approval first, unless the row is this very one (its nonce is new): then the insert
+    // was stored and its answer lost, and it still needs its audit and its announcement.
+    if ((await deps.approvals.storedAs(id, APPROVAL_ROW, approval)) === undefined) {
+      const winner = await deps.approvals.get(id, APPROVAL_ROW);
+      if (!winner) {
+        throw err;
+      }
+      return { approval: winner.value, link: approvalLink(deps.config, winner.value), created: false };
+    }
   }
   await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
   if (accountable?.state === 'unreadable') {

@@ -22,7 +22,8 @@ export class LeaseLostError extends AppError {
   }
 }
 
-type Op = Parameters<CaseStore['transact']>[1][number];
+/** Rows a run writes: upserts only, so the lease row is the one row a run's transaction can conflict on (see `fenced`). */
+type Op = Parameters<CaseStore['transact']>[1][number] & { op: 'upsert' };
 
 interface Waiter {
   ops: Op[];
@@ -47,7 +48,7 @@ export class CaseLease {
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
-    private readonly store: Pick<CaseStore, 'transact' | 'getLease'>,
+    private readonly store: Pick<CaseStore, 'transact' | 'getLease' | 'leaseStoredAs'>,
     readonly caseId: string,
     private readonly owner: string,
     private readonly leaseMs: number,
@@ -70,7 +71,7 @@ export class CaseLease {
    * Takes the case's lease: creates the lease row, or takes over one that is free or lapsed. Throws
    * {@link CaseBusyError} while another worker holds it.
    */
-  static async acquire(store: Pick<CaseStore, 'transact' | 'getLease'>, caseId: string, owner: string, leaseMs: number, now: () => number): Promise<CaseLease> {
+  static async acquire(store: Pick<CaseStore, 'transact' | 'getLease' | 'leaseStoredAs'>, caseId: string, owner: string, leaseMs: number, now: () => number): Promise<CaseLease> {
     for (;;) {
       const fresh: LeaseRecord = { owner, until: now() + leaseMs, runs: 1 };
       try {
@@ -168,7 +169,7 @@ export class CaseLease {
         await this.transactRenewing(ops.splice(0, TRANSACTION_MAX - 1));
       }
       const free: LeaseRecord = { runs: this.runs };
-      await this.store.transact(this.caseId, [{ op: 'replace', rowKey: LEASE_ROW, value: free, etag: this.etag }, ...ops]);
+      await this.fenced(free, ops);
       waiting.forEach((w) => w.resolve());
     } catch (err) {
       waiting.forEach((w) => w.reject(isConflict(err) ? new LeaseLostError(this.caseId) : err));
@@ -180,9 +181,26 @@ export class CaseLease {
 
   /** One transaction of `ops` with the lease row renewed, conditional on its etag. */
   private async transactRenewing(ops: Op[]): Promise<void> {
-    const lease: Op = { op: 'replace', rowKey: LEASE_ROW, value: { owner: this.owner, until: this.now() + this.leaseMs, runs: this.runs }, etag: this.etag };
-    const etags = await this.store.transact(this.caseId, [lease, ...ops]);
-    this.etag = etags.get(LEASE_ROW) ?? this.etag;
+    this.etag = await this.fenced({ owner: this.owner, until: this.now() + this.leaseMs, runs: this.runs }, ops);
+  }
+
+  /**
+   * Writes `ops` with the lease row set to `lease`, in one transaction conditional on the lease's etag; returns the
+   * lease row's new etag. A conflict means another worker took the case over, unless the lease row holds exactly
+   * `lease` (no other worker writes this owner, this expiry or this run count): then the transaction was stored,
+   * rows and lease together, and only its answer was lost (the Storage SDK's retry met it).
+   */
+  private async fenced(lease: LeaseRecord, ops: Op[]): Promise<string> {
+    try {
+      const etags = await this.store.transact(this.caseId, [{ op: 'replace', rowKey: LEASE_ROW, value: lease, etag: this.etag }, ...ops]);
+      return etags.get(LEASE_ROW) ?? this.etag;
+    } catch (err) {
+      const stored = isConflict(err) ? await this.store.leaseStoredAs(this.caseId, lease) : undefined;
+      if (!stored) {
+        throw err;
+      }
+      return stored.etag;
+    }
   }
 
   private async flush(): Promise<void> {

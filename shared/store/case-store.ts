@@ -107,6 +107,11 @@ export class CaseStore {
     return (await this.table.get(caseId, LEASE_ROW)) as Stored<LeaseRecord> | undefined;
   }
 
+  /** The lease row when it holds exactly `value` (the case lease's own write whose answer was lost), else undefined. */
+  async leaseStoredAs(caseId: string, value: LeaseRecord): Promise<Stored<LeaseRecord> | undefined> {
+    return (await this.table.storedAs(caseId, LEASE_ROW, value)) as Stored<LeaseRecord> | undefined;
+  }
+
   /** Raw access for the case lease: one atomic write of rows of the case's partition. */
   transact(caseId: string, ops: readonly RowOp<Row>[]): Promise<Map<string, string>> {
     return this.table.transact(caseId, ops);

@@ -69,7 +69,7 @@ export class PartitionBatcher<T> {
       }
     }
     try {
-      if (isConflict(err) && (await this.table.holds(partitionKey, p.rowKey, p.value))) {
+      if (isConflict(err) && (await this.table.storedAs(partitionKey, p.rowKey, p.value)) !== undefined) {
         p.resolve();
         return;
       }

@@ -53,16 +53,17 @@ export class RecordTable<T> {
   }
 
   /**
-   * Whether the row under these keys holds exactly `value`. After an insert answered 409 it tells the caller's own
-   * row from another writer's: when the answer to a stored insert is lost, the Storage SDK sends it again and the
-   * retry meets the row its first attempt stored.
+   * The row under these keys when it holds exactly `value`, else undefined. After a conditional write answered 409
+   * or 412 it tells the caller's own write from another writer's: when the answer to a stored write is lost, the
+   * Storage SDK sends it again and the retry meets the row its first attempt stored.
    */
-  async holds(partitionKey: string, rowKey: string, value: T): Promise<boolean> {
+  async storedAs(partitionKey: string, rowKey: string, value: T): Promise<Stored<T> | undefined> {
     try {
-      return (await this.client.getEntity<Row>(partitionKey, rowKey)).json === storableJson(value);
+      const row = await this.client.getEntity<Row>(partitionKey, rowKey);
+      return row.json === storableJson(value) ? this.fromRow(row) : undefined;
     } catch (err) {
       if (isNotFound(err)) {
-        return false;
+        return undefined;
       }
       throw err;
     }

@@ -13,6 +13,8 @@ import type { RenderedPage } from '../../shared/approvals/approval-page';
 import { decisionBody, PEOPLE, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
+import { generateAgents } from '../helpers/lifecycle-tenant';
+import { loseFirstAnswer } from '../helpers/lose-answer';
 
 let app: InProcessApp;
 let proxy: StorageProxy;
@@ -101,6 +103,23 @@ describe('asking to release a contained agent', () => {
     expect(app.sim.state.allComments().some((c) => JSON.stringify(c).includes(link))).toBe(true);
   });
 
+  it('announces and audits a request whose approval was stored but whose answer was lost (the retry meets its own row)', async () => {
+    const [agentId] = await generateAgents(app, { agents: 1 });
+    const caseId = await app.contain(incidentNaming(42, [{ id: agentId ?? '', name: 'Generated agent' }]));
+    const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'POST' && req.shape === '/approvals');
+    proxy.setGate(gate);
+    let res: Awaited<ReturnType<typeof requestRelease>>;
+    try {
+      res = await requestRelease(app.deps, caseId, { targetId: agentId ?? '', reason: 'ticket INC-42: false positive' }, await as(PEOPLE.onCall));
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect(lost()).toBe(1);
+    expect(res).toMatchObject({ status: 'pending', created: true });
+    expect((await auditActions(caseId, res.approvalId)).filter((x) => x === 'approval.requested')).toHaveLength(1);
+    expect(app.sim.state.mail.filter((m) => JSON.stringify(m.message).includes(res.approvalUrl ?? '?'))).toHaveLength(1);
+  });
+
   it('sends no mail when no mailbox is configured', async () => {
     const quiet = { ...app.deps, config: { ...app.deps.config, APPROVAL_MAIL_SENDER: undefined } };
     const before = app.sim.state.mail.length;
@@ -179,24 +198,19 @@ describe('deciding an approval', () => {
 
   it('records, audits and queues a decision that was stored but whose answer was lost (the retry meets its own write)', async () => {
     // An agent of its own: every demo identity is held by another test's case.
-    const generated = await fetch(`${app.sim.url}/_sim/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents: 1 }) });
-    const [agentId] = ((await generated.json()) as { ids: string[] }).ids;
+    const [agentId] = await generateAgents(app, { agents: 1 });
     const { caseId, link, approvalId } = await containAndAskRelease(41, { id: agentId ?? '', name: 'Generated agent' }, PEOPLE.onCall);
     const form = await formFor(link, PEOPLE.socLead);
-    let lost = 0;
-    proxy.setGate((req) => {
-      // The decision's conditional replace: storage applies it, the answer never arrives, the SDK sends it again (412).
-      const decisionWrite = req.service === 'table' && req.method === 'PUT' && req.shape.startsWith('/approvals(') && lost === 0;
-      lost += decisionWrite ? 1 : 0;
-      return Promise.resolve(decisionWrite ? 'lose-answer' : 'forward');
-    });
+    // The decision's conditional replace: storage applies it, the answer never arrives, the SDK sends it again (412).
+    const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'PUT' && req.shape.startsWith('/approvals('));
+    proxy.setGate(gate);
     let page: RenderedPage;
     try {
       page = await decide(link, PEOPLE.socLead, 'approve', { form });
     } finally {
       proxy.setGate(undefined);
     }
-    expect(lost).toBe(1);
+    expect(lost()).toBe(1);
     expect(pageText(page.body)).toContain('is recorded');
     expect((await approvalOf(approvalId)).decisions).toHaveLength(1);
     expect((await auditActions(caseId, approvalId)).filter((x) => x === 'approval.approved')).toHaveLength(1);

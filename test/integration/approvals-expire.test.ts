@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startStorageProxy, type StorageProxy } from '../../dev/storage-proxy';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
@@ -10,15 +11,20 @@ import { decisionBody, PEOPLE, pageText, parseApprovalLink, readApprovalForm } f
 import { signedInAs } from '../helpers/approval-sign-in';
 import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
+import { generateAgents } from '../helpers/lifecycle-tenant';
+import { loseFirstAnswer } from '../helpers/lose-answer';
 
 const HOUR = 3_600_000;
 let app: InProcessApp;
+let proxy: StorageProxy;
 
 beforeAll(async () => {
-  app = await startInProcessApp();
+  proxy = await startStorageProxy(inject('azurite'));
+  app = await startInProcessApp({ storageProxy: proxy });
 });
 afterAll(async () => {
   await app?.stop();
+  await proxy?.stop();
 });
 
 const approvalOf = (id: string): Promise<ApprovalEntity> => app.approval(id);
@@ -32,6 +38,27 @@ async function targetOf(caseId: string, objectId: string) {
 }
 
 describe('the approvals timer', () => {
+  it('audits and announces an expiry that was stored but whose answer was lost (the retry meets its own write)', async () => {
+    const [agentId] = await generateAgents(app, { agents: 1 });
+    const caseId = await app.contain(incidentNaming(71, [{ id: agentId ?? '', name: 'Generated agent' }]));
+    const asked = await requestRelease(app.deps, caseId, { targetId: agentId ?? '', reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
+    const saved = app.clock.now;
+    app.clock.now = (await approvalOf(asked.approvalId)).expiresAt;
+    const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'PUT' && req.shape.startsWith('/approvals('));
+    proxy.setGate(gate);
+    try {
+      expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1, escalated: 1 });
+    } finally {
+      proxy.setGate(undefined);
+      app.clock.now = saved;
+    }
+    expect(lost()).toBe(1);
+    const expiries = (await app.deps.audit.list(caseId)).filter((e) => e.action === 'approval.expired' && e.detail?.startsWith(asked.approvalId) === true);
+    expect(expiries).toHaveLength(1);
+    await app.drainQueue();
+    expect((await approvalOf(asked.approvalId)).status).toBe('expired');
+  });
+
   it('leaves a request alone before its deadline, then expires it, writes it on the case and escalates on the ticket', async () => {
     const caseId = await app.containDemoAgent();
     const asked = await requestRelease(app.deps, caseId, { targetId: DEMO.agents.invoice, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));

@@ -8,6 +8,7 @@ import { CaseStore } from '../../shared/store/case-store';
 import type { CaseRecord, TargetRecord } from '../../shared/store/case-model';
 import { createStorage } from '../../shared/store/storage';
 import { claimStorageAccount } from '../helpers/storage-account';
+import { loseFirstAnswer } from '../helpers/lose-answer';
 
 /** Connection strings need no token; anything asking for one is a bug in the test. */
 const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
@@ -181,6 +182,63 @@ describe('deferred case writes (Azurite, through the storage proxy)', () => {
     expect((await store.load(caseId))?.record.status).toBe('received');
     await fast.release();
   });
+
+  const isTransaction = (req: { service: string; method: string; shape: string }): boolean => req.service === 'table' && req.method === 'POST' && req.shape === '/$batch';
+  const isTableRead = (req: { service: string; write: boolean }): boolean => req.service === 'table' && !req.write;
+
+  it("takes a write that was stored but whose answer was lost for its own, not for a takeover, and keeps the lease", async () => {
+    const lease = await CaseLease.acquire(store, caseId, 'worker', LEASE, now);
+    const session = new CaseSession(lease, (await store.load(caseId))!, now);
+    const { gate, lost } = loseFirstAnswer(isTransaction);
+    proxy.setGate(gate);
+    try {
+      // Stored, answer lost; the SDK's retry answers 412 (the lease row moved: by this very write).
+      await session.saveRecord((r) => (r.status = 'running'));
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect(lost()).toBe(1);
+    // The lease goes on: the next write (conditional on the etag read back) and the release land.
+    await session.saveRecord((r) => (r.status = 'done'), { deferred: true });
+    await lease.release();
+    expect((await store.load(caseId))?.record.status).toBe('done');
+    expect((await store.getLease(caseId))?.value.owner).toBeUndefined();
+  });
+
+  it('gives the lease back when the release was stored but its answer was lost, with its deferred writes', async () => {
+    const lease = await CaseLease.acquire(store, caseId, 'worker', LEASE, now);
+    const session = new CaseSession(lease, (await store.load(caseId))!, now);
+    const write = session.saveRecord((r) => (r.status = 'done'), { deferred: true });
+    const { gate, lost } = loseFirstAnswer(isTransaction);
+    proxy.setGate(gate);
+    try {
+      await lease.release();
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect(lost()).toBe(1);
+    await write;
+    expect((await store.load(caseId))?.record.status).toBe('done');
+    const next = await CaseLease.acquire(store, caseId, 'next-worker', LEASE, now);
+    expect(next.takenFrom).toBeDefined();
+    await next.release();
+  });
+
+  it('fails a write whose answer was lost and that it cannot read back, as a storage failure, not a takeover', async () => {
+    const lease = await CaseLease.acquire(store, caseId, 'worker', LEASE, now);
+    const session = new CaseSession(lease, (await store.load(caseId))!, now);
+    proxy.setGate(loseFirstAnswer(isTransaction, isTableRead).gate);
+    let failure: unknown;
+    try {
+      failure = await session.saveRecord((r) => (r.status = 'running')).catch((err: unknown) => err);
+    } finally {
+      proxy.setGate(undefined);
+    }
+    // Thrown as it is, so the run is retried; a LeaseLostError would end the run as if another worker held the case.
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(LeaseLostError);
+    await lease.release();
+  }, 30_000);
 
   it('throws from the release when its transaction fails for another reason, and the deferred write with it', async () => {
     const lease = await CaseLease.acquire(store, caseId, 'worker', LEASE, now);

@@ -7,6 +7,7 @@ import { PartitionBatcher } from '../../shared/store/partition-batcher';
 import { RecordTable } from '../../shared/store/record-table';
 import { createStorage, TABLES } from '../../shared/store/storage';
 import { claimStorageAccount } from '../helpers/storage-account';
+import { loseFirstAnswer } from '../helpers/lose-answer';
 
 const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
 
@@ -60,25 +61,13 @@ describe('rows inserted through the partition batcher (Azurite, through the stor
     expect(stored.map((r) => [r.rowKey, r.value.n]).sort()).toEqual([['fresh-1', 1], ['fresh-2', 2], ['taken', 0]]);
   });
 
-  /** Loses the answer of the first table write the gate sees (storage does the write); drops table reads if asked. */
-  const loseFirstAnswer = (opts: { dropReads?: boolean } = {}): void => {
-    let lost = false;
-    proxy.setGate((req) => {
-      if (req.service !== 'table') {
-        return Promise.resolve('forward');
-      }
-      if (req.write && !lost) {
-        lost = true;
-        return Promise.resolve('lose-answer');
-      }
-      return Promise.resolve(!req.write && opts.dropReads ? 'drop' : 'forward');
-    });
-  };
+  const tableWrite = (req: { service: string; write: boolean }): boolean => req.service === 'table' && req.write;
+  const tableRead = (req: { service: string; write: boolean }): boolean => req.service === 'table' && !req.write;
 
   it('resolves every row of a transaction that was stored but whose answer was lost, and stores each once', async () => {
     const pk = randomUUID();
     const from = proxy.requests.length;
-    loseFirstAnswer();
+    proxy.setGate(loseFirstAnswer(tableWrite).gate);
     try {
       // The SDK sends the transaction again, which answers 409 (its own rows); each row alone answers 409 too.
       await Promise.all([rows.insert(pk, 'a', { n: 1 }), rows.insert(pk, 'b', { n: 2 }), rows.insert(pk, 'c', { n: 3 })]);
@@ -93,7 +82,7 @@ describe('rows inserted through the partition batcher (Azurite, through the stor
 
   it('resolves a lone row stored but whose answer was lost', async () => {
     const pk = randomUUID();
-    loseFirstAnswer();
+    proxy.setGate(loseFirstAnswer(tableWrite).gate);
     try {
       await rows.insert(pk, 'alone', { n: 7, text: 'x' });
     } finally {
@@ -113,7 +102,7 @@ describe('rows inserted through the partition batcher (Azurite, through the stor
 
   it('refuses a conflicting row it cannot read back: a failed read is not taken as stored', async () => {
     const pk = randomUUID();
-    loseFirstAnswer({ dropReads: true });
+    proxy.setGate(loseFirstAnswer(tableWrite, tableRead).gate);
     try {
       await expect(rows.insert(pk, 'unread', { n: 1 })).rejects.toThrow();
     } finally {
