@@ -107,7 +107,11 @@ export class IdentityOwners {
     }
   }
 
-  /** Replaces the record if nobody changed it since `etag`; undefined when someone did (read and decide again). */
+  /**
+   * Replaces the record if nobody changed it since `etag`; undefined when someone did (read and decide again). A
+   * conflict is checked: when the row holds exactly `record`, this replace was stored and its answer lost (the
+   * SDK's retry met it), and the caller must go on as written, or the waiters it read would never be woken.
+   */
   async replace(identity: string, record: OwnerRecord, etag: string): Promise<string | undefined> {
     const { pk, rk } = where(identity);
     try {
@@ -115,9 +119,10 @@ export class IdentityOwners {
     } catch (err) {
       if (isNotFound(err)) {
         this.#stored.delete(rk);
-      }
-      if (isConflict(err) || isNotFound(err)) {
         return undefined;
+      }
+      if (isConflict(err)) {
+        return (await this.table.storedAs(pk, rk, record))?.etag;
       }
       throw err;
     }

@@ -8,6 +8,7 @@ import { IdentityOwners, type OwnerRecord } from '../../shared/store/identity-ow
 import { RecordTable } from '../../shared/store/record-table';
 import { createStorage, QUEUES, TABLES, type Storage } from '../../shared/store/storage';
 import { claimStorageAccount } from '../helpers/storage-account';
+import { loseFirstAnswer } from '../helpers/lose-answer';
 
 const noCredential: TokenCredential = { getToken: () => Promise.reject(new Error('no token in this test')) };
 
@@ -105,11 +106,12 @@ describe('claims of identities already stored (Azurite, through the storage prox
   let proxy: StorageProxy;
   let owners: IdentityOwners;
   let rows: RecordTable<OwnerRecord>;
+  let storage: Storage;
 
   beforeAll(async () => {
     proxy = await startStorageProxy(inject('azurite'));
     const account = /AccountName=([^;]+)/.exec(claimStorageAccount())?.[1] ?? '';
-    const storage = createStorage({ AzureWebJobsStorage: proxy.connectionString(account) }, noCredential);
+    storage = createStorage({ AzureWebJobsStorage: proxy.connectionString(account) }, noCredential);
     owners = await IdentityOwners.open(storage);
     rows = new RecordTable(await storage.table(TABLES.owners));
   });
@@ -158,6 +160,28 @@ describe('claims of identities already stored (Azurite, through the storage prox
     // Nothing was written in its name, and once storage answers the claim says who owns the identity.
     expect((await owners.get(identity))?.value.caseId).toBe(a);
     expect(await owners.claim(identity, b, 'acting', true, new Date().toISOString())).toMatchObject({ owned: false, record: { caseId: a } });
+  });
+
+  it('wakes the cases that waited when the release or the containment was stored but its answer was lost', async () => {
+    const acting = { state: 'acting' as const, verified: true, onConflict: 'wait' as const, overridesContained: 'never' as const };
+    const deps = { owners, storage, now: Date.now };
+    for (const end of ['release', 'markContained'] as const) {
+      const identity = IdentityOwners.identityOf(randomUUID());
+      const [a, b] = [randomUUID(), randomUUID()];
+      expect(await takeOwnership(deps, identity, a, acting)).toEqual({ result: 'owned' });
+      expect(await takeOwnership(deps, identity, b, acting)).toEqual({ result: 'wait', ownerCaseId: a });
+      const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'PUT');
+      proxy.setGate(gate);
+      let woken: string[];
+      try {
+        woken = end === 'release' ? await owners.release(identity, a, 'failed', new Date().toISOString()) : await owners.markContained(identity, a, new Date().toISOString());
+      } finally {
+        proxy.setGate(undefined);
+      }
+      expect(lost(), end).toBe(1);
+      expect(woken, end).toEqual([b]);
+      expect((await owners.get(identity))?.value, end).toMatchObject({ waiters: [], last: { caseId: a } });
+    }
   });
 
   it('takes an identity released since it was seen, by a conditional replace of the row as read', async () => {
