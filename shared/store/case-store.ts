@@ -57,6 +57,8 @@ export class CaseStore {
       return { created: true };
     } catch (err) {
       if (isConflict(err)) {
+        // A repeat. A create stored whose answer was lost lands here too: the post is then answered as a repeat of
+        // its own case, which is still queued (it is unfinished); a same-millisecond repeat could not be told apart.
         return { created: false };
       }
       throw err;
@@ -74,7 +76,12 @@ export class CaseStore {
           added.push(t);
         } catch (err) {
           if (!isConflict(err)) {
-            throw err; // a concurrent post added it first: it is not ours to count
+            throw err;
+          }
+          // A concurrent post added it first (not ours to count), unless the row is exactly this one: stored, its
+          // answer lost. Not counted, it would not be queued until the stuck-case timer found it.
+          if ((await this.table.storedAs(caseId, targetRow(t.key), t)) !== undefined) {
+            added.push(t);
           }
         }
       }),
