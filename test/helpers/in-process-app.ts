@@ -12,7 +12,8 @@ import { processCaseMessage } from '../../shared/responder/process-case-message'
 import type { SeedIncident } from '../../dev/simulator/sim-types';
 import { claimStorageAccount } from './storage-account';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
-import type { StorageProxy } from '../../dev/storage-proxy';
+import { inject } from 'vitest';
+import { startStorageProxy, type StorageGate, type StorageProxy } from '../../dev/storage-proxy';
 
 export interface InProcessApp {
   sim: Simulator;
@@ -29,6 +30,11 @@ export interface InProcessApp {
   drainQueue(): Promise<number>;
   /** Messages waiting on the containment queue (decoded), without taking them. */
   queuedMessages(): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs `fn` with every storage request of the app put to `gate` (an app started `throughStorageProxy`), then lets
+   * requests through again.
+   */
+  withStorageGate<T>(gate: StorageGate, fn: () => Promise<T>): Promise<T>;
   /** The stored approval `id`; throws when there is none. */
   approval(id: string): Promise<ApprovalEntity>;
   stop(): Promise<void>;
@@ -42,11 +48,12 @@ const SILENT = { info: () => undefined, warn: () => undefined, error: () => unde
  * process, storage on a claimed Azurite account (optionally through the storage proxy), and the managed-identity variables App Service sets, so
  * `@azure/identity` runs its production path. Nothing of our own is replaced, only the clock is injected.
  */
-export async function startInProcessApp(opts: { env?: Record<string, string>; simulator?: SimulatorOptions; storageProxy?: StorageProxy } = {}): Promise<InProcessApp> {
+export async function startInProcessApp(opts: { env?: Record<string, string>; simulator?: SimulatorOptions; throughStorageProxy?: boolean } = {}): Promise<InProcessApp> {
   const sim = await startSimulator(opts.simulator);
   const claimed = claimStorageAccount();
-  // Through the proxy, a test can stop or lose the answer of a chosen storage request.
-  const storage = opts.storageProxy ? opts.storageProxy.connectionString(/AccountName=([^;]+)/.exec(claimed)?.[1] ?? '') : claimed;
+  // Through the proxy, a test can stop or lose the answer of a chosen storage request (withStorageGate).
+  const proxy: StorageProxy | undefined = opts.throughStorageProxy ? await startStorageProxy(inject('azurite')) : undefined;
+  const storage = proxy ? proxy.connectionString(/AccountName=([^;]+)/.exec(claimed)?.[1] ?? '') : claimed;
   const env = simulatorAppEnv(sim, storage, 'https://responders.example', opts.env);
   const saved = { IDENTITY_ENDPOINT: process.env['IDENTITY_ENDPOINT'], IDENTITY_HEADER: process.env['IDENTITY_HEADER'] };
   process.env['IDENTITY_ENDPOINT'] = sim.identityEndpoint;
@@ -67,6 +74,7 @@ export async function startInProcessApp(opts: { env?: Record<string, string>; si
   } catch (err) {
     restoreEnv();
     await sim.stop();
+    await proxy?.stop();
     throw err;
   }
   const inv: Invocation = { id: 'test-invocation', log: SILENT };
@@ -112,6 +120,17 @@ export async function startInProcessApp(opts: { env?: Record<string, string>; si
       }
       return peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as Record<string, unknown>);
     },
+    async withStorageGate(gate, fn) {
+      if (!proxy) {
+        throw new Error('withStorageGate needs an app started throughStorageProxy');
+      }
+      proxy.setGate(gate);
+      try {
+        return await fn();
+      } finally {
+        proxy.setGate(undefined);
+      }
+    },
     async approval(id) {
       const stored = await deps.approvals.get(id, 'approval');
       if (!stored) {
@@ -122,6 +141,7 @@ export async function startInProcessApp(opts: { env?: Record<string, string>; si
     async stop() {
       restoreEnv();
       await sim.stop();
+      await proxy?.stop();
     },
   };
 }

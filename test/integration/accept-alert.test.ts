@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startStorageProxy, type StorageProxy } from '../../dev/storage-proxy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { incidentNaming } from '../helpers/incident-naming';
@@ -8,28 +7,20 @@ import { generateAgents } from '../helpers/lifecycle-tenant';
 import { loseFirstAnswer } from '../helpers/lose-answer';
 
 let app: InProcessApp;
-let proxy: StorageProxy;
 
 beforeAll(async () => {
-  proxy = await startStorageProxy(inject('azurite'));
-  app = await startInProcessApp({ storageProxy: proxy });
+  app = await startInProcessApp({ throughStorageProxy: true });
 });
 afterAll(async () => {
   await app?.stop();
-  await proxy?.stop();
 });
 
 /** Posts `trigger` through the intake with the answer of the first table write `matches` picks lost. */
 async function postLosingAnswer(trigger: Record<string, unknown>, matches: (req: { service: string; method: string; shape: string }) => boolean) {
   const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && matches(req));
-  proxy.setGate(gate);
-  try {
-    const result = await acceptAlert(app.deps, parseAlert(trigger), JSON.stringify(trigger), undefined);
-    expect(lost()).toBe(1);
-    return result;
-  } finally {
-    proxy.setGate(undefined);
-  }
+  const result = await app.withStorageGate(gate, () => acceptAlert(app.deps, parseAlert(trigger), JSON.stringify(trigger), undefined));
+  expect(lost()).toBe(1);
+  return result;
 }
 
 const actions = async (caseId: string, action: string) => (await app.deps.audit.list(caseId)).filter((e) => e.action === action);

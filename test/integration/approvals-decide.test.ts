@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startStorageProxy, type StorageProxy } from '../../dev/storage-proxy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decodeKey } from '../../shared/config';
 import { issueAntiForgeryToken } from '../../shared/approvals/anti-forgery';
@@ -17,15 +16,12 @@ import { generateAgents } from '../helpers/lifecycle-tenant';
 import { loseFirstAnswer } from '../helpers/lose-answer';
 
 let app: InProcessApp;
-let proxy: StorageProxy;
 
 beforeAll(async () => {
-  proxy = await startStorageProxy(inject('azurite'));
-  app = await startInProcessApp({ env: { CONTAIN_HUMAN_USERS: 'true' }, storageProxy: proxy });
+  app = await startInProcessApp({ env: { CONTAIN_HUMAN_USERS: 'true' }, throughStorageProxy: true });
 });
 afterAll(async () => {
   await app?.stop();
-  await proxy?.stop();
 });
 
 const approvalOf = (id: string): Promise<ApprovalEntity> => app.approval(id);
@@ -107,13 +103,8 @@ describe('asking to release a contained agent', () => {
     const [agentId] = await generateAgents(app, { agents: 1 });
     const caseId = await app.contain(incidentNaming(42, [{ id: agentId ?? '', name: 'Generated agent' }]));
     const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'POST' && req.shape === '/approvals');
-    proxy.setGate(gate);
-    let res: Awaited<ReturnType<typeof requestRelease>>;
-    try {
-      res = await requestRelease(app.deps, caseId, { targetId: agentId ?? '', reason: 'ticket INC-42: false positive' }, await as(PEOPLE.onCall));
-    } finally {
-      proxy.setGate(undefined);
-    }
+    const requester = await as(PEOPLE.onCall);
+    const res = await app.withStorageGate(gate, () => requestRelease(app.deps, caseId, { targetId: agentId ?? '', reason: 'ticket INC-42: false positive' }, requester));
     expect(lost()).toBe(1);
     expect(res).toMatchObject({ status: 'pending', created: true });
     expect((await auditActions(caseId, res.approvalId)).filter((x) => x === 'approval.requested')).toHaveLength(1);
@@ -203,13 +194,7 @@ describe('deciding an approval', () => {
     const form = await formFor(link, PEOPLE.socLead);
     // The decision's conditional replace: storage applies it, the answer never arrives, the SDK sends it again (412).
     const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'PUT' && req.shape.startsWith('/approvals('));
-    proxy.setGate(gate);
-    let page: RenderedPage;
-    try {
-      page = await decide(link, PEOPLE.socLead, 'approve', { form });
-    } finally {
-      proxy.setGate(undefined);
-    }
+    const page = await app.withStorageGate(gate, () => decide(link, PEOPLE.socLead, 'approve', { form }));
     expect(lost()).toBe(1);
     expect(pageText(page.body)).toContain('is recorded');
     expect((await approvalOf(approvalId)).decisions).toHaveLength(1);

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startStorageProxy, type StorageProxy } from '../../dev/storage-proxy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
@@ -16,15 +15,12 @@ import { loseFirstAnswer } from '../helpers/lose-answer';
 
 const HOUR = 3_600_000;
 let app: InProcessApp;
-let proxy: StorageProxy;
 
 beforeAll(async () => {
-  proxy = await startStorageProxy(inject('azurite'));
-  app = await startInProcessApp({ storageProxy: proxy });
+  app = await startInProcessApp({ throughStorageProxy: true });
 });
 afterAll(async () => {
   await app?.stop();
-  await proxy?.stop();
 });
 
 const approvalOf = (id: string): Promise<ApprovalEntity> => app.approval(id);
@@ -45,11 +41,9 @@ describe('the approvals timer', () => {
     const saved = app.clock.now;
     app.clock.now = (await approvalOf(asked.approvalId)).expiresAt;
     const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'PUT' && req.shape.startsWith('/approvals('));
-    proxy.setGate(gate);
     try {
-      expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1, escalated: 1 });
+      expect(await app.withStorageGate(gate, () => expireApprovals(app.deps))).toMatchObject({ expired: 1, escalated: 1 });
     } finally {
-      proxy.setGate(undefined);
       app.clock.now = saved;
     }
     expect(lost()).toBe(1);
