@@ -1,4 +1,4 @@
-import { RecordTable, type RowOp } from './record-table';
+import { holdsValue, RecordTable, type RowOp } from './record-table';
 import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { keyOf } from './storage-key';
 
@@ -32,6 +32,9 @@ export class KeyStore {
       }
     }
     const existing = await this.table.get(partition, keyOf(key));
+    if (existing && holdsValue(existing, record)) {
+      return { claimed: true, value }; // this claim, stored, its answer lost (the SDK's retry met it)
+    }
     return existing ? { claimed: false, value: existing.value.value, at: existing.value.at } : { claimed: false, value };
   }
 

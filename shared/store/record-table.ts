@@ -53,20 +53,13 @@ export class RecordTable<T> {
   }
 
   /**
-   * The row under these keys when it holds exactly `value`, else undefined. After a conditional write answered 409
-   * or 412 it tells the caller's own write from another writer's: when the answer to a stored write is lost, the
-   * Storage SDK sends it again and the retry meets the row its first attempt stored.
+   * The row under these keys when it holds exactly `value` (see {@link holdsValue}), else undefined. After a
+   * conditional write answered 409 or 412 it tells the caller's own write from another writer's: when the answer to
+   * a stored write is lost, the Storage SDK sends it again and the retry meets the row its first attempt stored.
    */
   async storedAs(partitionKey: string, rowKey: string, value: T): Promise<Stored<T> | undefined> {
-    try {
-      const row = await this.client.getEntity<Row>(partitionKey, rowKey);
-      return row.json === storableJson(value) ? this.fromRow(row) : undefined;
-    } catch (err) {
-      if (isNotFound(err)) {
-        return undefined;
-      }
-      throw err;
-    }
+    const row = await this.get(partitionKey, rowKey);
+    return row && holdsValue(row, value) ? row : undefined;
   }
 
   /** Replaces; with `etag`, only if nobody changed the row since it was read (412 otherwise). */
@@ -172,6 +165,14 @@ export class RecordTable<T> {
   private fromRow(row: Row): Stored<T> {
     return { partitionKey: row.partitionKey, rowKey: row.rowKey, value: JSON.parse(row.json) as T, etag: row.etag ?? '' };
   }
+}
+
+/**
+ * Whether a row as read holds exactly `value`: the same JSON text, keys in the same order (a record read back parses
+ * to what was written). Records carry their own time or nonce, so another writer's row never holds the same.
+ */
+export function holdsValue<T>(row: Stored<T>, value: T): boolean {
+  return JSON.stringify(row.value) === JSON.stringify(value);
 }
 
 /**
