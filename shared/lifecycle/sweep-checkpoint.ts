@@ -131,15 +131,23 @@ export class SweepCheckpoint {
     }
   }
 
-  /** Saves progress and renews the lease; throws {@link SweepLeaseLostError} when another run took over. */
+  /**
+   * Saves progress and renews the lease; throws {@link SweepLeaseLostError} when another run took over. A conflict
+   * is checked: when the row holds exactly `state`, this save was stored and its answer lost (the SDK's retry met
+   * it), and the run goes on.
+   */
   async save(state: SweepState, etag: string): Promise<string> {
     try {
       return await this.table.replace(PARTITION, ROW, state, etag);
     } catch (err) {
-      if (isConflict(err)) {
+      if (!isConflict(err)) {
+        throw err;
+      }
+      const stored = await this.table.storedAs(PARTITION, ROW, state);
+      if (!stored) {
         throw new SweepLeaseLostError(state.sweepId);
       }
-      throw err;
+      return stored.etag;
     }
   }
 }

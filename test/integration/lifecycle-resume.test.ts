@@ -3,6 +3,7 @@ import { isInventoryPath } from '../../shared/graph/agent-inventory';
 import { SweepCheckpoint } from '../../shared/lifecycle/sweep-checkpoint';
 import { SWEEP_LEASE_MS } from '../../shared/lifecycle/run-lifecycle-sweep';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
+import { loseFirstAnswer } from '../helpers/lose-answer';
 import { generateAgents, lifecycleExpectations, sweep, ticketKeys, warnings } from '../helpers/lifecycle-tenant';
 
 /** First-page GETs and nextLink GETs of the inventory lists the simulator answered. */
@@ -19,7 +20,7 @@ describe('a lifecycle sweep cut short, and overlapping runs', () => {
   let checkpoint: SweepCheckpoint;
 
   beforeAll(async () => {
-    app = await startInProcessApp({ env: { LIFECYCLE_EXPIRY_ATTRIBUTE: 'AgentLifecycle.ExpiresOn' } });
+    app = await startInProcessApp({ env: { LIFECYCLE_EXPIRY_ATTRIBUTE: 'AgentLifecycle.ExpiresOn' }, throughStorageProxy: true });
     await generateAgents(app, { agents: 250, expiringFraction: 0.2, orphanFraction: 0.1 });
     checkpoint = await SweepCheckpoint.open(app.deps.storage);
   });
@@ -62,6 +63,17 @@ describe('a lifecycle sweep cut short, and overlapping runs', () => {
     const resumed = await sweep(app);
     expect(resumed).toMatchObject({ outcome: 'done', sweepId: started.sweepId, runs: 3, pages: 5, agentsSeen: lifecycleExpectations(app).all.length });
     expect(pageReads(app)).toBe(readsBefore + 4);
+  });
+
+  it('goes on when a checkpoint was stored but its answer was lost: its own save is not another run taking over', async () => {
+    await generateAgents(app, { agents: 150, expiringFraction: 0.2 });
+    // The run's first write takes the lease; the second is its first checkpoint, whose answer is lost.
+    let writes = 0;
+    const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'PUT' && req.shape.startsWith('/sweeps(') && ++writes === 2);
+    const run = await app.withStorageGate(gate, () => sweep(app));
+    expect(lost()).toBe(1);
+    expect(run).toMatchObject({ outcome: 'done', errors: 0 });
+    expect(await checkpoint.read()).toMatchObject({ sweepId: run.sweepId, status: 'done' });
   });
 
   it('lets only one of two overlapping runs work; the other stands back', async () => {
