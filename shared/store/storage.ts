@@ -25,6 +25,14 @@ export interface StorageSettings {
 }
 
 /**
+ * The blob and queue SDKs wait 4 s before their first retry (then 12 s, 28 s), where the table SDK and the Functions
+ * host's own storage clients wait about 1 s. A connection reset on a reused keep-alive socket (the server closed it as
+ * it was picked up) then held an intake's answer, or a containment, 4 s: measured as the intake's p99 under a storm.
+ * The same exponential backoff from 0.8 s (0.8, 2.4, 5.6 s: four tries, about 9 s of patience).
+ */
+const BLOB_AND_QUEUE_RETRY = { retryOptions: { retryDelayInMs: 800, maxTries: 4 } };
+
+/**
  * Storage clients from the same connection the Functions host uses: a connection string (Azurite locally),
  * or identity-based `AzureWebJobsStorage__accountName` with the managed identity in Azure.
  * Tables, queues and the blob container are created on first use.
@@ -36,8 +44,8 @@ export function createStorage(settings: StorageSettings, credential: TokenCreden
   const tableService = cs
     ? TableServiceClient.fromConnectionString(expandDevStorage(cs), { allowInsecureConnection: local })
     : new TableServiceClient(`https://${account}.table.core.windows.net`, credential);
-  const queueService = cs ? QueueServiceClient.fromConnectionString(expandDevStorage(cs)) : new QueueServiceClient(`https://${account}.queue.core.windows.net`, credential);
-  const blobService = cs ? BlobServiceClient.fromConnectionString(expandDevStorage(cs)) : new BlobServiceClient(`https://${account}.blob.core.windows.net`, credential);
+  const queueService = cs ? QueueServiceClient.fromConnectionString(expandDevStorage(cs), BLOB_AND_QUEUE_RETRY) : new QueueServiceClient(`https://${account}.queue.core.windows.net`, credential, BLOB_AND_QUEUE_RETRY);
+  const blobService = cs ? BlobServiceClient.fromConnectionString(expandDevStorage(cs), BLOB_AND_QUEUE_RETRY) : new BlobServiceClient(`https://${account}.blob.core.windows.net`, credential, BLOB_AND_QUEUE_RETRY);
 
   const tables = new Map<string, Promise<TableClient>>();
   const queues = new Map<string, Promise<QueueClient>>();
