@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SeedIncident } from '../../dev/simulator/sim-types';
+import { parseAlert } from '../../shared/alerts/parse-alert';
+import { acceptAlert } from '../../shared/intake/accept-alert';
+import { runCase } from '../../shared/plans/run-case';
+import { IdentityOwners } from '../../shared/store/identity-owners';
+import { incidentNaming } from '../helpers/incident-naming';
+import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
+import { generateAgents } from '../helpers/lifecycle-tenant';
+import { loseFirstAnswer } from '../helpers/lose-answer';
+
+let app: InProcessApp;
+
+beforeAll(async () => {
+  app = await startInProcessApp({ env: { MIN_INCIDENT_SEVERITY: 'Medium' }, throughStorageProxy: true });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+/** Puts `seed` in Sentinel, posts `trigger` through the intake and runs the case once, with its hint (early claims). */
+async function postAndRun(seed: SeedIncident, trigger: Record<string, unknown>): Promise<string> {
+  app.sim.state.putIncident(seed);
+  const intake = await acceptAlert(app.deps, parseAlert(trigger), JSON.stringify(trigger), undefined);
+  await runCase(app.deps, app.deps.planners, { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) }, app.inv);
+  return intake.caseId;
+}
+
+/** An incident naming `agent` at `severity`, as Sentinel holds it and as the playbook posts it. */
+function incidentAt(n: number, agent: string, severity: string): { seed: SeedIncident; trigger: Record<string, unknown> } {
+  const incident = incidentNaming(n, [{ id: agent, name: `Agent ${n}` }]);
+  incident.seed.properties['severity'] = severity;
+  ((incident.trigger['object'] as Record<string, unknown>)['properties'] as Record<string, unknown>)['severity'] = severity;
+  return incident;
+}
+
+const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value;
+const statusesOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
+
+describe('early ownership claims a run does not use are given back', () => {
+  it('gives back the claim of a target skipped below MIN_INCIDENT_SEVERITY, so a later incident about the identity contains it', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const low = incidentAt(1, agent, 'Low');
+    const skipped = await postAndRun(low.seed, low.trigger);
+    expect(await statusesOf(skipped)).toEqual(['skipped']);
+    // The skipped case acts on nothing: it must not keep the identity as if it were acting on it.
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+
+    const high = incidentAt(2, agent, 'High');
+    const contained = await postAndRun(high.seed, high.trigger);
+    expect(await statusesOf(contained)).toEqual(['contained']);
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+  });
+
+  it('gives back the claim of a refused target when the answer of the claim was lost (stored: the claim is still fresh)', async () => {
+    const [victim = '', named = ''] = await generateAgents(app, { agents: 2 });
+    // A forged body: Sentinel's incident names another agent, the post names the victim; the victim is refused.
+    const genuine = incidentNaming(3, [{ id: named, name: 'Named agent' }]);
+    const forged = incidentNaming(3, [{ id: victim, name: 'Victim agent' }]);
+    const { gate, lost } = loseFirstAnswer((req) => req.service === 'table' && req.method === 'POST' && req.shape === '/owners');
+    const refused = await app.withStorageGate(gate, () => postAndRun(genuine.seed, forged.trigger));
+    expect(lost()).toBe(1);
+    expect(await statusesOf(refused)).toEqual(['unverified']);
+    expect((await ownerOf(victim))?.caseId).toBeUndefined();
+
+    // A genuine incident about the victim later: it is contained, not left waiting for the refused case.
+    const real = incidentNaming(4, [{ id: victim, name: 'Victim agent' }]);
+    const contained = await postAndRun(real.seed, real.trigger);
+    expect(await statusesOf(contained)).toEqual(['contained']);
+    expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
+  });
+});
