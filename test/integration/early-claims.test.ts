@@ -11,13 +11,6 @@ import { loseFirstAnswer } from '../helpers/lose-answer';
 
 let app: InProcessApp;
 
-beforeAll(async () => {
-  app = await startInProcessApp({ env: { MIN_INCIDENT_SEVERITY: 'Medium' }, throughStorageProxy: true });
-});
-afterAll(async () => {
-  await app?.stop();
-});
-
 /** Puts `seed` in Sentinel, posts `trigger` through the intake and runs the case once, with its hint (early claims). */
 async function postAndRun(seed: SeedIncident, trigger: Record<string, unknown>): Promise<string> {
   app.sim.state.putIncident(seed);
@@ -38,6 +31,13 @@ const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwne
 const statusesOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
 
 describe('early ownership claims a run does not use are given back', () => {
+  beforeAll(async () => {
+    app = await startInProcessApp({ env: { MIN_INCIDENT_SEVERITY: 'Medium' }, throughStorageProxy: true });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
   it('gives back the claim of a target skipped below MIN_INCIDENT_SEVERITY, so a later incident about the identity contains it', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const low = incidentAt(1, agent, 'Low');
@@ -68,5 +68,29 @@ describe('early ownership claims a run does not use are given back', () => {
     const contained = await postAndRun(real.seed, real.trigger);
     expect(await statusesOf(contained)).toEqual(['contained']);
     expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
+  });
+});
+
+describe('early blast-radius slots a run does not use are given back', () => {
+  beforeAll(async () => {
+    app = await startInProcessApp({ env: { BLAST_RADIUS_PER_HOUR: '1' } });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('does not let a forged post (its target refused at the source) spend the blast radius of the hour', async () => {
+    const [victim = '', named = '', other = ''] = await generateAgents(app, { agents: 3 });
+    const genuine = incidentNaming(5, [{ id: named, name: 'Named agent' }]);
+    const forged = incidentNaming(5, [{ id: victim, name: 'Victim agent' }]);
+    const refused = await postAndRun(genuine.seed, forged.trigger);
+    expect(await statusesOf(refused)).toEqual(['unverified']);
+    expect(app.sim.state.get(victim)?.accountEnabled).toBe(true);
+
+    // The one slot of the hour is still free: a genuine incident is contained at once, not held for approval.
+    const real = incidentNaming(6, [{ id: other, name: 'Other agent' }]);
+    const contained = await postAndRun(real.seed, real.trigger);
+    expect(await statusesOf(contained)).toEqual(['contained']);
+    expect(app.sim.state.get(other)?.accountEnabled).toBe(false);
   });
 });
