@@ -128,7 +128,9 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     audit(deps, session, admitted, admitted.status === 'pending' ? 'admitted' : admitted.status);
     await recordPlan(session, planners[t.plan], admitted, deps.now);
   });
-  await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.map((t) => t.key)));
+  // A target skipped at admission (severity, guardrails) acts on nothing: what it took early is given back like what
+  // a target that was never admitted took.
+  await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)));
 
   const ctx: StepRunContext = { session, stop: deps.stop, reportOnly, now: deps.now };
   const transient: unknown[] = [];
@@ -260,8 +262,10 @@ async function settleEarly(early: Early): Promise<void> {
 
 /**
  * Gives back early claims and slots the run did not use: identities claimed afresh for targets that were not
- * admitted in this run (already handled, or not on the case at all), and slots of hinted targets the case does
- * not hold. Admission itself frees the slots of targets it held or left waiting.
+ * admitted in this run (already handled, refused at the source, skipped, or not on the case at all), and slots of
+ * hinted targets that were neither admitted in this run nor before (a target refused at the source must not spend
+ * the blast radius: a forged post could otherwise exhaust it). Admission itself frees the slots of targets it held
+ * or left waiting.
  */
 async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets: ReadonlyMap<string, TargetRecord>, admittedNow: ReadonlySet<string> = new Set()): Promise<void> {
   await settleEarly(early);
@@ -276,7 +280,9 @@ async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets
     }),
     ...[...early.keys].map(async (key) => {
       const slot = blastSlotOf(caseId, { key, round: 0 });
-      if (!targets.has(key) && (await early.slots.get(slot)?.catch(() => undefined)) !== undefined) {
+      const target = targets.get(key);
+      const unused = !target || (target.admittedAt === undefined && !admittedNow.has(key));
+      if (unused && (await early.slots.get(slot)?.catch(() => undefined)) !== undefined) {
         await freeBlastSlot(deps, slot);
       }
     }),
