@@ -1,5 +1,5 @@
 import { odata } from '@azure/data-tables';
-import { RecordTable, type Stored } from './record-table';
+import { holdsValue, RecordTable, type Stored } from './record-table';
 import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { keyOf } from './storage-key';
 import { KnownRows } from './known-rows';
@@ -75,6 +75,7 @@ export class IdentityOwners {
   async claim(identity: string, caseId: string, state: OwnerState, verified: boolean, at: string): Promise<ClaimResult> {
     const { pk, rk } = where(identity);
     const fresh: OwnerRecord = { identity, caseId, state, verified, since: at, waiters: [] };
+    let inserted = false;
     for (;;) {
       // An identity with no record yet: try the insert first (one round trip), read only when it exists.
       if (!this.#stored.has(rk)) {
@@ -86,6 +87,7 @@ export class IdentityOwners {
           if (!isConflict(err)) {
             throw err;
           }
+          inserted = true; // maybe: stored, its answer lost, and the SDK's retry met it
         }
       }
       const current = await this.get(identity);
@@ -93,7 +95,9 @@ export class IdentityOwners {
         continue;
       }
       if (current.value.caseId === caseId) {
-        return { owned: true, fresh: false, record: current.value, etag: current.etag };
+        // The row holding exactly the record this claim inserted is this claim's: fresh, so a run that does not use
+        // it gives it back (see run-case's undoEarly) instead of keeping the identity from every later case.
+        return { owned: true, fresh: inserted && holdsValue(current, fresh), record: current.value, etag: current.etag };
       }
       if (current.value.caseId === undefined) {
         const record: OwnerRecord = { ...current.value, caseId, state, verified, since: at };
