@@ -88,8 +88,10 @@ export async function openLifecycleCase(
     note: `End of lifecycle ${end.date}, read from the ${end.from === 'tag' ? 'expiry tag' : 'custom security attribute'}.`,
   };
   const { created } = await deps.cases.create(record, [targetOfAgent(agent, at, plan)]);
-  if (!created) {
-    return 'existing'; // an overlapping run recorded it a moment ago and queues it itself
+  // An overlapping run recorded it a moment ago and queues it itself; unless the case row is exactly this one: this
+  // create was stored and its answer lost (the SDK's retry met it), and nobody else would queue it.
+  if (!created && !(await deps.cases.holdsCase(record))) {
+    return 'existing';
   }
   await enqueueCase(deps.storage, { caseId });
   return 'created';

@@ -109,6 +109,14 @@ export class CaseStore {
     return (await this.table.get(caseId, CASE_ROW))?.value as CaseRecord | undefined;
   }
 
+  /**
+   * Whether the case row holds exactly `record`: after a create answered `created: false`, the caller's own create
+   * stored but whose answer was lost (the SDK's retry met its case row), not another writer's.
+   */
+  async holdsCase(record: CaseRecord): Promise<boolean> {
+    return (await this.table.storedAs(record.caseId, CASE_ROW, record)) !== undefined;
+  }
+
   /** The lease row of a case (see CaseLease). */
   async getLease(caseId: string): Promise<Stored<LeaseRecord> | undefined> {
     return (await this.table.get(caseId, LEASE_ROW)) as Stored<LeaseRecord> | undefined;
