@@ -194,3 +194,57 @@ describe('claims of identities already stored (Azurite, through the storage prox
     expect(ownerRequests(from)).toEqual(['GET /owners(…)', 'PUT /owners(…)']);
   });
 });
+
+describe('a release stored but whose answer was lost, and another case between it and the SDK\'s retry (Azurite, through the storage proxy)', () => {
+  let proxy: StorageProxy;
+  let storage: Storage;
+  let owners: IdentityOwners;
+  /** Another instance, straight to Azurite: a case in another worker. */
+  let elsewhere: IdentityOwners;
+
+  beforeAll(async () => {
+    proxy = await startStorageProxy(inject('azurite'));
+    const direct = claimStorageAccount();
+    storage = createStorage({ AzureWebJobsStorage: proxy.connectionString(/AccountName=([^;]+)/.exec(direct)?.[1] ?? '') }, noCredential);
+    owners = await IdentityOwners.open(storage);
+    elsewhere = await IdentityOwners.open(createStorage({ AzureWebJobsStorage: direct }, noCredential));
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+
+  it('still wakes the cases that waited when a new case took the released identity before the retry', async () => {
+    const acting = { state: 'acting' as const, verified: true, onConflict: 'wait' as const, overridesContained: 'never' as const };
+    const deps = { owners, storage, now: Date.now };
+    const identity = IdentityOwners.identityOf(randomUUID());
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    expect(await takeOwnership(deps, identity, a, acting)).toEqual({ result: 'owned' });
+    expect(await takeOwnership(deps, identity, b, acting)).toEqual({ result: 'wait', ownerCaseId: a });
+    // The release is stored and its answer lost; before the SDK sends it again (about a second later), a new case
+    // about the identity finds it released and takes it.
+    let puts = 0;
+    proxy.setGate(async (req) => {
+      if (req.service !== 'table' || req.method !== 'PUT') {
+        return 'forward';
+      }
+      puts++;
+      if (puts === 1) {
+        return 'lose-answer';
+      }
+      if (puts === 2) {
+        expect(await elsewhere.claim(identity, c, 'acting', true, new Date().toISOString())).toMatchObject({ owned: true, fresh: true });
+      }
+      return 'forward';
+    });
+    let woken: string[];
+    try {
+      woken = await owners.release(identity, a, 'failed', new Date().toISOString());
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect(puts).toBe(2);
+    expect((await owners.get(identity))?.value).toMatchObject({ caseId: c, waiters: [], last: { caseId: a, outcome: 'failed' } });
+    // b waited for a: a's release must queue it (b is in nobody's waiters now, so nothing else ever would).
+    expect(woken).toEqual([b]);
+  });
+});
