@@ -137,14 +137,20 @@ export class IdentityOwners {
    * queued again), or an empty list when `caseId` did not own it.
    */
   async release(identity: string, caseId: string, outcome: string, at: string): Promise<string[]> {
+    const last = { caseId, outcome, at };
+    let waiting: string[] | undefined;
     for (;;) {
       const current = await this.get(identity);
+      if (waiting && sameLast(current?.value.last, last)) {
+        return waiting; // landed, its answer lost, and another case wrote on top before the SDK's retry (see sameLast)
+      }
       if (!current || current.value.caseId !== caseId) {
         return [];
       }
-      const released: OwnerRecord = { identity, waiters: [], last: { caseId, outcome, at } };
+      const released: OwnerRecord = { identity, waiters: [], last };
+      waiting = current.value.waiters.filter((w) => w !== caseId);
       if ((await this.replace(identity, released, current.etag)) !== undefined) {
-        return current.value.waiters.filter((w) => w !== caseId);
+        return waiting;
       }
     }
   }
@@ -154,14 +160,20 @@ export class IdentityOwners {
    * returned, to be queued again (they end joined to it).
    */
   async markContained(identity: string, caseId: string, at: string): Promise<string[]> {
+    const last = { caseId, outcome: 'contained', at };
+    let waiting: string[] | undefined;
     for (;;) {
       const current = await this.get(identity);
+      if (waiting && sameLast(current?.value.last, last)) {
+        return waiting; // landed, its answer lost, and another case wrote on top before the SDK's retry
+      }
       if (!current || current.value.caseId !== caseId) {
         return [];
       }
-      const contained: OwnerRecord = { ...current.value, state: 'contained', waiters: [], last: { caseId, outcome: 'contained', at } };
+      const contained: OwnerRecord = { ...current.value, state: 'contained', waiters: [], last };
+      waiting = current.value.waiters.filter((w) => w !== caseId);
       if ((await this.replace(identity, contained, current.etag)) !== undefined) {
-        return current.value.waiters.filter((w) => w !== caseId);
+        return waiting;
       }
     }
   }
@@ -186,6 +198,16 @@ export class IdentityOwners {
   async ownedBy(caseId: string): Promise<Stored<OwnerRecord>[]> {
     return this.table.query(odata`caseId eq ${caseId}`);
   }
+}
+
+/**
+ * Whether a record's `last` is the one a release or containment wrote. Every later write of the record keeps `last`
+ * (a case taking a released identity spreads the record, a waiter is appended to it) until the next release, so
+ * after a replace that failed, the record's `last` says whether that write landed (its answer lost, the SDK's retry
+ * meeting another case's write on top of it), where {@link RecordTable.storedAs} would need the row untouched.
+ */
+function sameLast(a: OwnerRecord['last'], b: NonNullable<OwnerRecord['last']>): boolean {
+  return a !== undefined && a.caseId === b.caseId && a.outcome === b.outcome && a.at === b.at;
 }
 
 /** Enough for a storm's identities; the oldest are forgotten first (a forgotten row costs one failed insert). */
