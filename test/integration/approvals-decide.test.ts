@@ -202,6 +202,37 @@ describe('deciding an approval', () => {
     expect(await queuedFor(approvalId)).toBe(1);
   });
 
+  it('audits a decision stored but whose answer was lost when the second approver decided before the SDK\'s retry', async () => {
+    const [agentId] = await generateAgents(app, { agents: 1 });
+    const twoPeople = { ...app.deps, config: { ...app.deps.config, APPROVAL_QUORUM: 2 } };
+    const { caseId, link, approvalId } = await containAndAskRelease(43, { id: agentId ?? '', name: 'Generated agent' }, PEOPLE.onCall, twoPeople);
+    const [a, b] = await Promise.all([formFor(link, PEOPLE.socLead, twoPeople), formFor(link, PEOPLE.secManager, twoPeople)]);
+    // The first approval is stored and its answer lost; before the SDK sends it again, the second approver decides
+    // on top of it (the gate runs that whole decision before it forwards the retry).
+    let puts = 0;
+    const gate = async (req: { service: string; method: string; shape: string }): Promise<'forward' | 'lose-answer'> => {
+      if (req.service !== 'table' || req.method !== 'PUT' || !req.shape.startsWith('/approvals(')) {
+        return 'forward';
+      }
+      puts++;
+      if (puts === 1) {
+        return 'lose-answer';
+      }
+      if (puts === 2) {
+        expect(pageText((await decide(link, PEOPLE.secManager, 'approve', { form: b, deps: twoPeople })).body)).toContain('is recorded');
+      }
+      return 'forward';
+    };
+    const page = await app.withStorageGate(gate, () => decide(link, PEOPLE.socLead, 'approve', { form: a, deps: twoPeople }));
+    const approval = await approvalOf(approvalId);
+    expect(approval.status).toBe('approved');
+    expect(approval.decisions.map((d) => d.by).sort()).toEqual([DEMO.approvers[0], DEMO.approvers[1]].sort());
+    // Both decisions count, so both are audited, and the first approver is not told otherwise.
+    expect((await app.deps.audit.list(caseId)).filter((e) => e.action === 'approval.approved').map((e) => e.actor).sort()).toEqual([DEMO.approvers[0], DEMO.approvers[1]].sort());
+    expect(pageText(page.body)).toContain('is recorded');
+    expect(await queuedFor(approvalId)).toBe(1);
+  });
+
   it('counts two different approvers for a two-approval request even when they post together', async () => {
     const twoPeople = { ...app.deps, config: { ...app.deps.config, APPROVAL_QUORUM: 2 } };
     const { link, approvalId } = await containAndAskRelease(5, { id: DEMO.classicSp, name: 'Support Copilot (classic app)' }, PEOPLE.onCall, twoPeople);
