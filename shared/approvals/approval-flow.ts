@@ -7,6 +7,7 @@ import { enqueueCase } from '../store/case-queue';
 import type { PrincipalCheck, SignedInPrincipal } from '../auth/signed-in-principal';
 import type { ApprovalEntity } from './approval-entity';
 import { approvalColumns } from './approval-columns';
+import { holdsValue } from '../store/record-table';
 import { issueAntiForgeryToken, verifyAntiForgeryToken } from './anti-forgery';
 import { renderApprovalPage, type RenderedPage } from './approval-page';
 import { approvalSummary } from './approval-summary';
@@ -196,11 +197,8 @@ export async function decideApproval(deps: ApprovalFlowDeps, approvalId: string,
     if (!eligibility.ok && eligibility.code === 'unverifiable') {
       return refusedPage(deps, approval, principal, eligibility);
     }
-    const outcome = applyDecision(
-      approval,
-      { by: principal.objectId, name: signedInAs(principal), decision: form.decision, at: deps.now(), ...(form.comment ? { comment: form.comment } : {}) },
-      { now: deps.now(), isAllowedApprover: eligibility.ok },
-    );
+    const decision = { by: principal.objectId, name: signedInAs(principal), decision: form.decision, at: deps.now(), ...(form.comment ? { comment: form.comment } : {}) };
+    const outcome = applyDecision(approval, decision, { now: deps.now(), isAllowedApprover: eligibility.ok });
     if (!outcome.ok) {
       await deps.audit.write({ action: 'approval.refused', scope: approval.caseId, actor, result: 'refused', detail: `${approval.id}: ${outcome.code}` });
       if (outcome.code === 'expired' || outcome.code === 'not-pending') {
@@ -212,19 +210,28 @@ export async function decideApproval(deps: ApprovalFlowDeps, approvalId: string,
     if (outcome.final) {
       next.decidedAt = new Date(deps.now()).toISOString();
     }
+    /** The row as read after this decision landed under another write (see below). */
+    let under: ApprovalEntity | undefined;
     try {
       await deps.approvals.replace(approval.id, APPROVAL_ROW, next, etag, approvalColumns(next));
     } catch (err) {
       if (!isConflict(err)) {
         throw err;
       }
-      // Another decision landed first (re-read, and show or apply on top of it), unless the row holds exactly this
-      // decision: then this write was stored and its answer lost, and the SDK's retry met it.
-      if ((await deps.approvals.storedAs(approval.id, APPROVAL_ROW, next)) === undefined) {
+      // Another decision landed first (re-read, and show or apply on top of it), unless the row holds this decision:
+      // then this write was stored and its answer lost, and the SDK's retry met it, or met what another approver or
+      // the timer wrote on top of it in between (the row holds more than `next`; this decision still counts).
+      const stored = await deps.approvals.get(approval.id, APPROVAL_ROW);
+      if (!stored?.value.decisions.some((d) => JSON.stringify(d) === JSON.stringify(decision))) {
         continue;
       }
+      under = outcome.final || holdsValue(stored, next) ? undefined : stored.value;
     }
     await deps.audit.write({ action: form.decision === 'approve' ? 'approval.approved' : 'approval.rejected', scope: approval.caseId, actor, result: 'ok', detail: `${approval.id}: ${next.status}${form.comment ? ` — ${form.comment}` : ''}` });
+    if (under) {
+      // Whoever decided (or expired it) on top announced the record, this decision in it; a later state is theirs to act on.
+      return renderApprovalPage({ kind: 'recorded', approval: await summaryOf(deps, under), decision: form.decision, status: under.status, decisions: under.decisions, signedInAs: signedInAs(principal) });
+    }
     await announceApproval(deps, next);
     if (outcome.final) {
       // Granted or rejected, the case applies the decision; the approvals timer re-drives it if this enqueue fails.
