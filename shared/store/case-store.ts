@@ -1,6 +1,6 @@
 import { odata } from '@azure/data-tables';
 import { RecordTable, TRANSACTION_MAX, type RowOp, type Stored } from './record-table';
-import { isConflict, TABLES, type Storage } from './storage';
+import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { CASE_ROW, LEASE_ROW, targetRow, type CaseBundle, type CaseRecord, type CaseStatus, type LeaseRecord, type StepRecord, type TargetRecord } from './case-model';
 import { keyOf } from './storage-key';
 
@@ -186,11 +186,22 @@ export class CaseStore {
 
   /** Deletes every row of a case and its blobs (retention). */
   async deleteCase(caseId: string): Promise<void> {
-    const rows = await this.table.partition(caseId);
-    // The case row goes last: a case is never half there without its record saying so.
-    const ordered = [...rows.filter((r) => r.rowKey !== CASE_ROW), ...rows.filter((r) => r.rowKey === CASE_ROW)];
-    for (let i = 0; i < ordered.length; i += TRANSACTION_MAX) {
-      await this.table.transact(caseId, ordered.slice(i, i + TRANSACTION_MAX).map((r) => ({ op: 'delete' as const, rowKey: r.rowKey })));
+    for (;;) {
+      const rows = await this.table.partition(caseId);
+      // The case row goes last: a case is never half there without its record saying so.
+      const ordered = [...rows.filter((r) => r.rowKey !== CASE_ROW), ...rows.filter((r) => r.rowKey === CASE_ROW)];
+      try {
+        for (let i = 0; i < ordered.length; i += TRANSACTION_MAX) {
+          await this.table.transact(caseId, ordered.slice(i, i + TRANSACTION_MAX).map((r) => ({ op: 'delete' as const, rowKey: r.rowKey })));
+        }
+        break;
+      } catch (err) {
+        // Rows already gone: a delete stored but whose answer was lost (the SDK's retry met nothing to delete). Read
+        // what is left and go on, or the blobs below would outlive the case row no later run can find them by.
+        if (!isNotFound(err)) {
+          throw err;
+        }
+      }
     }
     const container = await this.storageRef.alertBodies();
     for await (const blob of container.listBlobsFlat({ prefix: `${caseId}/` })) {
