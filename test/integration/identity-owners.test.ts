@@ -201,13 +201,15 @@ describe('a release stored but whose answer was lost, and another case between i
   let owners: IdentityOwners;
   /** Another instance, straight to Azurite: a case in another worker. */
   let elsewhere: IdentityOwners;
+  let elsewhereStorage: Storage;
 
   beforeAll(async () => {
     proxy = await startStorageProxy(inject('azurite'));
     const direct = claimStorageAccount();
     storage = createStorage({ AzureWebJobsStorage: proxy.connectionString(/AccountName=([^;]+)/.exec(direct)?.[1] ?? '') }, noCredential);
     owners = await IdentityOwners.open(storage);
-    elsewhere = await IdentityOwners.open(createStorage({ AzureWebJobsStorage: direct }, noCredential));
+    elsewhereStorage = createStorage({ AzureWebJobsStorage: direct }, noCredential);
+    elsewhere = await IdentityOwners.open(elsewhereStorage);
   });
   afterAll(async () => {
     await proxy.stop();
@@ -246,5 +248,64 @@ describe('a release stored but whose answer was lost, and another case between i
     expect((await owners.get(identity))?.value).toMatchObject({ caseId: c, waiters: [], last: { caseId: a, outcome: 'failed' } });
     // b waited for a: a's release must queue it (b is in nobody's waiters now, so nothing else ever would).
     expect(woken).toEqual([b]);
+  });
+});
+
+describe('a claim stored but whose answer was lost, and another case waiting on it before the SDK\'s retry (Azurite, through the storage proxy)', () => {
+  let proxy: StorageProxy;
+  let storage: Storage;
+  let owners: IdentityOwners;
+  let elsewhere: { owners: IdentityOwners; storage: Storage; now: () => number };
+
+  beforeAll(async () => {
+    proxy = await startStorageProxy(inject('azurite'));
+    const direct = claimStorageAccount();
+    storage = createStorage({ AzureWebJobsStorage: proxy.connectionString(/AccountName=([^;]+)/.exec(direct)?.[1] ?? '') }, noCredential);
+    owners = await IdentityOwners.open(storage);
+    const other = createStorage({ AzureWebJobsStorage: direct }, noCredential);
+    elsewhere = { owners: await IdentityOwners.open(other), storage: other, now: Date.now };
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+
+  it('is still fresh (given back when its case does not use it) though a case registered as its waiter in between', async () => {
+    const acting = { state: 'acting' as const, verified: true, onConflict: 'wait' as const, overridesContained: 'never' as const };
+    for (const first of ['insert', 'replace'] as const) {
+      const identity = IdentityOwners.identityOf(randomUUID());
+      const [a, w, before] = [randomUUID(), randomUUID(), randomUUID()];
+      if (first === 'replace') {
+        // A record released by an earlier case: the claim takes it with a conditional replace.
+        await elsewhere.owners.claim(identity, before, 'acting', true, new Date().toISOString());
+        await elsewhere.owners.release(identity, before, 'failed', new Date().toISOString());
+      }
+      // The claim's write (the insert, or the replace of the released record) is stored and its answer lost; before
+      // the SDK sends it again, a case in another worker finds the identity owned and registers as its waiter.
+      let lost = 0;
+      let retried = 0;
+      proxy.setGate(async (req) => {
+        if (req.service !== 'table' || req.method !== (first === 'insert' ? 'POST' : 'PUT')) {
+          return 'forward';
+        }
+        if (lost === 0) {
+          lost++;
+          return 'lose-answer';
+        }
+        if (retried++ === 0) {
+          expect(await takeOwnership(elsewhere, identity, w, acting), first).toEqual({ result: 'wait', ownerCaseId: a });
+        }
+        return 'forward';
+      });
+      let claim;
+      try {
+        claim = await owners.claim(identity, a, 'acting', true, new Date().toISOString());
+      } finally {
+        proxy.setGate(undefined);
+      }
+      expect([lost, retried], first).toEqual([1, 1]);
+      expect((await owners.get(identity))?.value, first).toMatchObject({ caseId: a, waiters: [w] });
+      // Nobody owned it before this claim: a run that does not use it must give it back (and wake w).
+      expect(claim, first).toMatchObject({ owned: true, fresh: true });
+    }
   });
 });
