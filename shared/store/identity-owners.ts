@@ -75,7 +75,8 @@ export class IdentityOwners {
   async claim(identity: string, caseId: string, state: OwnerState, verified: boolean, at: string): Promise<ClaimResult> {
     const { pk, rk } = where(identity);
     const fresh: OwnerRecord = { identity, caseId, state, verified, since: at, waiters: [] };
-    let inserted = false;
+    /** What this claim's last write would have stored, when the write met a conflict (see sameClaim). */
+    let wrote: OwnerRecord | undefined;
     for (;;) {
       // An identity with no record yet: try the insert first (one round trip), read only when it exists.
       if (!this.#stored.has(rk)) {
@@ -87,7 +88,7 @@ export class IdentityOwners {
           if (!isConflict(err)) {
             throw err;
           }
-          inserted = true; // maybe: stored, its answer lost, and the SDK's retry met it
+          wrote = fresh; // maybe: stored, its answer lost, and the SDK's retry met it
         }
       }
       const current = await this.get(identity);
@@ -95,9 +96,9 @@ export class IdentityOwners {
         continue;
       }
       if (current.value.caseId === caseId) {
-        // The row holding exactly the record this claim inserted is this claim's: fresh, so a run that does not use
-        // it gives it back (see run-case's undoEarly) instead of keeping the identity from every later case.
-        return { owned: true, fresh: inserted && holdsValue(current, fresh), record: current.value, etag: current.etag };
+        // The row holding the record this claim wrote is this claim's: fresh, so a run that does not use it gives it
+        // back (see run-case's undoEarly) instead of keeping the identity from every later case.
+        return { owned: true, fresh: wrote !== undefined && sameClaim(current.value, wrote), record: current.value, etag: current.etag };
       }
       if (current.value.caseId === undefined) {
         const record: OwnerRecord = { ...current.value, caseId, state, verified, since: at };
@@ -105,6 +106,7 @@ export class IdentityOwners {
         if (etag !== undefined) {
           return { owned: true, fresh: true, record, etag };
         }
+        wrote = record;
         continue;
       }
       return { owned: false, record: current.value, etag: current.etag };
@@ -198,6 +200,15 @@ export class IdentityOwners {
   async ownedBy(caseId: string): Promise<Stored<OwnerRecord>[]> {
     return this.table.query(odata`caseId eq ${caseId}`);
   }
+}
+
+/**
+ * Whether a stored record is the one a claim wrote, waiters aside: the cases that find the identity owned append
+ * themselves to it (and may do so between a write whose answer was lost and the SDK's retry); everything else in it
+ * (the case, its state, `since`, `last`) only the claiming case changes.
+ */
+function sameClaim(stored: OwnerRecord, wrote: OwnerRecord): boolean {
+  return holdsValue({ partitionKey: '', rowKey: '', etag: '', value: { ...stored, waiters: [] } }, { ...wrote, waiters: [] });
 }
 
 /**
