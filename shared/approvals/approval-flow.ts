@@ -7,7 +7,7 @@ import { enqueueCase } from '../store/case-queue';
 import type { PrincipalCheck, SignedInPrincipal } from '../auth/signed-in-principal';
 import type { ApprovalEntity } from './approval-entity';
 import { approvalColumns } from './approval-columns';
-import { holdsValue } from '../store/record-table';
+import { sameRecord } from '../store/record-table';
 import { issueAntiForgeryToken, verifyAntiForgeryToken } from './anti-forgery';
 import { renderApprovalPage, type RenderedPage } from './approval-page';
 import { approvalSummary } from './approval-summary';
@@ -222,10 +222,10 @@ export async function decideApproval(deps: ApprovalFlowDeps, approvalId: string,
       // then this write was stored and its answer lost, and the SDK's retry met it, or met what another approver or
       // the timer wrote on top of it in between (the row holds more than `next`; this decision still counts).
       const stored = await deps.approvals.get(approval.id, APPROVAL_ROW);
-      if (!stored?.value.decisions.some((d) => JSON.stringify(d) === JSON.stringify(decision))) {
+      if (!stored?.value.decisions.some((d) => sameRecord(d, decision))) {
         continue;
       }
-      under = outcome.final || holdsValue(stored, next) ? undefined : stored.value;
+      under = outcome.final || sameRecord(stored.value, next) ? undefined : stored.value;
     }
     await deps.audit.write({ action: form.decision === 'approve' ? 'approval.approved' : 'approval.rejected', scope: approval.caseId, actor, result: 'ok', detail: `${approval.id}: ${next.status}${form.comment ? ` — ${form.comment}` : ''}` });
     if (under) {

@@ -28,15 +28,13 @@ export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: Ticket
     }
     const next: ApprovalEntity = { ...row.value, status: 'expired', decidedAt: new Date(now).toISOString() };
     try {
-      await deps.approvals.replace(row.partitionKey, APPROVAL_ROW, next, row.etag, approvalColumns(next, 'escalation-due'));
+      // Checked: an expiry stored whose answer was lost is this one, and is audited and announced.
+      await deps.approvals.replaceChecked(row.partitionKey, APPROVAL_ROW, next, row.etag, approvalColumns(next, 'escalation-due'));
     } catch (err) {
-      if (!isConflict(err)) {
-        throw err;
+      if (isConflict(err)) {
+        continue; // decided meanwhile
       }
-      // Decided meanwhile, unless the row holds this expiry: stored, its answer lost (the SDK's retry met it).
-      if ((await deps.approvals.storedAs(row.partitionKey, APPROVAL_ROW, next)) === undefined) {
-        continue;
-      }
+      throw err;
     }
     expired++;
     await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });

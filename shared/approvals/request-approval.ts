@@ -133,20 +133,17 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     ...(accountable === undefined ? {} : { accountable }),
   };
   try {
-    await deps.approvals.insert(id, APPROVAL_ROW, approval, approvalColumns(approval));
+    // Checked: an insert stored whose answer was lost is this request's (its nonce is new), and still needs its audit
+    // and its announcement.
+    await deps.approvals.insertChecked(id, APPROVAL_ROW, approval, approvalColumns(approval));
   } catch (err) {
-    if (!isConflict(err)) {
-      throw err;
-    }
-    // Another request made this approval first, unless the row is this very one (its nonce is new): then the insert
-    // was stored and its answer lost, and it still needs its audit and its announcement.
-    if ((await deps.approvals.storedAs(id, APPROVAL_ROW, approval)) === undefined) {
+    if (isConflict(err)) {
       const winner = await deps.approvals.get(id, APPROVAL_ROW);
-      if (!winner) {
-        throw err;
+      if (winner) {
+        return { approval: winner.value, link: approvalLink(deps.config, winner.value), created: false };
       }
-      return { approval: winner.value, link: approvalLink(deps.config, winner.value), created: false };
     }
+    throw err;
   }
   await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
   if (accountable?.state === 'unreadable') {

@@ -138,16 +138,12 @@ export class SweepCheckpoint {
    */
   async save(state: SweepState, etag: string): Promise<string> {
     try {
-      return await this.table.replace(PARTITION, ROW, state, etag);
+      return await this.table.replaceChecked(PARTITION, ROW, state, etag);
     } catch (err) {
-      if (!isConflict(err)) {
-        throw err;
-      }
-      const stored = await this.table.storedAs(PARTITION, ROW, state);
-      if (!stored) {
+      if (isConflict(err)) {
         throw new SweepLeaseLostError(state.sweepId);
       }
-      return stored.etag;
+      throw err;
     }
   }
 }

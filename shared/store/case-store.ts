@@ -72,16 +72,13 @@ export class CaseStore {
     await Promise.all(
       fresh.map(async (t) => {
         try {
-          await this.table.insert(caseId, targetRow(t.key), t, targetColumns(t));
+          // Checked: an insert stored whose answer was lost is this post's to count (uncounted, it would not be
+          // queued until the stuck-case timer found it).
+          await this.table.insertChecked(caseId, targetRow(t.key), t, targetColumns(t));
           added.push(t);
         } catch (err) {
           if (!isConflict(err)) {
-            throw err;
-          }
-          // A concurrent post added it first (not ours to count), unless the row is exactly this one: stored, its
-          // answer lost. Not counted, it would not be queued until the stuck-case timer found it.
-          if ((await this.table.storedAs(caseId, targetRow(t.key), t)) !== undefined) {
-            added.push(t);
+            throw err; // a concurrent post added it first: it is not ours to count
           }
         }
       }),

@@ -1,5 +1,5 @@
 import { odata } from '@azure/data-tables';
-import { holdsValue, RecordTable, type Stored } from './record-table';
+import { RecordTable, sameRecord, type Stored } from './record-table';
 import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { keyOf } from './storage-key';
 import { KnownRows } from './known-rows';
@@ -121,14 +121,13 @@ export class IdentityOwners {
   async replace(identity: string, record: OwnerRecord, etag: string): Promise<string | undefined> {
     const { pk, rk } = where(identity);
     try {
-      return await this.table.replace(pk, rk, record, etag, { caseId: record.caseId });
+      return await this.table.replaceChecked(pk, rk, record, etag, { caseId: record.caseId });
     } catch (err) {
       if (isNotFound(err)) {
         this.#stored.delete(rk);
-        return undefined;
       }
-      if (isConflict(err)) {
-        return (await this.table.storedAs(pk, rk, record))?.etag;
+      if (isConflict(err) || isNotFound(err)) {
+        return undefined;
       }
       throw err;
     }
@@ -208,7 +207,7 @@ export class IdentityOwners {
  * (the case, its state, `since`, `last`) only the claiming case changes.
  */
 function sameClaim(stored: OwnerRecord, wrote: OwnerRecord): boolean {
-  return holdsValue({ partitionKey: '', rowKey: '', etag: '', value: { ...stored, waiters: [] } }, { ...wrote, waiters: [] });
+  return sameRecord({ ...stored, waiters: [] }, { ...wrote, waiters: [] });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { holdsValue, RecordTable, type RowOp } from './record-table';
+import { RecordTable, sameRecord, type RowOp } from './record-table';
 import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { keyOf } from './storage-key';
 
@@ -32,7 +32,7 @@ export class KeyStore {
       }
     }
     const existing = await this.table.get(partition, keyOf(key));
-    if (existing && holdsValue(existing, record)) {
+    if (existing && sameRecord(existing.value, record)) {
       return { claimed: true, value }; // this claim, stored, its answer lost (the SDK's retry met it)
     }
     return existing ? { claimed: false, value: existing.value.value, at: existing.value.at } : { claimed: false, value };
@@ -124,12 +124,12 @@ function slotKey(i: number): string {
   return `slot-${String(i).padStart(6, '0')}`;
 }
 
-/** The number of a slot row (see slotKey); rows of any other shape count as no slot. */
 /** A slot row, not a value's marker row. */
 function isSlotRow(rowKey: string): boolean {
   return slotIndex(rowKey) !== Number.POSITIVE_INFINITY;
 }
 
+/** The number of a slot row (see slotKey); rows of any other shape count as no slot. */
 function slotIndex(rowKey: string): number {
   const match = /^slot-(\d+)$/.exec(rowKey);
   return match ? Number(match[1]) : Number.POSITIVE_INFINITY;

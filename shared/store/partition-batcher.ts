@@ -57,25 +57,18 @@ export class PartitionBatcher<T> {
     }
   }
 
+  /** A row on its own: inserted (checked), or, when its lone transaction already failed with `failure`, checked. */
   private async settleAlone(partitionKey: string, p: Pending<T>, failure: unknown): Promise<void> {
-    let err = failure;
-    if (err === undefined) {
-      try {
-        await this.table.insert(partitionKey, p.rowKey, p.value, p.columns);
-        p.resolve();
-        return;
-      } catch (e) {
-        err = e;
-      }
-    }
     try {
-      if (isConflict(err) && (await this.table.storedAs(partitionKey, p.rowKey, p.value)) !== undefined) {
-        p.resolve();
+      if (failure === undefined) {
+        await this.table.insertChecked(partitionKey, p.rowKey, p.value, p.columns);
+      } else if (!isConflict(failure) || (await this.table.storedAs(partitionKey, p.rowKey, p.value)) === undefined) {
+        p.reject(failure);
         return;
       }
+      p.resolve();
+    } catch (err) {
       p.reject(err);
-    } catch (readFailed) {
-      p.reject(readFailed);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { isNotFound } from './storage';
+import { isConflict, isNotFound } from './storage';
 
 /** Queryable columns stored beside the JSON document (Table storage filters only top-level properties). */
 export type Columns = Record<string, string | number | boolean | undefined>;
@@ -53,13 +53,43 @@ export class RecordTable<T> {
   }
 
   /**
-   * The row under these keys when it holds exactly `value` (see {@link holdsValue}), else undefined. After a
+   * The row under these keys when it holds exactly `value` (see {@link sameRecord}), else undefined. After a
    * conditional write answered 409 or 412 it tells the caller's own write from another writer's: when the answer to
    * a stored write is lost, the Storage SDK sends it again and the retry meets the row its first attempt stored.
    */
   async storedAs(partitionKey: string, rowKey: string, value: T): Promise<Stored<T> | undefined> {
     const row = await this.get(partitionKey, rowKey);
-    return row && holdsValue(row, value) ? row : undefined;
+    return row && sameRecord(row.value, value) ? row : undefined;
+  }
+
+  /**
+   * {@link insert}, with its 409 checked, not believed: when the row holds exactly `value`, this insert was stored and
+   * only its answer lost (see {@link storedAs}), so it resolves with the row's etag. Another writer's row still throws
+   * the 409; a failed read-back throws its own error (never taken for either answer).
+   */
+  async insertChecked(partitionKey: string, rowKey: string, value: T, columns: Columns = {}): Promise<string> {
+    try {
+      return await this.insert(partitionKey, rowKey, value, columns);
+    } catch (err) {
+      return this.ownAfterConflict(err, partitionKey, rowKey, value);
+    }
+  }
+
+  /** {@link replace}, with its 412 checked as {@link insertChecked} checks a 409. */
+  async replaceChecked(partitionKey: string, rowKey: string, value: T, etag: string | undefined, columns: Columns = {}): Promise<string> {
+    try {
+      return await this.replace(partitionKey, rowKey, value, etag, columns);
+    } catch (err) {
+      return this.ownAfterConflict(err, partitionKey, rowKey, value);
+    }
+  }
+
+  private async ownAfterConflict(err: unknown, partitionKey: string, rowKey: string, value: T): Promise<string> {
+    const own = isConflict(err) ? await this.storedAs(partitionKey, rowKey, value) : undefined;
+    if (!own) {
+      throw err;
+    }
+    return own.etag;
   }
 
   /** Replaces; with `etag`, only if nobody changed the row since it was read (412 otherwise). */
@@ -168,11 +198,11 @@ export class RecordTable<T> {
 }
 
 /**
- * Whether a row as read holds exactly `value`: the same JSON text, keys in the same order (a record read back parses
- * to what was written). Records carry their own time or nonce, so another writer's row never holds the same.
+ * Whether two records are the same: the same JSON text, keys in the same order (a record read back parses to what
+ * was written). Records carry their own time, owner or nonce, so another writer's row never holds the same.
  */
-export function holdsValue<T>(row: Stored<T>, value: T): boolean {
-  return JSON.stringify(row.value) === JSON.stringify(value);
+export function sameRecord(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

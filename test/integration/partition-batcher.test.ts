@@ -113,6 +113,32 @@ describe('rows inserted through the partition batcher (Azurite, through the stor
     expect((await table.partition(pk)).map((r) => r.rowKey)).toEqual(['unread']);
   }, 30_000);
 
+  it("checks a replace's 412: its own stored write is its own, another writer's is a 412, an unreadable row is neither", async () => {
+    const pk = randomUUID();
+    const etag = await table.insert(pk, 'row', { n: 0 });
+    const isReplace = (req: { service: string; method: string }): boolean => req.service === 'table' && req.method === 'PUT';
+    // Stored, answer lost: the SDK's retry answers 412, and the row read back is this write.
+    proxy.setGate(loseFirstAnswer(isReplace).gate);
+    let mine: string;
+    try {
+      mine = await table.replaceChecked(pk, 'row', { n: 1 }, etag);
+    } finally {
+      proxy.setGate(undefined);
+    }
+    expect((await table.get(pk, 'row'))?.etag).toBe(mine);
+    // Another writer's row under the stale etag: the 412 stands.
+    await expect(table.replaceChecked(pk, 'row', { n: 2 }, etag)).rejects.toMatchObject({ statusCode: 412 });
+    // Answer lost and the row unreadable: the read's failure is thrown, not a 412 and not a success.
+    proxy.setGate(loseFirstAnswer(isReplace, tableRead).gate);
+    try {
+      const failure = await table.replaceChecked(pk, 'row', { n: 3 }, mine).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).not.toMatchObject({ statusCode: 412 });
+    } finally {
+      proxy.setGate(undefined);
+    }
+  }, 30_000);
+
   it('rejects a row whose write never reaches storage, and stores it when written again', async () => {
     const pk = randomUUID();
     proxy.setGate((req) => Promise.resolve(req.service === 'table' && req.write ? 'drop' : 'forward'));
