@@ -20,6 +20,7 @@ import type { ApprovalEntity } from './approvals/approval-entity';
 import { EmergencyStop } from './control/emergency-stop';
 import { guardGraph, guardSentinel, guardTickets } from './control/write-guard';
 import { buildPlanners } from './responder/planners';
+import { ReadAhead } from './plans/read-ahead';
 import { casePageUrl } from './console/case-page-url';
 import type { Planners } from './plans/run-case';
 import { consoleLogger } from './logger';
@@ -48,6 +49,8 @@ export interface Deps {
   resolver: DirectoryResolver;
   stop: EmergencyStop;
   planners: Planners;
+  /** The responder's first reads, sent by the intake for the run this process starts on the message. */
+  readAhead: ReadAhead;
   /** Where a case is shown to people (ticket and comment links). */
   caseUrl: (caseId: string) => string | undefined;
   /** The responder's own service principal object id (never acted on). */
@@ -92,6 +95,7 @@ export async function buildDeps(config: Config, options: { now?: () => number } 
   let responder: Promise<string | undefined> | undefined;
   const logAnalytics = createLogAnalytics({ credential, endpoint: config.LOG_ANALYTICS_ENDPOINT });
   const base = { config, graph, sentinel, logAnalytics, resolver, risk, caseUrl, now };
+  const planners = buildPlanners(base);
   return {
     ...base,
     credential,
@@ -104,7 +108,8 @@ export async function buildDeps(config: Config, options: { now?: () => number } 
     approvals: new RecordTable<ApprovalEntity>(approvalsTable),
     tickets,
     stop,
-    planners: buildPlanners(base),
+    planners,
+    readAhead: new ReadAhead((record, targets) => planners.contain.prepare?.(record, targets) ?? Promise.reject(new Error('containment has no reads')), now),
     responderId: () => {
       if (config.RESPONDER_OBJECT_ID) {
         return Promise.resolve(config.RESPONDER_OBJECT_ID);

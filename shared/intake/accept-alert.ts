@@ -9,12 +9,15 @@ import { deterministicGuid } from '../store/deterministic-guid';
 import { keyOf } from '../store/storage-key';
 import { workspaceKey } from '../sentinel/incident-arm-id';
 import { targetKey, type ParsedAlert, type TargetRef } from '../alerts/alert-types';
+import type { ReadAhead } from '../plans/read-ahead';
 
 export interface IntakeDeps {
   config: Config;
   cases: CaseStore;
   audit: AuditLog;
   now: () => number;
+  /** Sends the responder's first reads beside the record, for the run this process starts on the message. */
+  readAhead?: Pick<ReadAhead, 'startNew' | 'start'>;
 }
 
 export interface IntakeResult {
@@ -116,13 +119,6 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
     ...(alert.targets.length === 0 ? { note: 'No entity identifies an Entra identity; see rejected entities.' } : {}),
   };
   const actor = caller?.objectId ?? 'function-key';
-  // One round trip: the case, its body and the audit of the post go out together.
-  const [{ created }] = await Promise.all([
-    deps.cases.create(record, targets),
-    deps.cases.putBlob(caseId, CaseStore.bodyBlobName(rawBody), rawBody),
-    rejectedBlob ? deps.cases.putBlob(caseId, `rejected-${keyOf(rejectedBlob).slice(0, 16)}`, rejectedBlob) : undefined,
-    deps.audit.write({ action: 'intake.received', scope: caseId, actor, result: 'ok', detail: storedText(`${alert.dedupeKey}: ${targets.length} target(s), ${alert.rejected.length} entity(ies) rejected`, 500) }),
-  ]);
   const hintOf = (chosen: readonly TargetRecord[]): CaseHint => ({
     source: alert.source,
     ...(alert.incidentArmId ? { incidentArmId: alert.incidentArmId } : {}),
@@ -130,14 +126,31 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
     ...(alert.workspace?.customerId ? { workspaceCustomerId: alert.workspace.customerId } : {}),
     targets: chosen.slice(0, MAX_HINTED_TARGETS).map((t) => ({ key: t.key, ref: t.ref })),
   });
+  const hint = targets.length > 0 ? hintOf(targets) : undefined;
+  if (hint) {
+    // Reads only, sent before the record is stored: the responder's reads then run beside the queue hop. A case this
+    // instance read for before is probably a repeat or an update: its new targets are read once the record says which.
+    deps.readAhead?.startNew(caseId, hint);
+  }
+  // One round trip: the case, its body and the audit of the post go out together.
+  const [{ created }] = await Promise.all([
+    deps.cases.create(record, targets),
+    deps.cases.putBlob(caseId, CaseStore.bodyBlobName(rawBody), rawBody),
+    rejectedBlob ? deps.cases.putBlob(caseId, `rejected-${keyOf(rejectedBlob).slice(0, 16)}`, rejectedBlob) : undefined,
+    deps.audit.write({ action: 'intake.received', scope: caseId, actor, result: 'ok', detail: storedText(`${alert.dedupeKey}: ${targets.length} target(s), ${alert.rejected.length} entity(ies) rejected`, 500) }),
+  ]);
   if (created) {
-    return { status: targets.length === 0 ? 422 : 202, caseId, enqueue: targets.length > 0, ...(targets.length > 0 ? { hint: hintOf(targets) } : {}), added: targets.length };
+    return { status: targets.length === 0 ? 422 : 202, caseId, enqueue: targets.length > 0, ...(hint ? { hint } : {}), added: targets.length };
   }
 
   // A repeat or an update: add what the case does not hold yet; queue the case if anything is left to do.
   const existing = await deps.cases.load(caseId);
   const known = new Set(existing?.targets.map((t) => t.key) ?? []);
   const added = await deps.cases.addTargets(caseId, targets, known);
+  const addedHint = added.length > 0 ? hintOf(added) : undefined;
+  if (addedHint) {
+    deps.readAhead?.start(caseId, addedHint);
+  }
   const unfinished = existing?.record.status === 'received' || (existing?.targets.some((t) => t.status === 'pending') ?? false);
   if (added.length > 0) {
     await deps.audit.write({ action: 'intake.update', scope: caseId, actor, result: 'ok', detail: storedText(`${added.length} new target(s) from ${alert.dedupeKey}`, 500) });
@@ -146,5 +159,5 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
   if (alert.targets.length === 0) {
     return { status: 422, caseId, enqueue: false, added: 0 };
   }
-  return { status: 200, caseId, enqueue: added.length > 0 || unfinished, ...(added.length > 0 ? { hint: hintOf(added) } : {}), added: added.length };
+  return { status: 200, caseId, enqueue: added.length > 0 || unfinished, ...(addedHint ? { hint: addedHint } : {}), added: added.length };
 }

@@ -2,7 +2,8 @@ import type { Severity } from '../alerts/alert-types';
 import type { Config } from '../config';
 import { kindFacts } from '../graph/identity-kinds';
 import type { TargetRecord } from '../store/case-model';
-import type { KeyStore } from '../store/key-store';
+import type { KeyStore, KeyValue } from '../store/key-store';
+import type { Stored } from '../store/record-table';
 
 /** Tenants that own Microsoft's first-party service principals (DESIGN.md, Rules). */
 export const MICROSOFT_TENANTS: ReadonlySet<string> = new Set(['f8cdef31-a31e-4b4a-93e4-5f571e91255a', '72f988bf-86f1-41af-91ab-2d7cd011db47']);
@@ -68,7 +69,7 @@ const BLAST_PARTITION = 'blast-slot';
 
 /** Everything that takes or frees a blast-radius slot. */
 export interface BlastRadiusDeps {
-  keys: Pick<KeyStore, 'takeSlot' | 'freeSlot'>;
+  keys: Pick<KeyStore, 'takeSlot' | 'freeSlot' | 'readSlots'>;
   config: Pick<Config, 'BLAST_RADIUS_PER_HOUR'>;
   now: () => number;
 }
@@ -83,10 +84,15 @@ export function blastSlotOf(caseId: string, target: Pick<TargetRecord, 'key' | '
  * `BLAST_RADIUS_PER_HOUR` rolling one-hour slots for this target, once. Returns the hold reason when the limit is
  * reached (the action then waits for approval), undefined when the target may go ahead.
  */
-export async function takeBlastSlot(deps: BlastRadiusDeps, slot: string): Promise<string | undefined> {
+export async function takeBlastSlot(deps: BlastRadiusDeps, slot: string, readAhead?: Promise<Stored<KeyValue>[]>): Promise<string | undefined> {
   const now = deps.now();
-  const admitted = await deps.keys.takeSlot(BLAST_PARTITION, deps.config.BLAST_RADIUS_PER_HOUR, slot, now, now + 3_600_000);
+  const admitted = await deps.keys.takeSlot(BLAST_PARTITION, deps.config.BLAST_RADIUS_PER_HOUR, slot, now, now + 3_600_000, readAhead);
   return admitted ? undefined : `Blast-radius limit reached (${deps.config.BLAST_RADIUS_PER_HOUR} per rolling hour): waits for approval.`;
+}
+
+/** The blast-radius slots as stored now, read ahead of a {@link takeBlastSlot} that may follow. */
+export function readBlastSlots(deps: Pick<BlastRadiusDeps, 'keys'>): Promise<Stored<KeyValue>[]> {
+  return deps.keys.readSlots(BLAST_PARTITION);
 }
 
 /** Gives a slot back (the target turned out not to act). */

@@ -16,9 +16,10 @@ import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
 import { CaseLease } from './case-lease';
 import { CaseSession } from './case-session';
 import { caseStatus } from './case-status';
-import { blastSlotOf, freeBlastSlot, takeBlastSlot } from './guardrails';
+import { blastSlotOf, freeBlastSlot, readBlastSlots, takeBlastSlot } from './guardrails';
 import { identityOf, keepContained, releaseOwnership } from './ownership';
 import type { Planner, PrepareResult } from './planner';
+import { prepareRecordOf, type ReadAhead } from './read-ahead';
 import { reportCase, type ReportDeps } from './report-case';
 import { isFinished, isTransient, runPlanSteps, type StepRunContext } from './run-plan-steps';
 import { trackCaseOutcome } from './engine-telemetry';
@@ -35,6 +36,8 @@ export type EngineDeps = AdmitDeps &
     stop: EmergencyStop;
     audit: AuditLog;
     responderId: () => Promise<string | undefined>;
+    /** Reads the intake of this process sent for a case before its message arrived. */
+    readAhead?: Pick<ReadAhead, 'take'>;
   };
 
 export type Planners = Readonly<Record<TargetPlan, Planner>>;
@@ -224,9 +227,12 @@ function startEarly(deps: EngineDeps, planners: Planners, caseId: string, hint: 
   if (!hint || hint.targets.length === 0) {
     return early;
   }
-  const planner = planners.contain;
-  const record = { caseId, source: hint.source, ...pick(hint, ['incidentArmId', 'alertId', 'workspaceCustomerId']) };
-  early.prepare = planner.prepare?.(record, hint.targets);
+  const prepare = planners.contain.prepare?.bind(planners.contain);
+  if (prepare) {
+    const read = (): Promise<PrepareResult> => prepare(prepareRecordOf(caseId, hint), hint.targets);
+    // The intake of this process may have sent these reads already (see ReadAhead); otherwise they leave now.
+    early.prepare = deps.readAhead?.take(caseId, hint) ?? read();
+  }
   early.prepare?.catch(() => undefined); // awaited in prepareTargets; this only keeps an early failure from counting as unhandled
   hint.targets.forEach((t) => early.keys.add(t.key));
   if (deps.config.RESPONDER_MODE === 'report-only') {
@@ -239,15 +245,19 @@ function startEarly(deps: EngineDeps, planners: Planners, caseId: string, hint: 
       continue;
     }
     const identity = IdentityOwners.identityOf(t.ref.objectId);
-    const claim = nextTurn().then(() => deps.owners.claim(identity, caseId, backed ? 'acting' : 'held', backed, at));
+    const turn = nextTurn();
+    const claim = turn.then(() => deps.owners.claim(identity, caseId, backed ? 'acting' : 'held', backed, at));
     claim.catch(() => undefined);
     early.claims.set(identity, claim);
     if (backed) {
-      // After the claim, not beside it: only an identity this case owns can be cut in this run, so a case that
-      // joins or waits for another (most cases of a storm) never reads or writes the blast-radius partition. Both
-      // still run beside the Graph reads, off the path.
+      // Taken after the claim, not beside it: only an identity this case owns can be cut in this run, so a case that
+      // joins or waits for another (most cases of a storm) never writes the blast-radius partition. The slots are
+      // read beside the claim when the claim will probably own the identity (this instance has not seen its record),
+      // so the take is one round trip after it; both run beside the Graph reads.
       const slot = blastSlotOf(caseId, { key: t.key, round: 0 });
-      const taken = claim.then(async (c) => (c.owned ? { hold: await takeBlastSlot(deps, slot) } : undefined));
+      const slots = deps.owners.seenStored(identity) ? undefined : turn.then(() => readBlastSlots(deps));
+      slots?.catch(() => undefined);
+      const taken = claim.then(async (c) => (c.owned ? { hold: await takeBlastSlot(deps, slot, slots) } : undefined));
       taken.catch(() => undefined);
       early.slots.set(slot, taken);
     }
@@ -475,14 +485,4 @@ function audit(deps: EngineDeps, session: CaseSession, target: TargetRecord, wha
     detail: storedText(target.reason ?? what, 500),
   });
   void session.track(write);
-}
-
-function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const k of keys) {
-    if (obj[k] !== undefined) {
-      out[k] = obj[k];
-    }
-  }
-  return out;
 }

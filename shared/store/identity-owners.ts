@@ -52,6 +52,14 @@ export class IdentityOwners {
     return new IdentityOwners(new RecordTable<OwnerRecord>(await storage.table(TABLES.owners)));
   }
 
+  /**
+   * Whether this instance has seen the identity's row stored: a claim of it is likely to find another case's record.
+   * A hint for what to read ahead, never for deciding anything.
+   */
+  seenStored(identity: string): boolean {
+    return this.#stored.has(where(identity).rk);
+  }
+
   /** The ownership key of a directory object. */
   static identityOf(objectId: string): string {
     return `oid:${objectId.toLowerCase()}`;

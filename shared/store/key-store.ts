@@ -1,4 +1,4 @@
-import { RecordTable, sameRecord, type RowOp } from './record-table';
+import { RecordTable, sameRecord, type RowOp, type Stored } from './record-table';
 import { isConflict, isNotFound, TABLES, type Storage } from './storage';
 import { keyOf } from './storage-key';
 
@@ -53,10 +53,11 @@ export class KeyStore {
    * the same value at once (a redelivered message racing the first run) cannot both succeed, and two values cannot
    * take the same slot.
    */
-  async takeSlot(partition: string, slots: number, value: string, now: number, until: number): Promise<boolean> {
+  async takeSlot(partition: string, slots: number, value: string, now: number, until: number, readAhead?: Promise<Stored<KeyValue>[]>): Promise<boolean> {
     const marker = markerKey(value);
-    for (;;) {
-      const rows = await this.table.partition(partition);
+    // A read sent ahead is as good as one sent now: every write below is conditional, a stale read meets a conflict.
+    for (let first = readAhead?.catch(() => this.table.partition(partition)); ; first = undefined) {
+      const rows = await (first ?? this.table.partition(partition));
       const slotRows = rows.filter((r) => isSlotRow(r.rowKey));
       // Idempotent per value: a re-run (redelivered message, a second look at the same target) takes no second slot.
       if (slotRows.some((r) => r.value.value === value && (r.value.until ?? 0) > now)) {
@@ -93,6 +94,11 @@ export class KeyStore {
         // Another worker took that slot, or this value, between our read and our write: read again.
       }
     }
+  }
+
+  /** The rows of a slot partition, read ahead of a {@link takeSlot} that may follow. */
+  readSlots(partition: string): Promise<Stored<KeyValue>[]> {
+    return this.table.partition(partition);
   }
 
   /** Gives back the slot `value` holds (a target admitted early that did not act after all), with its marker. */

@@ -85,4 +85,26 @@ describe('blast-radius slots (Azurite)', () => {
     // Asked again, each finds the slot it holds (none takes a second).
     expect(await Promise.all(values.map((v) => keys.takeSlot(p, 100_000, v, now, now + HOUR)))).toEqual(values.map(() => true));
   });
+  it('takes from rows read ahead only what is still free: a read older than another take neither passes the limit nor takes twice', async () => {
+    const p = partition();
+    const now = Date.now();
+    const stale = keys.readSlots(p);
+    await stale;
+    expect(await keys.takeSlot(p, 1, 'case-a|t|0', now, now + HOUR)).toBe(true);
+    // The read says the partition is empty; another value took the one slot since: the take must see it.
+    expect(await keys.takeSlot(p, 1, 'case-b|t|0', now, now + HOUR, stale)).toBe(false);
+    // The same value with a read from before its own take: still one slot, and the limit still holds.
+    expect(await keys.takeSlot(p, 2, 'case-a|t|0', now, now + HOUR, stale)).toBe(true);
+    expect(await keys.takeSlot(p, 2, 'case-c|t|0', now, now + HOUR, stale)).toBe(true);
+    expect(await keys.takeSlot(p, 2, 'case-d|t|0', now, now + HOUR, stale)).toBe(false);
+    const live = (await rows.partition(p)).filter((r) => r.rowKey.startsWith('slot-') && (r.value.until ?? 0) > now);
+    expect(live.map((r) => r.value.value).sort()).toEqual(['case-a|t|0', 'case-c|t|0']);
+  });
+
+  it('reads again when the read sent ahead failed: its failure is not the answer', async () => {
+    const p = partition();
+    const now = Date.now();
+    expect(await keys.takeSlot(p, 1, 'case-a|t|0', now, now + HOUR, Promise.reject(new Error('socket hang up')))).toBe(true);
+    expect(await keys.takeSlot(p, 1, 'case-b|t|0', now, now + HOUR, Promise.reject(new Error('socket hang up')))).toBe(false);
+  });
 });
