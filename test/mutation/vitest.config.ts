@@ -13,6 +13,7 @@ const config: ViteUserConfig = {
     include: [
       'test/unit/containment/verify-at-source.test.ts',
       'test/unit/plans/guardrails.test.ts',
+      'test/unit/plans/read-ahead.test.ts',
       'test/unit/approvals/approval-token.test.ts',
       'test/unit/approvals/anti-forgery.test.ts',
       'test/unit/approvals/decide-rules.test.ts',

@@ -72,15 +72,27 @@ describe('ReadAhead', () => {
   });
 
   it('does not hand over reads sent longer ago than the time-to-live, and forgets them', () => {
-    let now = 0;
+    const base = 1_764_000_000_000;
+    let now = base;
     const ahead = new ReadAhead(reader().read, () => now);
     ahead.start(CASE, hint());
-    now = READ_AHEAD_TTL_MS + 1;
+    now = base + READ_AHEAD_TTL_MS + 1;
     expect(ahead.take(CASE, hint())).toBeUndefined();
-    now = 0;
+    now = base;
     ahead.start(CASE, hint());
-    now = READ_AHEAD_TTL_MS;
+    now = base + READ_AHEAD_TTL_MS;
+    expect(ahead.size).toBe(1); // not stale yet at exactly the time-to-live
     expect(ahead.take(CASE, hint())).toBeDefined();
+  });
+
+  it('reads an alert back from the workspace it names, and an incident from its id, nothing else', () => {
+    const { calls, read } = reader();
+    const ahead = new ReadAhead(read, () => 0);
+    const ws = '33333333-3333-4333-8333-333333333333';
+    ahead.start(CASE, { source: 'alert', alertId: 'alert-1', workspaceCustomerId: ws, targets: [target(A)] });
+    ahead.start('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', hint());
+    expect(calls[0]?.record).toStrictEqual({ caseId: CASE, source: 'alert', alertId: 'alert-1', workspaceCustomerId: ws });
+    expect(calls[1]?.record).toStrictEqual({ caseId: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', source: 'incident', incidentArmId: INCIDENT });
   });
 
   it('hands over a failed read as the run’s own failure, and sends nothing more (the run is retried like any failed read)', async () => {
