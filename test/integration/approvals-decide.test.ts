@@ -187,6 +187,18 @@ describe('deciding an approval', () => {
     expect((await approvalOf(approvalId)).decisions).toHaveLength(1);
   });
 
+  it('records, audits and queues once when one approver posts the same decision twice in the same millisecond (a double tap)', async () => {
+    const [agentId] = await generateAgents(app, { agents: 1 });
+    const { caseId, link, approvalId } = await containAndAskRelease(42, { id: agentId ?? '', name: 'Generated agent' }, PEOPLE.onCall);
+    const form = await formFor(link, PEOPLE.socLead);
+    // The clock does not move between the two posts: the two decisions are identical but for the post that made them.
+    const pages = await Promise.all([decide(link, PEOPLE.socLead, 'approve', { form }), decide(link, PEOPLE.socLead, 'approve', { form })]);
+    expect(pages.filter((p) => pageText(p.body).includes('is recorded'))).toHaveLength(1);
+    expect((await approvalOf(approvalId)).decisions).toHaveLength(1);
+    expect((await auditActions(caseId, approvalId)).filter((x) => x === 'approval.approved')).toHaveLength(1);
+    expect(await queuedFor(approvalId)).toBe(1);
+  });
+
   it('records, audits and queues a decision that was stored but whose answer was lost (the retry meets its own write)', async () => {
     // An agent of its own: every demo identity is held by another test's case.
     const [agentId] = await generateAgents(app, { agents: 1 });
