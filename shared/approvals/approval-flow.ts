@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { decodeKey } from '../config';
 import { AppError, ensureError, ValidationError } from '../errors';
 import type { CaseStore } from '../store/case-store';
@@ -197,7 +198,7 @@ export async function decideApproval(deps: ApprovalFlowDeps, approvalId: string,
     if (!eligibility.ok && eligibility.code === 'unverifiable') {
       return refusedPage(deps, approval, principal, eligibility);
     }
-    const decision = { by: principal.objectId, name: signedInAs(principal), decision: form.decision, at: deps.now(), ...(form.comment ? { comment: form.comment } : {}) };
+    const decision = { by: principal.objectId, name: signedInAs(principal), decision: form.decision, at: deps.now(), ...(form.comment ? { comment: form.comment } : {}), post: randomBytes(8).toString('hex') };
     const outcome = applyDecision(approval, decision, { now: deps.now(), isAllowedApprover: eligibility.ok });
     if (!outcome.ok) {
       await deps.audit.write({ action: 'approval.refused', scope: approval.caseId, actor, result: 'refused', detail: `${approval.id}: ${outcome.code}` });

@@ -21,6 +21,11 @@ export interface Decision {
   /** Epoch ms. */
   at: number;
   comment?: string;
+  /**
+   * A random id of the post that made the decision: a post whose write met a conflict knows the stored decision for
+   * its own (stored, its answer lost) only by it, since the same approver may post the same form twice in a millisecond.
+   */
+  post?: string;
 }
 
 export type DecideRefusal = 'not-pending' | 'expired' | 'not-allowed' | 'separation-of-duties' | 'already-decided';
