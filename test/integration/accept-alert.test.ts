@@ -26,12 +26,12 @@ async function postLosingAnswer(trigger: Record<string, unknown>, matches: (req:
 const actions = async (caseId: string, action: string) => (await app.deps.audit.list(caseId)).filter((e) => e.action === action);
 
 describe('the intake when the answer of a stored write is lost (the Storage SDK sends it again and meets its own row)', () => {
-  it('queues a new case whose creation was stored but whose answer was lost (answered as a repeat of itself)', async () => {
+  it('answers 202 with its hint a new case whose creation was stored but whose answer was lost (its own row, not a repeat)', async () => {
     const [agent] = await generateAgents(app, { agents: 1 });
     const incident = incidentNaming(11, [{ id: agent ?? '', name: 'Generated agent' }]);
     // The case's transaction leaves first (the audit row waits one turn of the event loop to batch).
     const accepted = await postLosingAnswer(incident.trigger, (req) => req.method === 'POST' && req.shape === '/$batch');
-    expect(accepted).toMatchObject({ status: 200, enqueue: true });
+    expect(accepted).toMatchObject({ status: 202, enqueue: true, added: 1, hint: { targets: [{ ref: { objectId: agent } }] } });
     expect((await app.deps.cases.load(accepted.caseId))?.targets.map((t) => [t.objectId, t.status])).toEqual([[agent, 'pending']]);
     expect(await actions(accepted.caseId, 'intake.received')).toHaveLength(1);
   });
@@ -46,5 +46,40 @@ describe('the intake when the answer of a stored write is lost (the Storage SDK 
     expect(update).toMatchObject({ status: 200, caseId: accepted.caseId, enqueue: true, added: 1, hint: { targets: [{ ref: { objectId: second } }] } });
     expect(await actions(accepted.caseId, 'intake.update')).toHaveLength(1);
     expect((await app.deps.cases.load(accepted.caseId))?.targets.map((t) => t.objectId).sort()).toEqual([first, second].sort());
+  });
+});
+
+describe('the intake when the same body is posted twice in the same millisecond', () => {
+  it('creates the case once: one post is answered 202, the other as its repeat', async () => {
+    const [agent] = await generateAgents(app, { agents: 1 });
+    const incident = incidentNaming(13, [{ id: agent ?? '', name: 'Generated agent' }]);
+    // The clock does not move between the two posts: the two records are identical but for the post that wrote them.
+    const answers = await Promise.all([1, 2].map(() => acceptAlert(app.deps, parseAlert(incident.trigger), JSON.stringify(incident.trigger), undefined)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 202]);
+  });
+
+  it('counts a target an update adds once, however many identical updates land together', async () => {
+    const [first, second] = await generateAgents(app, { agents: 2 });
+    const created = incidentNaming(14, [{ id: first ?? '', name: 'First agent' }]);
+    const updated = incidentNaming(14, [{ id: first ?? '', name: 'First agent' }, { id: second ?? '', name: 'Second agent' }]);
+    const accepted = await acceptAlert(app.deps, parseAlert(created.trigger), JSON.stringify(created.trigger), undefined);
+    // The three inserts of the new target wait for one another, so all three read the case before any lands.
+    let waiting = 0;
+    let release: () => void = () => undefined;
+    const together = new Promise<void>((resolve) => (release = resolve));
+    const gate = async (req: { service: string; method: string; shape: string }): Promise<'forward'> => {
+      if (req.service === 'table' && req.method === 'POST' && req.shape === '/cases') {
+        waiting += 1;
+        if (waiting === 3) {
+          release();
+        }
+        await Promise.race([together, new Promise((r) => setTimeout(r, 3_000))]);
+      }
+      return 'forward';
+    };
+    const updates = await app.withStorageGate(gate, () => Promise.all([1, 2, 3].map(() => acceptAlert(app.deps, parseAlert(updated.trigger), JSON.stringify(updated.trigger), undefined))));
+    expect(waiting).toBe(3);
+    expect(updates.map((u) => u.added).sort()).toEqual([0, 0, 1]);
+    expect(await actions(accepted.caseId, 'intake.update')).toHaveLength(1);
   });
 });
