@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import { ForbiddenError } from '../errors';
 import type { SignedInPrincipal } from '../auth/signed-in-principal';
@@ -7,6 +8,7 @@ import type { CaseRecord, TargetRecord } from '../store/case-model';
 import { MAX_HINTED_TARGETS, type CaseHint } from '../store/case-queue';
 import { deterministicGuid } from '../store/deterministic-guid';
 import { keyOf } from '../store/storage-key';
+import { sameRecord } from '../store/record-table';
 import { workspaceKey } from '../sentinel/incident-arm-id';
 import { targetKey, type ParsedAlert, type TargetRef } from '../alerts/alert-types';
 import type { ReadAhead } from '../plans/read-ahead';
@@ -69,8 +71,8 @@ export function caseIdOf(dedupeKey: string): string {
   return deterministicGuid(`case|${dedupeKey}`);
 }
 
-function newTarget(ref: TargetRef, at: string): TargetRecord {
-  const target: TargetRecord = { key: targetKey(ref), ref: boundedRef(ref), plan: 'contain', round: 0, status: 'pending', receivedAt: at };
+function newTarget(ref: TargetRef, at: string, post: string): TargetRecord {
+  const target: TargetRecord = { key: targetKey(ref), ref: boundedRef(ref), post, plan: 'contain', round: 0, status: 'pending', receivedAt: at };
   if (ref.by === 'objectId') {
     target.objectId = ref.objectId;
   }
@@ -95,7 +97,10 @@ function boundedRef(ref: TargetRef): TargetRef {
 export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody: string, caller: SignedInPrincipal | undefined): Promise<IntakeResult> {
   const at = new Date(deps.now()).toISOString();
   const caseId = caseIdOf(alert.dedupeKey);
-  const targets = alert.targets.map((ref) => newTarget(ref, at));
+  // What this post writes carries its own id: a conflict then tells this post's stored write (its answer lost) from
+  // an identical post's in the same millisecond.
+  const post = randomBytes(8).toString('hex');
+  const targets = alert.targets.map((ref) => newTarget(ref, at, post));
   const rejectedBlob = alert.rejected.length > MAX_REJECTED_INLINE ? JSON.stringify(alert.rejected) : undefined;
   const record: CaseRecord = {
     caseId,
@@ -117,6 +122,7 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
     ...(alert.alertId ? { alertId: storedText(alert.alertId, 2_000) } : {}),
     ...(alert.workspace ? { workspace: alert.workspace } : {}),
     ...(alert.targets.length === 0 ? { note: 'No entity identifies an Entra identity; see rejected entities.' } : {}),
+    post,
   };
   const actor = caller?.objectId ?? 'function-key';
   const hintOf = (chosen: readonly TargetRecord[]): CaseHint => ({
@@ -139,12 +145,13 @@ export async function acceptAlert(deps: IntakeDeps, alert: ParsedAlert, rawBody:
     rejectedBlob ? deps.cases.putBlob(caseId, `rejected-${keyOf(rejectedBlob).slice(0, 16)}`, rejectedBlob) : undefined,
     deps.audit.write({ action: 'intake.received', scope: caseId, actor, result: 'ok', detail: storedText(`${alert.dedupeKey}: ${targets.length} target(s), ${alert.rejected.length} entity(ies) rejected`, 500) }),
   ]);
-  if (created) {
+  // Not created: a repeat, or this post's own creation, stored with its answer lost (the case row is this post's).
+  const existing = created ? undefined : await deps.cases.load(caseId);
+  if (created || (existing && sameRecord(existing.record, record))) {
     return { status: targets.length === 0 ? 422 : 202, caseId, enqueue: targets.length > 0, ...(hint ? { hint } : {}), added: targets.length };
   }
 
   // A repeat or an update: add what the case does not hold yet; queue the case if anything is left to do.
-  const existing = await deps.cases.load(caseId);
   const known = new Set(existing?.targets.map((t) => t.key) ?? []);
   const added = await deps.cases.addTargets(caseId, targets, known);
   const addedHint = added.length > 0 ? hintOf(added) : undefined;

@@ -80,6 +80,12 @@ export interface CaseRecord {
   relatedCaseId?: string;
   /** The lifecycle end date (`YYYY-MM-DD`) a lifecycle case acts on. */
   endDate?: string;
+  /**
+   * A random id of the intake post that created the case. A write that meets a conflict finds a row identical to its
+   * own when it was stored and its answer lost (the Storage SDK sent it again), and also when another post of the same
+   * body wrote it in the same millisecond; only this id tells the two apart.
+   */
+  post?: string;
 }
 
 export type TargetStatus =
@@ -102,6 +108,8 @@ export type TargetStatus =
 export interface TargetRecord {
   key: string;
   ref: TargetRef;
+  /** A random id of the intake post that added the target (see `CaseRecord.post`). */
+  post?: string;
   plan: TargetPlan;
   /** Incremented when a new plan starts on the same target (a release after a containment). */
   round: number;

@@ -57,8 +57,8 @@ export class CaseStore {
       return { created: true };
     } catch (err) {
       if (isConflict(err)) {
-        // A repeat. A create stored whose answer was lost lands here too: the post is then answered as a repeat of
-        // its own case, which is still queued (it is unfinished); a same-millisecond repeat could not be told apart.
+        // A repeat, or a create stored whose answer was lost (the SDK's retry met it): the caller tells them apart by
+        // the case row, which holds its post's id (see CaseRecord.post).
         return { created: false };
       }
       throw err;
