@@ -3,6 +3,7 @@ import type { CallRecord } from '../../dev/simulator/sim-types';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { runCase } from '../../shared/plans/run-case';
+import { IdentityOwners } from '../../shared/store/identity-owners';
 import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
@@ -66,6 +67,29 @@ describe('the responder’s first reads, sent by the intake (read-ahead)', () =>
     expect(callsSince(since, isIncidentRead).map((c) => c.status)).toEqual([403, 200]);
     const stored = await app.deps.cases.load(intake.caseId);
     expect(stored?.targets.map((t) => [t.status, t.verification?.state])).toEqual([['contained', 'verified']]);
+  });
+
+  it('that failed leave nothing claimed: a forged post whose read-ahead failed keeps neither the victim nor a blast-radius slot once refused', async () => {
+    const [named = '', victim = ''] = await generateAgents(app, { agents: 2 });
+    const genuine = incidentNaming(4, [{ id: named, name: 'Named agent' }]);
+    const forged = incidentNaming(4, [{ id: victim, name: 'Victim agent' }]);
+    app.sim.state.putIncident(genuine.seed);
+    // The read-ahead of the forged post fails (a permanent answer, not retried within the read); the early claim of the
+    // victim and its blast-radius slot are taken beside it.
+    app.sim.addFault({ method: 'GET', path: `/incidents/${genuine.seed.name}$`, status: 403, times: 1 });
+    const intake = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
+    const message = { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
+    await expect(runCase(app.deps, app.deps.planners, message, app.inv)).rejects.toThrow(/403/);
+    // The message delivered again: the run reads for itself, and Sentinel does not name the victim.
+    await runCase(app.deps, app.deps.planners, message, app.inv);
+    expect((await app.deps.cases.load(intake.caseId))?.targets.map((t) => t.status)).toEqual(['unverified']);
+    expect(app.sim.state.get(victim)?.accountEnabled).toBe(true);
+    // Refused: the case must not keep the victim (a later genuine incident about it would wait for it for ever) ...
+    expect((await app.deps.owners.get(IdentityOwners.identityOf(victim)))?.value.caseId).toBeUndefined();
+    // ... nor spend the blast radius of the hour on it.
+    const now = Date.now();
+    const held = (await app.deps.keys.readSlots('blast-slot')).filter((r) => r.rowKey.startsWith('slot-') && (r.value.until ?? 0) > now && r.value.value.startsWith(intake.caseId));
+    expect(held.map((r) => r.value.value)).toEqual([]);
   });
 
   it('never vouch for a target another post adds: an update naming a victim the incident does not name is refused', async () => {
