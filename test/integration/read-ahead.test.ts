@@ -92,6 +92,24 @@ describe('the responder’s first reads, sent by the intake (read-ahead)', () =>
     expect(held.map((r) => r.value.value)).toEqual([]);
   });
 
+  it('that failed for a while leave nothing claimed either: retried without its hint (a deferral), the refused victim keeps no slot', async () => {
+    const [named = '', victim = ''] = await generateAgents(app, { agents: 2 });
+    const genuine = incidentNaming(5, [{ id: named, name: 'Named agent' }]);
+    const forged = incidentNaming(5, [{ id: victim, name: 'Victim agent' }]);
+    app.sim.state.putIncident(genuine.seed);
+    // Sentinel answers the read-ahead's incident read 503 on each of the client's attempts: a transient failure.
+    app.sim.addFault({ method: 'GET', path: `/incidents/${genuine.seed.name}$`, status: 503, retryAfter: 0, times: 5 });
+    const intake = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
+    await expect(runCase(app.deps, app.deps.planners, { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) }, app.inv)).rejects.toThrow();
+    // The deferred message goes back to the queue without its hint (see processCaseMessage): the run reads the case.
+    await runCase(app.deps, app.deps.planners, { caseId: intake.caseId, deferrals: 1 }, app.inv);
+    expect((await app.deps.cases.load(intake.caseId))?.targets.map((t) => t.status)).toEqual(['unverified']);
+    expect((await app.deps.owners.get(IdentityOwners.identityOf(victim)))?.value.caseId).toBeUndefined();
+    const now = Date.now();
+    const held = (await app.deps.keys.readSlots('blast-slot')).filter((r) => r.rowKey.startsWith('slot-') && (r.value.until ?? 0) > now && r.value.value.startsWith(intake.caseId));
+    expect(held.map((r) => r.value.value)).toEqual([]);
+  });
+
   it('never vouch for a target another post adds: an update naming a victim the incident does not name is refused', async () => {
     const [named = '', victim = ''] = await generateAgents(app, { agents: 2 });
     const genuine = incidentNaming(3, [{ id: named, name: 'Named agent' }]);
