@@ -13,7 +13,7 @@ import { IdentityOwners } from '../store/identity-owners';
 import { keyOf } from '../store/storage-key';
 import { admitTarget, type AdmitDeps, type EarlyClaims } from './admit-target';
 import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
-import { CaseLease } from './case-lease';
+import { CaseLease, LeaseLostError } from './case-lease';
 import { CaseSession } from './case-session';
 import { caseStatus } from './case-status';
 import { blastSlotOf, freeBlastSlot, readBlastSlots, takeBlastSlot } from './guardrails';
@@ -116,13 +116,24 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
       { deferred: true },
     );
   }
-  if (message.approvalId) {
-    await applyApproval(deps, session, message.approvalId);
+  try {
+    if (message.approvalId) {
+      await applyApproval(deps, session, message.approvalId);
+    }
+    if (!reportOnly) {
+      await recheckOwnership(deps, planners, session);
+    }
+    await prepareTargets(deps, planners, session, early, inv);
+  } catch (err) {
+    // A failed read (the intake's read-ahead or the run's own) ends the run before anything is admitted in it: what it
+    // took early is given back, or a target its retry refuses at the source would keep the identity and the slot (the
+    // retry's claims are not fresh). The retry claims again what it acts on. Not with the lease lost: the run that
+    // holds it now may be using these claims.
+    if (!(err instanceof LeaseLostError)) {
+      await undoEarly(deps, caseId, early, session.targets).catch(() => undefined);
+    }
+    throw err;
   }
-  if (!reportOnly) {
-    await recheckOwnership(deps, planners, session);
-  }
-  await prepareTargets(deps, planners, session, early, inv);
 
   const responderId = await deps.responderId().catch(() => undefined);
   const toAdmit = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined && t.kind !== undefined);
