@@ -71,7 +71,7 @@ export function formatReport(r: BenchReport): string {
     out.push(
       `**Critical path** at ${a.storageLatencyMs} ms per storage round trip and ${a.graphLatencyMs} ms per Graph/ARM call (${a.runs} isolated runs, medians): ` +
         `**${a.sequential} sequential storage round trips** from the POST to the disable being sent (${flag}), out of ${a.intakeRequests} storage requests before the 202 and ${a.responderRequests} after it; ` +
-        `POST → 202 ${a.intakeMs} ms, POST → disable sent ${a.toDisableMs} ms: ${a.onPathMs.storage} ms in storage round trips on the path (each ${a.storageLatencyMs} ms added + ${a.storageExtraMs} ms of Azurite and the Storage SDK), ` +
+        `POST → 202 ${a.intakeMs} ms, POST → disable sent ${a.toDisableMs} ms: ${a.onPathMs.storage} ms in storage round trips on the path${a.sequential > 0 ? ` (each ${a.storageLatencyMs} ms added + ${a.storageExtraMs} ms of Azurite and the Storage SDK)` : ''}, ` +
         `${a.onPathMs.upstream} ms in Graph/ARM reads, ${a.onPathMs.between} ms between links (the host's and the responder's own work, and the benchmark's hop to the host). The path of the median run (ms from the POST):`,
       '',
       ...a.path.map((l, i) => `${i + 1}. ${l}`),
