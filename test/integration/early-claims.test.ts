@@ -3,6 +3,7 @@ import type { SeedIncident } from '../../dev/simulator/sim-types';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { runCase } from '../../shared/plans/run-case';
+import { CaseBusyError, CaseLease } from '../../shared/plans/case-lease';
 import { IdentityOwners } from '../../shared/store/identity-owners';
 import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
@@ -68,6 +69,35 @@ describe('early ownership claims a run does not use are given back', () => {
     const contained = await postAndRun(real.seed, real.trigger);
     expect(await statusesOf(contained)).toEqual(['contained']);
     expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
+  });
+});
+
+describe('a claim a run took while another run of its case held the lease', () => {
+  beforeAll(async () => {
+    app = await startInProcessApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('is given back when the later run refuses the target at the source (a forged update cannot keep the victim)', async () => {
+    const [named = '', victim = ''] = await generateAgents(app, { agents: 2 });
+    const genuine = incidentNaming(7, [{ id: named, name: 'Named agent' }]);
+    app.sim.state.putIncident(genuine.seed);
+    const first = await acceptAlert(app.deps, parseAlert(genuine.trigger), JSON.stringify(genuine.trigger), undefined);
+    // Another run of the case holds its lease (the first post's run, still busy) when the forged update's run starts.
+    const busy = await CaseLease.acquire(app.deps.cases, first.caseId, 'the-first-run', 60_000, app.deps.now);
+    const forged = incidentNaming(7, [{ id: named, name: 'Named agent' }, { id: victim, name: 'Victim agent' }]);
+    const update = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
+    await expect(runCase(app.deps, app.deps.planners, { caseId: update.caseId, ...(update.hint ? { hint: update.hint } : {}) }, app.inv)).rejects.toThrow(CaseBusyError);
+    await busy.release();
+    // The update's retry (a deferral drops the hint) refuses the victim: the identity must not stay with the case.
+    await runCase(app.deps, app.deps.planners, { caseId: update.caseId }, app.inv);
+    const status = new Map((await app.deps.cases.load(first.caseId))?.targets.map((t) => [t.objectId, t.status]));
+    expect(status.get(victim)).toBe('unverified');
+    expect(status.get(named)).toBe('contained');
+    expect((await ownerOf(victim))?.caseId).toBeUndefined();
+    expect((await ownerOf(named))?.caseId).toBe(first.caseId);
   });
 });
 
