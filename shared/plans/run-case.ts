@@ -116,6 +116,8 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
       { deferred: true },
     );
   }
+  // Targets this run decides on (admits, or refuses before admission); see giveBackRefused.
+  const undecided = new Set([...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined).map((t) => t.key));
   try {
     if (message.approvalId) {
       await applyApproval(deps, session, message.approvalId);
@@ -145,6 +147,9 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   // A target skipped at admission (severity, guardrails) acts on nothing: what it took early is given back like what
   // a target that was never admitted took.
   await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)));
+  if (!reportOnly) {
+    await giveBackRefused(deps, session, undecided);
+  }
 
   const ctx: StepRunContext = { session, stop: deps.stop, reportOnly, now: deps.now };
   const transient: unknown[] = [];
@@ -310,6 +315,29 @@ async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets
   ]);
   early.claims.clear();
   early.slots.clear();
+}
+
+/** Outcomes of a target refused before admission: it acts on nothing. */
+const REFUSED_BEFORE_ADMISSION: ReadonlySet<TargetRecord['status']> = new Set(['unverified', 'not-found', 'skipped']);
+
+/**
+ * Gives back the identity of each target this run refused before admitting it (at the source, not found, skipped),
+ * when this case holds the identity through that target alone. {@link undoEarly} gives back the claims this run took;
+ * this also covers a claim an earlier run of the case took and left (it met another run's lease, or died): its
+ * retry's claim is not fresh, and a forged target would otherwise keep the victim from every later case.
+ */
+async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided: ReadonlySet<string>): Promise<void> {
+  const targets = [...session.targets.values()];
+  await Promise.all(
+    targets
+      .filter((t) => undecided.has(t.key) && t.admittedAt === undefined && REFUSED_BEFORE_ADMISSION.has(t.status))
+      .map(async (t) => {
+        const identity = identityOf(t);
+        if (identity && !targets.some((o) => o.key !== t.key && identityOf(o) === identity)) {
+          await releaseOwnership(deps, identity, session.caseId, t.status);
+        }
+      }),
+  );
 }
 
 /**
