@@ -98,6 +98,9 @@ describe('a claim a run took while another run of its case held the lease', () =
     expect(status.get(named)).toBe('contained');
     expect((await ownerOf(victim))?.caseId).toBeUndefined();
     expect((await ownerOf(named))?.caseId).toBe(first.caseId);
+    // Nor does it keep the blast-radius slot the busy run took for the victim.
+    const live = (await app.deps.keys.readSlots('blast-slot')).filter((r) => r.rowKey.startsWith('slot-') && (r.value.until ?? 0) > app.deps.now());
+    expect(live.map((r) => r.value.value)).not.toContain(`${first.caseId}|oid:${victim}|0`);
   });
 });
 
