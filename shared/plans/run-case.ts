@@ -322,9 +322,10 @@ const REFUSED_BEFORE_ADMISSION: ReadonlySet<TargetRecord['status']> = new Set(['
 
 /**
  * Gives back the identity of each target this run refused before admitting it (at the source, not found, skipped),
- * when this case holds the identity through that target alone. {@link undoEarly} gives back the claims this run took;
- * this also covers a claim an earlier run of the case took and left (it met another run's lease, or died): its
- * retry's claim is not fresh, and a forged target would otherwise keep the victim from every later case.
+ * when this case holds the identity through that target alone, and the target's blast-radius slot. {@link undoEarly}
+ * gives back what this run took; this also covers what an earlier run of the case took and left (it met another
+ * run's lease, or died): its retry's claim is not fresh, and a forged target would otherwise keep the victim from
+ * every later case and spend a slot of the hour.
  */
 async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided: ReadonlySet<string>): Promise<void> {
   const targets = [...session.targets.values()];
@@ -333,9 +334,12 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
       .filter((t) => undecided.has(t.key) && t.admittedAt === undefined && REFUSED_BEFORE_ADMISSION.has(t.status))
       .map(async (t) => {
         const identity = identityOf(t);
-        if (identity && !targets.some((o) => o.key !== t.key && identityOf(o) === identity)) {
-          await releaseOwnership(deps, identity, session.caseId, t.status);
-        }
+        await Promise.all([
+          identity && !targets.some((o) => o.key !== t.key && identityOf(o) === identity) ? releaseOwnership(deps, identity, session.caseId, t.status) : undefined,
+          // A slot taken early for it (by this run or the one that left the claim) is freed too: a forged post must
+          // not spend the blast radius of the hour.
+          freeBlastSlot(deps, blastSlotOf(session.caseId, t)),
+        ]);
       }),
   );
 }
