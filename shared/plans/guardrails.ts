@@ -69,7 +69,7 @@ const BLAST_PARTITION = 'blast-slot';
 
 /** Everything that takes or frees a blast-radius slot. */
 export interface BlastRadiusDeps {
-  keys: Pick<KeyStore, 'takeSlot' | 'freeSlot' | 'readSlots'>;
+  keys: Pick<KeyStore, 'takeSlot' | 'freeSlot' | 'freeSlots' | 'readSlots'>;
   config: Pick<Config, 'BLAST_RADIUS_PER_HOUR'>;
   now: () => number;
 }
@@ -98,4 +98,9 @@ export function readBlastSlots(deps: Pick<BlastRadiusDeps, 'keys'>): Promise<Sto
 /** Gives a slot back (the target turned out not to act). */
 export async function freeBlastSlot(deps: BlastRadiusDeps, slot: string): Promise<void> {
   await deps.keys.freeSlot(BLAST_PARTITION, slot, deps.now());
+}
+
+/** Gives slots back, reading the blast-radius partition once (the targets of a refused post). */
+export async function freeBlastSlots(deps: BlastRadiusDeps, slots: readonly string[]): Promise<void> {
+  await deps.keys.freeSlots(BLAST_PARTITION, slots, deps.now());
 }

@@ -16,7 +16,7 @@ import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
 import { CaseLease, LeaseLostError } from './case-lease';
 import { CaseSession } from './case-session';
 import { caseStatus } from './case-status';
-import { blastSlotOf, freeBlastSlot, readBlastSlots, takeBlastSlot } from './guardrails';
+import { blastSlotOf, freeBlastSlot, freeBlastSlots, readBlastSlots, takeBlastSlot } from './guardrails';
 import { identityOf, keepContained, releaseOwnership } from './ownership';
 import type { Planner, PrepareResult } from './planner';
 import { prepareRecordOf, type ReadAhead } from './read-ahead';
@@ -329,19 +329,20 @@ const REFUSED_BEFORE_ADMISSION: ReadonlySet<TargetRecord['status']> = new Set(['
  */
 async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided: ReadonlySet<string>): Promise<void> {
   const targets = [...session.targets.values()];
-  await Promise.all(
-    targets
-      .filter((t) => undecided.has(t.key) && t.admittedAt === undefined && REFUSED_BEFORE_ADMISSION.has(t.status))
-      .map(async (t) => {
-        const identity = identityOf(t);
-        await Promise.all([
-          identity && !targets.some((o) => o.key !== t.key && identityOf(o) === identity) ? releaseOwnership(deps, identity, session.caseId, t.status) : undefined,
-          // A slot taken early for it (by this run or the one that left the claim) is freed too: a forged post must
-          // not spend the blast radius of the hour.
-          freeBlastSlot(deps, blastSlotOf(session.caseId, t)),
-        ]);
-      }),
-  );
+  const refused = targets.filter((t) => undecided.has(t.key) && t.admittedAt === undefined && REFUSED_BEFORE_ADMISSION.has(t.status));
+  if (refused.length === 0) {
+    return;
+  }
+  await Promise.all([
+    mapLimit(refused, TARGET_CONCURRENCY, async (t) => {
+      const identity = identityOf(t);
+      if (identity && !targets.some((o) => o.key !== t.key && identityOf(o) === identity)) {
+        await releaseOwnership(deps, identity, session.caseId, t.status);
+      }
+    }),
+    // A forged post must not spend the blast radius of the hour, whichever of the case's runs took the slot.
+    freeBlastSlots(deps, refused.map((t) => blastSlotOf(session.caseId, t))),
+  ]);
 }
 
 /**

@@ -102,22 +102,33 @@ export class KeyStore {
   }
 
   /** Gives back the slot `value` holds (a target admitted early that did not act after all), with its marker. */
-  async freeSlot(partition: string, value: string, now: number): Promise<void> {
-    const rows = await this.table.partition(partition);
-    const held = rows.find((r) => isSlotRow(r.rowKey) && r.value.value === value && (r.value.until ?? 0) > now);
-    if (!held) {
+  freeSlot(partition: string, value: string, now: number): Promise<void> {
+    return this.freeSlots(partition, [value], now);
+  }
+
+  /** Gives back the slots `values` hold, each with its marker, reading the partition once. */
+  async freeSlots(partition: string, values: readonly string[], now: number): Promise<void> {
+    const wanted = new Set(values);
+    if (wanted.size === 0) {
       return;
     }
-    const marker = rows.find((r) => r.rowKey === markerKey(value));
-    const ops: RowOp<KeyValue>[] = [{ op: 'replace', rowKey: held.rowKey, value: { ...held.value, until: 0 }, etag: held.etag }];
-    if (marker) {
-      ops.push({ op: 'replace', rowKey: marker.rowKey, value: { ...marker.value, until: 0 }, etag: marker.etag });
-    }
-    await this.table.transact(partition, ops).catch((err: unknown) => {
-      if (!isConflict(err) && !isNotFound(err)) {
-        throw err;
-      }
-    });
+    const rows = await this.table.partition(partition);
+    const byKey = new Map(rows.map((r) => [r.rowKey, r]));
+    const held = rows.filter((r) => isSlotRow(r.rowKey) && wanted.has(r.value.value) && (r.value.until ?? 0) > now);
+    await Promise.all(
+      held.map(async (slot) => {
+        const marker = byKey.get(markerKey(slot.value.value));
+        const ops: RowOp<KeyValue>[] = [{ op: 'replace', rowKey: slot.rowKey, value: { ...slot.value, until: 0 }, etag: slot.etag }];
+        if (marker) {
+          ops.push({ op: 'replace', rowKey: marker.rowKey, value: { ...marker.value, until: 0 }, etag: marker.etag });
+        }
+        await this.table.transact(partition, ops).catch((err: unknown) => {
+          if (!isConflict(err) && !isNotFound(err)) {
+            throw err;
+          }
+        });
+      }),
+    );
   }
 }
 

@@ -107,4 +107,17 @@ describe('blast-radius slots (Azurite)', () => {
     expect(await keys.takeSlot(p, 1, 'case-a|t|0', now, now + HOUR, Promise.reject(new Error('socket hang up')))).toBe(true);
     expect(await keys.takeSlot(p, 1, 'case-b|t|0', now, now + HOUR, Promise.reject(new Error('socket hang up')))).toBe(false);
   });
+  it('frees the slots of several values in one go, and only theirs', async () => {
+    const p = partition();
+    const now = Date.now();
+    for (const v of ['a', 'b', 'c']) {
+      expect(await keys.takeSlot(p, 3, `case|${v}|0`, now, now + HOUR)).toBe(true);
+    }
+    await keys.freeSlots(p, ['case|a|0', 'case|c|0', 'case|never-took|0'], now);
+    expect(await keys.takeSlot(p, 3, 'case|d|0', now, now + HOUR)).toBe(true);
+    expect(await keys.takeSlot(p, 3, 'case|e|0', now, now + HOUR)).toBe(true);
+    expect(await keys.takeSlot(p, 3, 'case|f|0', now, now + HOUR)).toBe(false);
+    // b kept its slot: asking again takes no second one.
+    expect(await keys.takeSlot(p, 3, 'case|b|0', now, now + HOUR)).toBe(true);
+  });
 });

@@ -159,6 +159,10 @@ function memoryKeys() {
       rows.set(partition, (rows.get(partition) ?? []).filter((r) => !(r.value === value && r.until > now)));
       return Promise.resolve();
     },
+    freeSlots: (partition, values, now) => {
+      rows.set(partition, (rows.get(partition) ?? []).filter((r) => !(values.includes(r.value) && r.until > now)));
+      return Promise.resolve();
+    },
     readSlots: () => Promise.resolve([]), // takeSlot here reads its own rows
   };
   return { keys };
