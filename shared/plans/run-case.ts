@@ -333,6 +333,10 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
   if (refused.length === 0) {
     return;
   }
+  // The refusals are stored first, through the lease: a run that lost its lease (it stalled on a read, and the run
+  // that took the case over may have admitted these targets on a later read) must give back nothing, or it would
+  // release an identity and free a slot that run acts on. Its write fails with LeaseLostError instead.
+  await Promise.all(refused.map((t) => session.saveTarget(t)));
   await Promise.all([
     mapLimit(refused, TARGET_CONCURRENCY, async (t) => {
       const identity = identityOf(t);
