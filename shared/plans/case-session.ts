@@ -95,6 +95,15 @@ export class CaseSession {
     return next;
   }
 
+  /**
+   * Stores what the run wrote so far through the lease, deferred writes too: resolves once the case's rows say what
+   * this run decided, and throws LeaseLostError when another run took the case over. Taken before this run gives back
+   * claims or slots, which another run holding the lease may be using.
+   */
+  fence(): Promise<void> {
+    return this.track(this.lease.write([]));
+  }
+
   /** Waits for every write made so far; throws the first that failed. */
   async settled(): Promise<void> {
     const pending = this.writes.splice(0);

@@ -95,9 +95,12 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   const caseId = session.caseId;
   const outcome = trackCaseOutcome(session.record);
   const reportOnly = deps.config.RESPONDER_MODE === 'report-only';
+  // Taken once, before anything is given back (see CaseSession.fence).
+  let fenced: Promise<void> | undefined;
+  const fence = (): Promise<void> => (fenced ??= session.fence());
   const stop = await early.stop;
   if (stop.stopped) {
-    await undoEarly(deps, caseId, early, session.targets);
+    await undoEarly(deps, caseId, early, session.targets, new Set(), fence);
     await pause(session, stop);
     throw new EmergencyStopError(stop);
   }
@@ -132,7 +135,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     // retry's claims are not fresh). The retry claims again what it acts on. Not with the lease lost: the run that
     // holds it now may be using these claims.
     if (!(err instanceof LeaseLostError)) {
-      await undoEarly(deps, caseId, early, session.targets).catch(() => undefined);
+      await undoEarly(deps, caseId, early, session.targets, new Set(), fence).catch(() => undefined);
     }
     throw err;
   }
@@ -146,9 +149,9 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   });
   // A target skipped at admission (severity, guardrails) acts on nothing: what it took early is given back like what
   // a target that was never admitted took.
-  await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)));
+  await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)), fence);
   if (!reportOnly) {
-    await giveBackRefused(deps, session, undecided);
+    await giveBackRefused(deps, session, undecided, fence);
   }
 
   const ctx: StepRunContext = { session, stop: deps.stop, reportOnly, now: deps.now };
@@ -291,9 +294,17 @@ async function settleEarly(early: Early): Promise<void> {
  * admitted in this run (already handled, refused at the source, skipped, or not on the case at all), and slots of
  * hinted targets that were neither admitted in this run nor before (a target refused at the source must not spend
  * the blast radius: a forged post could otherwise exhaust it). Admission itself frees the slots of targets it held
- * or left waiting.
+ * or left waiting. `fence` is taken before the first thing is given back: a run whose lease another run took over
+ * gives back nothing (that run may be acting on these claims).
  */
-async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets: ReadonlyMap<string, TargetRecord>, admittedNow: ReadonlySet<string> = new Set()): Promise<void> {
+async function undoEarly(
+  deps: EngineDeps,
+  caseId: string,
+  early: Early,
+  targets: ReadonlyMap<string, TargetRecord>,
+  admittedNow: ReadonlySet<string> = new Set(),
+  fence: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
   await settleEarly(early);
   const byIdentity = new Map([...targets.values()].flatMap((t) => (t.objectId ? [[IdentityOwners.identityOf(t.objectId), t] as const] : [])));
   await Promise.all([
@@ -301,6 +312,7 @@ async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets
       const result: ClaimResult | undefined = await claim.catch(() => undefined);
       const target = byIdentity.get(identity);
       if (result?.owned && result.fresh && (!target || !admittedNow.has(target.key))) {
+        await fence();
         await releaseOwnership(deps, identity, caseId, target?.status ?? 'not-on-case');
       }
     }),
@@ -309,6 +321,7 @@ async function undoEarly(deps: EngineDeps, caseId: string, early: Early, targets
       const target = targets.get(key);
       const unused = !target || (target.admittedAt === undefined && !admittedNow.has(key));
       if (unused && (await early.slots.get(slot)?.catch(() => undefined)) !== undefined) {
+        await fence();
         await freeBlastSlot(deps, slot);
       }
     }),
@@ -327,7 +340,7 @@ const REFUSED_BEFORE_ADMISSION: ReadonlySet<TargetRecord['status']> = new Set(['
  * run's lease, or died): its retry's claim is not fresh, and a forged target would otherwise keep the victim from
  * every later case and spend a slot of the hour.
  */
-async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided: ReadonlySet<string>): Promise<void> {
+async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided: ReadonlySet<string>, fence: () => Promise<void>): Promise<void> {
   const targets = [...session.targets.values()];
   const refused = targets.filter((t) => undecided.has(t.key) && t.admittedAt === undefined && REFUSED_BEFORE_ADMISSION.has(t.status));
   if (refused.length === 0) {
@@ -336,7 +349,7 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
   // The refusals are stored first, through the lease: a run that lost its lease (it stalled on a read, and the run
   // that took the case over may have admitted these targets on a later read) must give back nothing, or it would
   // release an identity and free a slot that run acts on. Its write fails with LeaseLostError instead.
-  await Promise.all(refused.map((t) => session.saveTarget(t)));
+  await fence();
   await Promise.all([
     mapLimit(refused, TARGET_CONCURRENCY, async (t) => {
       const identity = identityOf(t);
