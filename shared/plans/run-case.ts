@@ -306,14 +306,22 @@ async function undoEarly(
   fence: () => Promise<void> = () => Promise.resolve(),
 ): Promise<void> {
   await settleEarly(early);
-  const byIdentity = new Map([...targets.values()].flatMap((t) => (t.objectId ? [[IdentityOwners.identityOf(t.objectId), t] as const] : [])));
+  // Every target of the identity: a case may name one identity several ways (by object id, UPN, appId), and a claim
+  // one of them was admitted with now is kept whatever the others ended as.
+  const byIdentity = new Map<string, TargetRecord[]>();
+  for (const t of targets.values()) {
+    const identity = identityOf(t);
+    if (identity) {
+      byIdentity.set(identity, [...(byIdentity.get(identity) ?? []), t]);
+    }
+  }
   await Promise.all([
     ...[...early.claims].map(async ([identity, claim]) => {
       const result: ClaimResult | undefined = await claim.catch(() => undefined);
-      const target = byIdentity.get(identity);
-      if (result?.owned && result.fresh && (!target || !admittedNow.has(target.key))) {
+      const named = byIdentity.get(identity) ?? [];
+      if (result?.owned && result.fresh && !named.some((t) => admittedNow.has(t.key))) {
         await fence();
-        await releaseOwnership(deps, identity, caseId, target?.status ?? 'not-on-case');
+        await releaseOwnership(deps, identity, caseId, named[0]?.status ?? 'not-on-case');
       }
     }),
     ...[...early.keys].map(async (key) => {
