@@ -340,6 +340,8 @@ async function undoEarly(
 
 /** Outcomes of a target refused before admission: it acts on nothing. */
 const REFUSED_BEFORE_ADMISSION: ReadonlySet<TargetRecord['status']> = new Set(['unverified', 'not-found', 'skipped']);
+/** States of a target through which its case may hold (or be about to take) its identity. */
+const MAY_HOLD_IDENTITY: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'held', 'waiting', 'contained']);
 
 /**
  * Gives back the identity of each target this run refused before admitting it (at the source, not found, skipped),
@@ -361,7 +363,9 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
   await Promise.all([
     mapLimit(refused, TARGET_CONCURRENCY, async (t) => {
       const identity = identityOf(t);
-      if (identity && !targets.some((o) => o.key !== t.key && identityOf(o) === identity)) {
+      // Another target of the case naming the same identity keeps it only while it may act on it: one that ended
+      // (skipped, refused, failed, released...) must not let a forged target keep the victim.
+      if (identity && !targets.some((o) => o.key !== t.key && identityOf(o) === identity && MAY_HOLD_IDENTITY.has(o.status))) {
         await releaseOwnership(deps, identity, session.caseId, t.status);
       }
     }),
