@@ -66,8 +66,12 @@ async function staleRefusalAfterTakeover(n: number, withHint: boolean): Promise<
   if (withHint) {
     stallNextRead();
   }
+  const since = app.sim.calls.at(-1)?.seq ?? 0;
   const intake = await acceptAlert(app.deps, parseAlert(update.trigger), JSON.stringify(update.trigger), undefined);
   if (!withHint) {
+    // The intake sent the added target's reads ahead (an update's new target); they are not the run's, which has no
+    // hint: wait until they are answered, so the read stalled is the run's own.
+    await expect.poll(() => app.sim.calls.filter((c) => c.seq > since && c.service === 'arm' && c.path.endsWith('/entities')).length).toBeGreaterThanOrEqual(1);
     stallNextRead();
   }
   const slow = runCase(app.deps, app.deps.planners, { caseId: intake.caseId, ...(withHint && intake.hint ? { hint: intake.hint } : {}) }, { ...app.inv, id: 'slow-run' }).catch((err: unknown) => err);
