@@ -9,6 +9,7 @@ import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 import { loseFirstAnswer } from '../helpers/lose-answer';
+import { liveBlastSlots } from '../helpers/live-blast-slots';
 
 let app: InProcessApp;
 
@@ -99,8 +100,7 @@ describe('a claim a run took while another run of its case held the lease', () =
     expect((await ownerOf(victim))?.caseId).toBeUndefined();
     expect((await ownerOf(named))?.caseId).toBe(first.caseId);
     // Nor does it keep the blast-radius slot the busy run took for the victim.
-    const live = (await app.deps.keys.readSlots('blast-slot')).filter((r) => r.rowKey.startsWith('slot-') && (r.value.until ?? 0) > app.deps.now());
-    expect(live.map((r) => r.value.value)).not.toContain(`${first.caseId}|oid:${victim}|0`);
+    expect(await liveBlastSlots(app.deps, app.deps.now())).not.toContain(`${first.caseId}|oid:${victim}|0`);
   });
 });
 

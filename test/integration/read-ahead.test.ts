@@ -8,6 +8,7 @@ import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 import { lastSeq } from '../helpers/seed-incident';
+import { liveBlastSlots } from '../helpers/live-blast-slots';
 
 let app: InProcessApp;
 
@@ -87,9 +88,7 @@ describe('the responder’s first reads, sent by the intake (read-ahead)', () =>
     // Refused: the case must not keep the victim (a later genuine incident about it would wait for it for ever) ...
     expect((await app.deps.owners.get(IdentityOwners.identityOf(victim)))?.value.caseId).toBeUndefined();
     // ... nor spend the blast radius of the hour on it.
-    const now = Date.now();
-    const held = (await app.deps.keys.readSlots('blast-slot')).filter((r) => r.rowKey.startsWith('slot-') && (r.value.until ?? 0) > now && r.value.value.startsWith(intake.caseId));
-    expect(held.map((r) => r.value.value)).toEqual([]);
+    expect((await liveBlastSlots(app.deps, Date.now())).filter((v) => v.startsWith(intake.caseId))).toEqual([]);
   });
 
   it('that failed for a while leave nothing claimed either: retried without its hint (a deferral), the refused victim keeps no slot', async () => {
@@ -105,9 +104,7 @@ describe('the responder’s first reads, sent by the intake (read-ahead)', () =>
     await runCase(app.deps, app.deps.planners, { caseId: intake.caseId, deferrals: 1 }, app.inv);
     expect((await app.deps.cases.load(intake.caseId))?.targets.map((t) => t.status)).toEqual(['unverified']);
     expect((await app.deps.owners.get(IdentityOwners.identityOf(victim)))?.value.caseId).toBeUndefined();
-    const now = Date.now();
-    const held = (await app.deps.keys.readSlots('blast-slot')).filter((r) => r.rowKey.startsWith('slot-') && (r.value.until ?? 0) > now && r.value.value.startsWith(intake.caseId));
-    expect(held.map((r) => r.value.value)).toEqual([]);
+    expect((await liveBlastSlots(app.deps, Date.now())).filter((v) => v.startsWith(intake.caseId))).toEqual([]);
   });
 
   it('never vouch for a target another post adds: an update naming a victim the incident does not name is refused', async () => {

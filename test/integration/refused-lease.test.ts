@@ -6,6 +6,7 @@ import { IdentityOwners } from '../../shared/store/identity-owners';
 import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
+import { liveBlastSlots } from '../helpers/live-blast-slots';
 
 let app: InProcessApp;
 
@@ -87,7 +88,7 @@ async function staleRefusalAfterTakeover(n: number, withHint: boolean): Promise<
   expect(app.sim.state.get(added)?.accountEnabled).toBe(false);
   expect((await ownerOf(added))?.caseId).toBe(caseId);
   const slotOf = `${caseId}|oid:${added}|0`;
-  const liveSlots = async () => (await app.deps.keys.readSlots('blast-slot')).filter((r) => r.rowKey.startsWith('slot-') && (r.value.until ?? 0) > app.deps.now()).map((r) => r.value.value);
+  const liveSlots = () => liveBlastSlots(app.deps, app.deps.now());
   expect(await liveSlots()).toContain(slotOf);
 
   // The stalled run wakes up with its stale answer (the added agent not named) and no lease.
