@@ -14,6 +14,7 @@ import { incidentNaming } from '../helpers/incident-naming';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 import { loseFirstAnswer } from '../helpers/lose-answer';
+import { IdentityOwners } from '../../shared/store/identity-owners';
 
 let app: InProcessApp;
 
@@ -137,6 +138,30 @@ describe('an approved release', () => {
     const dismissals = app.sim.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/dismiss')).map((c) => c.path);
     expect(dismissals).toEqual(expect.arrayContaining(['/v1.0/identityProtection/riskyUsers/dismiss', '/v1.0/identityProtection/riskyServicePrincipals/dismiss']));
     expect((await app.deps.cases.load(person.caseId))?.targets[0]?.status).toBe('released');
+  });
+
+  it('keeps the identity contained, and owned by its case, when a guardrail set since refuses the approved release', async () => {
+    const [agentId = ''] = await generateAgents(app, { agents: 1 });
+    const { caseId, link } = await containAndAskRelease(43, { id: agentId, name: 'Generated agent' }, PEOPLE.onCall);
+    await app.drainQueue();
+    await decide(link, PEOPLE.socLead, 'approve');
+    // The identity is listed in PROTECTED_IDENTITIES after the approval: the responder must not act on it, so it stays
+    // disabled, and the case that contained it must keep it (later alerts about it join this case, and it is still
+    // its case that says why it is disabled).
+    const config = app.deps.config as { PROTECTED_IDENTITIES: string[] };
+    const before = config.PROTECTED_IDENTITIES;
+    config.PROTECTED_IDENTITIES = [...before, agentId];
+    try {
+      await app.drainQueue();
+    } finally {
+      config.PROTECTED_IDENTITIES = before;
+    }
+    expect(app.sim.state.get(agentId)?.accountEnabled).toBe(false);
+    const target = (await app.deps.cases.load(caseId))?.targets.find((t) => t.objectId === agentId);
+    expect(target?.status).toBe('contained');
+    expect(target?.reason).toContain('Release not performed');
+    expect(target?.reason).toContain('PROTECTED_IDENTITIES');
+    expect((await app.deps.owners.get(IdentityOwners.identityOf(agentId)))?.value).toMatchObject({ caseId, state: 'contained' });
   });
 });
 
