@@ -49,7 +49,10 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   }
   const verdict = checkGuardrails({ target, responderId: ctx.responderId, config: deps.config, unverifiable: isUnverifiable(target), approved });
   if (verdict.action === 'skip') {
-    return skip(verdict.reason);
+    // A release refused leaves the identity as containment left it: disabled, and owned by this case, which says why.
+    return planner.plan === 'release'
+      ? save(session, { ...target, status: 'contained', reason: `Release not performed: ${verdict.reason}` })
+      : skip(verdict.reason);
   }
   let hold = verdict.action === 'hold' ? verdict.reason : approved ? undefined : planner.holdReason?.(target, record);
   if (ctx.reportOnly) {

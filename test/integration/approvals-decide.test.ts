@@ -142,7 +142,7 @@ describe('an approved release', () => {
 
   it('keeps the identity contained, and owned by its case, when a guardrail set since refuses the approved release', async () => {
     const [agentId = ''] = await generateAgents(app, { agents: 1 });
-    const { caseId, link } = await containAndAskRelease(43, { id: agentId, name: 'Generated agent' }, PEOPLE.onCall);
+    const { caseId, link } = await containAndAskRelease(47, { id: agentId, name: 'Generated agent' }, PEOPLE.onCall);
     await app.drainQueue();
     await decide(link, PEOPLE.socLead, 'approve');
     // The identity is listed in PROTECTED_IDENTITIES after the approval: the responder must not act on it, so it stays
