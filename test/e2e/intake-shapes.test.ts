@@ -28,8 +28,9 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
     playbookAuth = await bearer(PLAYBOOK.id);
   });
 
-  it('refuses a caller App Service Authentication does not vouch for, or one not on the allow-list', async () => {
+  it('refuses a caller App Service Authentication does not vouch for, or one not on the allow-list, and reads nothing for it', async () => {
     const incident = seedIncident(stack.sim, 1, [{ id: DEMO.agents.invoice }]);
+    const since = lastSeq(stack.sim);
     const anonymous = await stack.post('/api/alerts', incident.trigger(), { authorization: '' });
     expect(anonymous).toMatchObject({ status: 403, body: { type: 'https://agent-responders.dev/problems/caller-not-allowed' } });
     expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
@@ -42,6 +43,14 @@ describe('intake of each body shape, end to end, from an allow-listed caller', (
     const stranger = await stack.post('/api/alerts', incident.trigger(), await bearer(STRANGER.id));
     expect(stranger).toMatchObject({ status: 403, body: { detail: `Caller ${STRANGER.id} is not in INTAKE_ALLOWED_CALLERS.` } });
     expect(graphWrites(stack.sim)).toEqual([]);
+    // Nobody refused makes the responder read either (its reads go out from the intake ahead of the queue, see
+    // read-ahead.ts): the playbook's own post of the same incident is read for once, and the three before it never.
+    const res = await stack.post('/api/alerts', incident.trigger(), playbookAuth);
+    expect(res.status).toBe(202);
+    await stack.waitForCase(String(res.body['caseId']), settled);
+    const upstream = stack.sim.calls.filter((c) => c.seq > since && (c.service === 'graph' || c.service === 'arm'));
+    expect(upstream.filter((c) => c.path.endsWith('/getByIds') && JSON.stringify(c.body).includes(DEMO.agents.invoice))).toHaveLength(1);
+    expect(upstream.filter((c) => c.service === 'arm' && c.method === 'GET' && c.path.toLowerCase() === incident.armId.toLowerCase())).toHaveLength(1);
   });
 
   it('contains the agent an entity trigger names, after checking the incident it points at', async () => {
