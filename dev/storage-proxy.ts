@@ -17,7 +17,13 @@ export interface StorageRequest {
  * never sees it); or lose its answer (storage does it, then the connection is destroyed before the answer is sent:
  * what a caller sees when the network fails on the way back, and why a retried write may meet its own row).
  */
-export type StorageGate = (req: { service: StorageRequest['service']; method: string; shape: string; write: boolean }) => Promise<'forward' | 'drop' | 'lose-answer'>;
+/**
+ * What the proxy does with a request: forward it; drop it unsent; forward it and lose its answer (the app's SDK sees a
+ * dropped connection); or forward it and hold its answer until `answerAfter` (called once storage has answered)
+ * settles: the app then acts on an answer that went stale meanwhile.
+ */
+export type GateDecision = 'forward' | 'drop' | 'lose-answer' | { answerAfter: () => Promise<unknown> };
+export type StorageGate = (req: { service: StorageRequest['service']; method: string; shape: string; write: boolean }) => Promise<GateDecision>;
 
 export interface StorageProxyOptions {
   /** Added before each request is forwarded: what a round trip to Azure Storage in the region costs. */
@@ -70,6 +76,20 @@ export async function startStorageProxy(target: AzuritePorts, options: StoragePr
           });
           if (decision === 'lose-answer') {
             up.resume();
+            return;
+          }
+          if (typeof decision === 'object') {
+            const body: Buffer[] = [];
+            up.on('data', (chunk: Buffer) => body.push(chunk));
+            up.on('end', () => {
+              void decision
+                .answerAfter()
+                .catch(() => undefined)
+                .then(() => {
+                  res.writeHead(up.statusCode ?? 502, up.headers);
+                  res.end(Buffer.concat(body));
+                });
+            });
             return;
           }
           res.writeHead(up.statusCode ?? 502, up.headers);
