@@ -33,36 +33,45 @@ export class CaseStore {
 
   /**
    * Records a new case with its targets; `created: false` when the case row exists already (a repeat, or the
-   * same incident posted twice at once). Up to 99 targets go in one transaction with the case row; a larger case
-   * writes its targets first, 100 to a transaction, and the case row last: the case row is the commit point, so a
-   * case is never seen without all its targets (a retry re-writes them).
+   * same incident posted twice at once). The case row and the first 99 targets go in one transaction: the case row is
+   * the claim, so a post that finds the case exists writes nothing over it (a post delayed between a check and its
+   * writes would otherwise put targets the engine had moved on back to pending). A larger case then inserts the rest,
+   * 100 to a transaction, before the caller queues it; a row another post inserted first is left as it is.
    */
   async create(record: CaseRecord, targets: readonly TargetRecord[]): Promise<{ created: boolean }> {
-    const caseOp: RowOp<Row> = { op: 'create', rowKey: CASE_ROW, value: record, columns: caseColumns(record) };
-    const targetOps = targets.map((t): RowOp<Row> => ({ op: 'upsert', rowKey: targetRow(t.key), value: t, columns: targetColumns(t) }));
+    const create = (t: TargetRecord): RowOp<Row> => ({ op: 'create', rowKey: targetRow(t.key), value: t, columns: targetColumns(t) });
+    const rest = targets.slice(TRANSACTION_MAX - 1);
     try {
-      if (targetOps.length < TRANSACTION_MAX) {
-        await this.table.transact(record.caseId, [caseOp, ...targets.map((t): RowOp<Row> => ({ op: 'create', rowKey: targetRow(t.key), value: t, columns: targetColumns(t) }))]);
-        return { created: true };
-      }
-      if (await this.table.get(record.caseId, CASE_ROW)) {
-        return { created: false };
-      }
-      const chunks: RowOp<Row>[][] = [];
-      for (let i = 0; i < targetOps.length; i += TRANSACTION_MAX) {
-        chunks.push(targetOps.slice(i, i + TRANSACTION_MAX));
-      }
-      await Promise.all(chunks.map((chunk) => this.table.transact(record.caseId, chunk)));
-      await this.table.transact(record.caseId, [caseOp]);
-      return { created: true };
+      await this.table.transact(record.caseId, [{ op: 'create', rowKey: CASE_ROW, value: record, columns: caseColumns(record) }, ...targets.slice(0, TRANSACTION_MAX - 1).map(create)]);
     } catch (err) {
-      if (isConflict(err)) {
-        // A repeat, or a create stored whose answer was lost (the SDK's retry met it): the caller tells them apart by
-        // the case row, which holds its post's id (see CaseRecord.post).
+      if (!isConflict(err)) {
+        throw err;
+      }
+      // A repeat, or this create stored with its answer lost (the SDK's retry met it): the caller tells them apart by
+      // the case row, which holds its post's id (see CaseRecord.post); a large case's own create goes on with the rest.
+      const own = rest.length > 0 && (await this.holdsCase(record));
+      if (!own) {
         return { created: false };
       }
-      throw err;
     }
+    const chunks: TargetRecord[][] = [];
+    for (let i = 0; i < rest.length; i += TRANSACTION_MAX) {
+      chunks.push(rest.slice(i, i + TRANSACTION_MAX));
+    }
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        try {
+          await this.table.transact(record.caseId, chunk.map(create));
+        } catch (err) {
+          if (!isConflict(err)) {
+            throw err;
+          }
+          // Some rows are there already (a repeat that found the case added them, or this chunk's answer was lost).
+          await this.addTargets(record.caseId, chunk, new Set());
+        }
+      }),
+    );
+    return { created: true };
   }
 
   /** Adds targets a later post names (an incident update); returns those that were not on the case yet. */
