@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../shared/config';
+import { parseAlert } from '../../shared/alerts/parse-alert';
+import { acceptAlert } from '../../shared/intake/accept-alert';
+import { runCase } from '../../shared/plans/run-case';
+import { IdentityOwners } from '../../shared/store/identity-owners';
+import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
+import { generateAgents } from '../helpers/lifecycle-tenant';
+import { seedIncident } from '../helpers/seed-incident';
+
+// An operator changes a setting while cases are in flight: each run reads the settings its process started with, so a
+// case's runs (its retry, its approval's run) may see different ones.
+let app: InProcessApp;
+
+beforeAll(async () => {
+  app = await startInProcessApp();
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value;
+const targetOf = async (caseId: string, agent: string) => (await app.deps.cases.load(caseId))?.targets.find((t) => t.objectId === agent);
+
+/** Posts the incident trigger through the intake and runs its case once; a transient failure is left to the retry. */
+async function post(trigger: Record<string, unknown>): Promise<string> {
+  const intake = await acceptAlert(app.deps, parseAlert(trigger), JSON.stringify(trigger), undefined);
+  await runCase(app.deps, app.deps.planners, { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) }, app.inv).catch(() => undefined);
+  return intake.caseId;
+}
+
+/** Runs `fn` with `change` applied to the app's settings, as a process restarted on them would. */
+async function withSettings<T>(change: Partial<Config>, fn: () => Promise<T>): Promise<T> {
+  const config: Config = app.deps.config;
+  const before = { ...config };
+  Object.assign(config, change);
+  try {
+    return await fn();
+  } finally {
+    Object.assign(config, before);
+  }
+}
+
+describe('switching enforce to report-only while a case is in flight', () => {
+  it('gives back the identity an enforce run claimed when the case ends in report-only, so a later incident contains it', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    // The enforce run claims the agent; Graph keeps failing its disable, so the run ends to be retried.
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    const first = await post(seedIncident(app.sim, 61, [{ id: agent, name: 'Agent' }]).trigger());
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'acting' });
+    // Its retry runs after the switch to report-only: it changes nothing and ends.
+    await withSettings({ RESPONDER_MODE: 'report-only' }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    expect((await targetOf(first, agent))?.status).toBe('would-contain');
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    // Back in enforce, a genuine incident about the agent must contain it, not wait for a case that will never act.
+    const later = await post(seedIncident(app.sim, 62, [{ id: agent, name: 'Agent' }]).trigger());
+    await app.drainQueue();
+    expect((await targetOf(later, agent))?.status).toBe('contained');
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    expect(await ownerOf(agent)).toMatchObject({ caseId: later, state: 'contained' });
+  });
+});
