@@ -538,9 +538,10 @@ async function settleOutcomes(deps: EngineDeps, planners: Planners, session: Cas
       await session.saveTarget(next);
       audit(deps, session, next, next.status);
       const identity = identityOf(next);
-      if (identity && !reportOnly) {
+      if (identity) {
         // A contained identity stays with this case (later alerts about it are covered by it); any other end
-        // gives it up for the next alert.
+        // gives it up for the next alert. In report-only too: a run of this case before a switch from enforce may have
+        // claimed it (report-only claims nothing, so the release is then a no-op).
         await (next.status === 'contained' ? keepContained(deps, identity, session.caseId) : releaseOwnership(deps, identity, session.caseId, next.status));
       }
     }),
