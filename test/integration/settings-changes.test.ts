@@ -60,4 +60,20 @@ describe('switching enforce to report-only while a case is in flight', () => {
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
     expect(await ownerOf(agent)).toMatchObject({ caseId: later, state: 'contained' });
   });
+
+  it('says contained, and keeps the identity watched, when an enforce run disabled it before the switch', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    // The enforce run disables the agent; Identity Protection keeps failing the confirmation, so the run is retried.
+    app.sim.addFault({ method: 'POST', path: 'riskyAgents/(microsoft\\.graph\\.)?confirmCompromised$', status: 503, times: 50 });
+    const first = await post(seedIncident(app.sim, 63, [{ id: agent, name: 'Agent' }]).trigger());
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    await withSettings({ RESPONDER_MODE: 'report-only' }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    // The agent is disabled: the case must say so, and keep it (the drift check and later alerts go by its record).
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    expect((await targetOf(first, agent))?.status).toBe('contained');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'contained' });
+    const later = await post(seedIncident(app.sim, 64, [{ id: agent, name: 'Agent' }]).trigger());
+    expect((await targetOf(later, agent))?.status).toBe('joined');
+  });
 });
