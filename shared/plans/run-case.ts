@@ -532,9 +532,14 @@ async function settleOutcomes(deps: EngineDeps, planners: Planners, session: Cas
         return;
       }
       const failed = steps.find((s) => s?.state === 'failed');
+      // A run of this case before a switch to report-only may have taken the plan's first step (the disable, the
+      // re-enable): the identity is as that step left it, and the target must say so (the drift check watches
+      // `contained` targets), whatever the later steps were.
+      const performed = steps[0]?.state === 'done';
+      const reason = reportOnly && !performed ? `Report-only: ${planner.outcome.reason(t, session.record)}` : planner.outcome.reason(t, session.record);
       const next: TargetRecord = failed
         ? { ...t, status: 'failed', reason: `${failed.action} failed: ${failed.errorCode ?? ''} ${failed.errorMessage ?? ''}`.trim() }
-        : { ...t, status: reportOnly ? planner.outcome.reportOnly : planner.outcome.done, reason: reportOnly ? `Report-only: ${planner.outcome.reason(t, session.record)}` : planner.outcome.reason(t, session.record) };
+        : { ...t, status: reportOnly && !performed ? planner.outcome.reportOnly : planner.outcome.done, reason: reportOnly && performed ? `${reason} (Switched to report-only since: the steps left were not executed.)` : reason };
       await session.saveTarget(next);
       audit(deps, session, next, next.status);
       const identity = identityOf(next);
