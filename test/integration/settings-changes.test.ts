@@ -4,6 +4,10 @@ import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { runCase } from '../../shared/plans/run-case';
 import { IdentityOwners } from '../../shared/store/identity-owners';
+import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
+import { approvalLink } from '../../shared/approvals/request-approval';
+import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
+import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 import { seedIncident } from '../helpers/seed-incident';
@@ -41,6 +45,15 @@ async function withSettings<T>(change: Partial<Config>, fn: () => Promise<T>): P
   }
 }
 
+/** The SOC lead approves the hold of the case's target naming `agent`, as the approval page lets them. */
+async function approveHold(caseId: string, agent: string): Promise<void> {
+  const stored = await app.deps.approvals.get((await targetOf(caseId, agent))?.approvalId ?? '', 'approval');
+  const { id, token } = parseApprovalLink((stored && approvalLink(app.deps.config, stored.value)) ?? '');
+  const socLead = await signedInAs(app, PEOPLE.socLead);
+  const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
+  await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, 'approve'), socLead);
+}
+
 describe('switching enforce to report-only while a case is in flight', () => {
   it('gives back the identity an enforce run claimed when the case ends in report-only, so a later incident contains it', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
@@ -75,5 +88,26 @@ describe('switching enforce to report-only while a case is in flight', () => {
     expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'contained' });
     const later = await post(seedIncident(app.sim, 64, [{ id: agent, name: 'Agent' }]).trigger());
     expect((await targetOf(later, agent))?.status).toBe('joined');
+  });
+});
+
+describe('a setting changed between a hold and its approval', () => {
+  it('gives back the identity of a hold a guardrail set since refuses once approved, so a later incident is not kept waiting', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const first = await withSettings({ REQUIRE_APPROVAL_IDENTITIES: [agent] }, () => post(seedIncident(app.sim, 65, [{ id: agent, name: 'Agent' }]).trigger()));
+    expect((await targetOf(first, agent))?.status).toBe('held');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'held' });
+    // The agent is protected after the hold: the approved hold must act on nothing, and keep nothing.
+    await withSettings({ PROTECTED_IDENTITIES: [agent] }, async () => {
+      await approveHold(first, agent);
+      await app.drainQueue();
+    });
+    expect((await targetOf(first, agent))?.status).toBe('skipped');
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    // Unprotected again, a genuine incident about the agent contains it.
+    const later = await post(seedIncident(app.sim, 66, [{ id: agent, name: 'Agent' }]).trigger());
+    await app.drainQueue();
+    expect((await targetOf(later, agent))?.status).toBe('contained');
   });
 });
