@@ -120,7 +120,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     );
   }
   // Targets this run decides on (admits, or refuses before admission); see giveBackRefused.
-  const undecided = new Set([...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined).map((t) => t.key));
+  let undecided: ReadonlySet<string> = new Set();
   try {
     if (message.approvalId) {
       await applyApproval(deps, session, message.approvalId);
@@ -128,6 +128,9 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     if (!reportOnly) {
       await recheckOwnership(deps, planners, session);
     }
+    // Taken after both: an approved hold is admitted again in this run, and a guardrail set since the hold may refuse
+    // it; the identity its hold claimed must then be given back like any refused target's.
+    undecided = new Set([...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined).map((t) => t.key));
     await prepareTargets(deps, planners, session, early, inv);
   } catch (err) {
     // A failed read (the intake's read-ahead or the run's own) ends the run before anything is admitted in it: what it
