@@ -111,3 +111,21 @@ describe('a setting changed between a hold and its approval', () => {
     expect((await targetOf(later, agent))?.status).toBe('contained');
   });
 });
+
+describe('a guardrail set while an admitted target waits for its retry', () => {
+  it('does not disable an agent listed in PROTECTED_IDENTITIES after its case was admitted and before its disable went through', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    // Admitted in enforce; Graph keeps failing the disable, so the run ends to be retried.
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    const first = await post(seedIncident(app.sim, 67, [{ id: agent, name: 'Agent' }]).trigger());
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    // The operator protects the agent (a critical workload the incident names wrongly); the retry must not act on it.
+    await withSettings({ PROTECTED_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    const target = await targetOf(first, agent);
+    expect(target?.status).toBe('skipped');
+    expect(target?.reason).toContain('PROTECTED_IDENTITIES');
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+  });
+});
