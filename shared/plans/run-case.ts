@@ -11,7 +11,7 @@ import type { DirectoryObject } from '../graph/identity-kind';
 import type { ClaimResult } from '../store/identity-owners';
 import { IdentityOwners } from '../store/identity-owners';
 import { keyOf } from '../store/storage-key';
-import { admitTarget, type AdmitDeps, type EarlyClaims } from './admit-target';
+import { admissionVerdict, admitTarget, type AdmitDeps, type EarlyClaims } from './admit-target';
 import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
 import { CaseLease, LeaseLostError } from './case-lease';
 import { CaseSession } from './case-session';
@@ -120,7 +120,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     );
   }
   // Targets this run decides on (admits, or refuses before admission); see giveBackRefused.
-  let undecided: ReadonlySet<string> = new Set();
+  let undecided = new Set<string>();
   try {
     if (message.approvalId) {
       await applyApproval(deps, session, message.approvalId);
@@ -154,6 +154,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   // a target that was never admitted took.
   await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)), fence);
   if (!reportOnly) {
+    await refuseAdmittedBefore(deps, planners, session, responderId, undecided);
     await giveBackRefused(deps, session, undecided, fence);
   }
 
@@ -375,6 +376,32 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
     // A forged post must not spend the blast radius of the hour, whichever of the case's runs took the slot.
     freeBlastSlots(deps, refused.map((t) => blastSlotOf(session.caseId, t))),
   ]);
+}
+
+/**
+ * A target an earlier run admitted but whose access cut has not been done yet (the run was retried, stopped, or lost)
+ * is looked at again with this run's settings: an identity the operator listed in PROTECTED_IDENTITIES since (or a
+ * severity gate raised, people no longer contained) must not be cut by the retry. Refused, it is added to `undecided`
+ * without its admission, so {@link giveBackRefused} gives back its identity and slot like any refused target's.
+ */
+async function refuseAdmittedBefore(deps: EngineDeps, planners: Planners, session: CaseSession, responderId: string | undefined, undecided: Set<string>): Promise<void> {
+  const admitted = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt !== undefined && !undecided.has(t.key) && planners[t.plan].cutsAccess);
+  await Promise.all(
+    admitted.map(async (t) => {
+      const planner = planners[t.plan];
+      const [cut] = planner.steps(t, session.record);
+      const verdict = admissionVerdict(deps, { session, planner, responderId }, t);
+      if (!cut || isFinished(session.steps.get(stepId(t.key, t.round, cut.action))) || verdict.action !== 'skip') {
+        return;
+      }
+      const next: TargetRecord = { ...t, status: 'skipped', reason: verdict.reason };
+      delete next.admittedAt;
+      await session.saveTarget(next);
+      audit(deps, session, next, 'skipped');
+      await recordPlan(session, planner, next, deps.now);
+      undecided.add(t.key);
+    }),
+  );
 }
 
 /**
