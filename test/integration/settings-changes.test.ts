@@ -128,4 +128,17 @@ describe('a guardrail set while an admitted target waits for its retry', () => {
     expect(target?.reason).toContain('PROTECTED_IDENTITIES');
     expect((await ownerOf(agent))?.caseId).toBeUndefined();
   });
+
+  it('holds for approval, instead of disabling, an agent listed in REQUIRE_APPROVAL_IDENTITIES after its case was admitted', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    const first = await post(seedIncident(app.sim, 68, [{ id: agent, name: 'Agent' }]).trigger());
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    await withSettings({ REQUIRE_APPROVAL_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    const target = await targetOf(first, agent);
+    expect(target?.status).toBe('held');
+    expect((await app.deps.approvals.get(target?.approvalId ?? '', 'approval'))?.value.status).toBe('pending');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'held' });
+  });
 });
