@@ -4,7 +4,7 @@ import { isUnverifiable, type CaseSource, type TargetRecord } from '../store/cas
 import { kindFacts } from '../graph/identity-kinds';
 import type { ClaimResult } from '../store/identity-owners';
 import type { CaseSession, Deferrable } from './case-session';
-import { belowMinimumSeverity, blastSlotOf, checkGuardrails, freeBlastSlot, takeBlastSlot, type BlastRadiusDeps, type GuardrailVerdict } from './guardrails';
+import { belowMinimumSeverity, blastSlotOf, checkGuardrails, freeBlastSlot, takeBlastSlot, type BlastRadiusDeps } from './guardrails';
 import { identityOf, releaseOwnership, takeOwnership, type OwnershipDeps } from './ownership';
 import type { Planner } from './planner';
 
@@ -43,7 +43,11 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   const approved = target.approvedBy !== undefined;
   const skip = (reason: string): Promise<TargetRecord> => save(session, { ...target, status: 'skipped', reason });
 
-  const verdict = admissionVerdict(deps, ctx, target);
+  const lowSeverity = planner.plan === 'contain' && SENTINEL_SOURCES.has(record.source) ? belowMinimumSeverity(record.verifiedSeverity ?? record.severity, deps.config.MIN_INCIDENT_SEVERITY) : undefined;
+  if (lowSeverity) {
+    return skip(lowSeverity);
+  }
+  const verdict = checkGuardrails({ target, responderId: ctx.responderId, config: deps.config, unverifiable: isUnverifiable(target), approved });
   if (verdict.action === 'skip') {
     // A release refused leaves the identity as containment left it: disabled, and owned by this case, which says why.
     return planner.plan === 'release'
@@ -138,16 +142,6 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
     }
     throw err;
   }
-}
-
-/** What the settings say of a target before any write: the severity gate, then the guardrails. */
-export function admissionVerdict(deps: Pick<AdmitDeps, 'config'>, ctx: Pick<AdmitContext, 'session' | 'planner' | 'responderId'>, target: TargetRecord): GuardrailVerdict {
-  const record = ctx.session.record;
-  const lowSeverity = ctx.planner.plan === 'contain' && SENTINEL_SOURCES.has(record.source) ? belowMinimumSeverity(record.verifiedSeverity ?? record.severity, deps.config.MIN_INCIDENT_SEVERITY) : undefined;
-  if (lowSeverity) {
-    return { action: 'skip', reason: lowSeverity };
-  }
-  return checkGuardrails({ target, responderId: ctx.responderId, config: deps.config, unverifiable: isUnverifiable(target), approved: target.approvedBy !== undefined });
 }
 
 async function save(session: CaseSession, target: TargetRecord, opts: Deferrable = {}): Promise<TargetRecord> {

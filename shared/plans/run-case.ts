@@ -11,7 +11,7 @@ import type { DirectoryObject } from '../graph/identity-kind';
 import type { ClaimResult } from '../store/identity-owners';
 import { IdentityOwners } from '../store/identity-owners';
 import { keyOf } from '../store/storage-key';
-import { admissionVerdict, admitTarget, type AdmitDeps, type EarlyClaims } from './admit-target';
+import { admitTarget, type AdmitDeps, type EarlyClaims } from './admit-target';
 import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
 import { CaseLease, LeaseLostError } from './case-lease';
 import { CaseSession } from './case-session';
@@ -120,13 +120,14 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     );
   }
   // Targets this run decides on (admits, or refuses before admission); see giveBackRefused.
-  let undecided = new Set<string>();
+  let undecided: ReadonlySet<string> = new Set();
   try {
     if (message.approvalId) {
       await applyApproval(deps, session, message.approvalId);
     }
     if (!reportOnly) {
       await recheckOwnership(deps, planners, session);
+      readmitUncut(planners, session);
     }
     // Taken after both: an approved hold is admitted again in this run, and a guardrail set since the hold may refuse
     // it; the identity its hold claimed must then be given back like any refused target's.
@@ -154,7 +155,6 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   // a target that was never admitted took.
   await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)), fence);
   if (!reportOnly) {
-    await refuseAdmittedBefore(deps, planners, session, responderId, undecided);
     await giveBackRefused(deps, session, undecided, fence);
   }
 
@@ -379,29 +379,22 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
 }
 
 /**
- * A target an earlier run admitted but whose access cut has not been done yet (the run was retried, stopped, or lost)
- * is looked at again with this run's settings: an identity the operator listed in PROTECTED_IDENTITIES since (or a
- * severity gate raised, people no longer contained) must not be cut by the retry. Refused, it is added to `undecided`
- * without its admission, so {@link giveBackRefused} gives back its identity and slot like any refused target's.
+ * A target an earlier run admitted whose access cut has not been done yet (that run was retried, stopped or lost) is
+ * admitted again, on this run's settings: an identity the operator listed in PROTECTED_IDENTITIES or
+ * REQUIRE_APPROVAL_IDENTITIES since (or a severity gate raised, people no longer contained) must not be cut by the
+ * retry. Its claim and slot are its case's already, so admission finds them; refused, it gives them back.
  */
-async function refuseAdmittedBefore(deps: EngineDeps, planners: Planners, session: CaseSession, responderId: string | undefined, undecided: Set<string>): Promise<void> {
-  const admitted = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt !== undefined && !undecided.has(t.key) && planners[t.plan].cutsAccess);
-  await Promise.all(
-    admitted.map(async (t) => {
-      const planner = planners[t.plan];
-      const [cut] = planner.steps(t, session.record);
-      const verdict = admissionVerdict(deps, { session, planner, responderId }, t);
-      if (!cut || isFinished(session.steps.get(stepId(t.key, t.round, cut.action))) || verdict.action !== 'skip') {
-        return;
-      }
-      const next: TargetRecord = { ...t, status: 'skipped', reason: verdict.reason };
+function readmitUncut(planners: Planners, session: CaseSession): void {
+  for (const t of session.targets.values()) {
+    const planner = planners[t.plan];
+    const [cut] = planner.steps(t, session.record);
+    if (t.status === 'pending' && t.admittedAt !== undefined && planner.cutsAccess && cut && !isFinished(session.steps.get(stepId(t.key, t.round, cut.action)))) {
+      // In memory only: admission stores the target again, whatever it decides.
+      const next: TargetRecord = { ...t };
       delete next.admittedAt;
-      await session.saveTarget(next);
-      audit(deps, session, next, 'skipped');
-      await recordPlan(session, planner, next, deps.now);
-      undecided.add(t.key);
-    }),
-  );
+      session.targets.set(t.key, next);
+    }
+  }
 }
 
 /**
