@@ -110,6 +110,19 @@ describe('a setting changed between a hold and its approval', () => {
     await app.drainQueue();
     expect((await targetOf(later, agent))?.status).toBe('contained');
   });
+
+  it('gives back the identity of a hold approved after a switch to report-only and a guardrail set since', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const first = await withSettings({ REQUIRE_APPROVAL_IDENTITIES: [agent] }, () => post(seedIncident(app.sim, 69, [{ id: agent, name: 'Agent' }]).trigger()));
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'held' });
+    // The operator reacts to a bad rule: report-only, and the agent protected; then the hold is approved.
+    await withSettings({ RESPONDER_MODE: 'report-only', PROTECTED_IDENTITIES: [agent] }, async () => {
+      await approveHold(first, agent);
+      await app.drainQueue();
+    });
+    expect((await targetOf(first, agent))?.status).toBe('skipped');
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+  });
 });
 
 describe('a guardrail set while an admitted target waits for its retry', () => {
