@@ -154,9 +154,8 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   // A target skipped at admission (severity, guardrails) acts on nothing: what it took early is given back like what
   // a target that was never admitted took.
   await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)), fence);
-  if (!reportOnly) {
-    await giveBackRefused(deps, session, undecided, fence);
-  }
+  // In report-only too: a run of this case before a switch from enforce may have claimed what this run refuses.
+  await giveBackRefused(deps, session, undecided, fence);
 
   const ctx: StepRunContext = { session, stop: deps.stop, reportOnly, now: deps.now };
   const transient: unknown[] = [];
