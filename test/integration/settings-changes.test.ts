@@ -6,6 +6,7 @@ import { runCase } from '../../shared/plans/run-case';
 import { IdentityOwners } from '../../shared/store/identity-owners';
 import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
 import { approvalLink } from '../../shared/approvals/request-approval';
+import { requestRelease } from '../../shared/approvals/request-release';
 import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
@@ -45,9 +46,9 @@ async function withSettings<T>(change: Partial<Config>, fn: () => Promise<T>): P
   }
 }
 
-/** The SOC lead approves the hold of the case's target naming `agent`, as the approval page lets them. */
-async function approveHold(caseId: string, agent: string): Promise<void> {
-  const stored = await app.deps.approvals.get((await targetOf(caseId, agent))?.approvalId ?? '', 'approval');
+/** The SOC lead approves the hold of the case's target naming `agent` (or `approvalId`), as the approval page lets them. */
+async function approveHold(caseId: string, agent: string, approvalId?: string): Promise<void> {
+  const stored = await app.deps.approvals.get(approvalId ?? (await targetOf(caseId, agent))?.approvalId ?? '', 'approval');
   const { id, token } = parseApprovalLink((stored && approvalLink(app.deps.config, stored.value)) ?? '');
   const socLead = await signedInAs(app, PEOPLE.socLead);
   const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
@@ -153,5 +154,23 @@ describe('a guardrail set while an admitted target waits for its retry', () => {
     expect(target?.status).toBe('held');
     expect((await app.deps.approvals.get(target?.approvalId ?? '', 'approval'))?.value.status).toBe('pending');
     expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'held' });
+  });
+
+  it('does not re-enable, on the retry of an approved release, an agent listed in PROTECTED_IDENTITIES since, and its case keeps it contained', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const first = await post(seedIncident(app.sim, 70, [{ id: agent, name: 'Agent' }]).trigger());
+    const asked = await requestRelease(app.deps, first, { targetId: agent, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
+    await approveHold(first, agent, asked.approvalId);
+    // The approved release runs; Graph keeps failing the re-enable, so the run ends to be retried.
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    await app.drainQueue().catch(() => undefined);
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    await withSettings({ PROTECTED_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    const target = await targetOf(first, agent);
+    expect(target?.status).toBe('contained');
+    expect(target?.reason).toContain('PROTECTED_IDENTITIES');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'contained' });
   });
 });
