@@ -172,5 +172,6 @@ describe('a guardrail set while an admitted target waits for its retry', () => {
     expect(target?.status).toBe('contained');
     expect(target?.reason).toContain('PROTECTED_IDENTITIES');
     expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'contained' });
+    expect((await app.deps.cases.load(first))?.record.status).toBe('done');
   });
 });
