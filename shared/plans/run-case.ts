@@ -127,7 +127,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     }
     if (!reportOnly) {
       await recheckOwnership(deps, planners, session);
-      readmitUncut(planners, session);
+      readmitUnstarted(planners, session);
     }
     // Taken after both: an approved hold is admitted again in this run, and a guardrail set since the hold may refuse
     // it; the identity its hold claimed must then be given back like any refused target's.
@@ -199,7 +199,9 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
  * `skipped` (with the reason), so the case says what would happen once approved, or what was not done and why.
  */
 async function recordPlan(session: CaseSession, planner: Planner, target: TargetRecord, now: () => number): Promise<void> {
-  const state = target.status === 'held' ? 'held' : target.status === 'skipped' ? 'skipped' : undefined;
+  // A release refused at admission leaves its target contained: its steps, one a retry may have left pending, were not done.
+  const refusedRelease = target.plan === 'release' && target.status === 'contained';
+  const state = target.status === 'held' ? 'held' : target.status === 'skipped' || refusedRelease ? 'skipped' : undefined;
   if (!state) {
     return;
   }
@@ -378,16 +380,16 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
 }
 
 /**
- * A target an earlier run admitted whose access cut has not been done yet (that run was retried, stopped or lost) is
- * admitted again, on this run's settings: an identity the operator listed in PROTECTED_IDENTITIES or
- * REQUIRE_APPROVAL_IDENTITIES since (or a severity gate raised, people no longer contained) must not be cut by the
- * retry. Its claim and slot are its case's already, so admission finds them; refused, it gives them back.
+ * A target an earlier run admitted whose plan's first step (the access cut, the re-enable) has not been done yet (that
+ * run was retried, stopped or lost) is admitted again, on this run's settings: an identity the operator listed in
+ * PROTECTED_IDENTITIES or REQUIRE_APPROVAL_IDENTITIES since (or a severity gate raised, people no longer contained)
+ * must not be acted on by the retry. Its claim and slot are its case's already, so admission finds them; refused, it
+ * gives them back (a release keeps the identity contained).
  */
-function readmitUncut(planners: Planners, session: CaseSession): void {
+function readmitUnstarted(planners: Planners, session: CaseSession): void {
   for (const t of session.targets.values()) {
-    const planner = planners[t.plan];
-    const [cut] = planner.steps(t, session.record);
-    if (t.status === 'pending' && t.admittedAt !== undefined && planner.cutsAccess && cut && !isFinished(session.steps.get(stepId(t.key, t.round, cut.action)))) {
+    const [first] = planners[t.plan].steps(t, session.record);
+    if (t.status === 'pending' && t.admittedAt !== undefined && first && !isFinished(session.steps.get(stepId(t.key, t.round, first.action)))) {
       // In memory only: admission stores the target again, whatever it decides.
       const next: TargetRecord = { ...t };
       delete next.admittedAt;
