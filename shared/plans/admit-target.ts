@@ -5,7 +5,7 @@ import { kindFacts } from '../graph/identity-kinds';
 import type { ClaimResult } from '../store/identity-owners';
 import type { CaseSession, Deferrable } from './case-session';
 import { belowMinimumSeverity, blastSlotOf, checkGuardrails, freeBlastSlot, takeBlastSlot, type BlastRadiusDeps } from './guardrails';
-import { identityOf, releaseOwnership, takeOwnership, type OwnershipDeps } from './ownership';
+import { identityOf, keepContained, releaseOwnership, takeOwnership, type OwnershipDeps } from './ownership';
 import type { Planner } from './planner';
 
 export type AdmitDeps = ApprovalDeps & OwnershipDeps & BlastRadiusDeps;
@@ -49,10 +49,16 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   }
   const verdict = checkGuardrails({ target, responderId: ctx.responderId, config: deps.config, unverifiable: isUnverifiable(target), approved });
   if (verdict.action === 'skip') {
+    if (planner.plan !== 'release') {
+      return skip(verdict.reason);
+    }
     // A release refused leaves the identity as containment left it: disabled, and owned by this case, which says why.
-    return planner.plan === 'release'
-      ? save(session, { ...target, status: 'contained', reason: `Release not performed: ${verdict.reason}` })
-      : skip(verdict.reason);
+    // An earlier run of this release (admitted again, see run-case) may have taken it to act on: it is kept contained.
+    const identity = identityOf(target);
+    if (identity) {
+      await keepContained(deps, identity, session.caseId);
+    }
+    return save(session, { ...target, status: 'contained', reason: `Release not performed: ${verdict.reason}` });
   }
   let hold = verdict.action === 'hold' ? verdict.reason : approved ? undefined : planner.holdReason?.(target, record);
   if (ctx.reportOnly) {

@@ -120,14 +120,18 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
     );
   }
   // Targets this run decides on (admits, or refuses before admission); see giveBackRefused.
-  const undecided = new Set([...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined).map((t) => t.key));
+  let undecided: ReadonlySet<string> = new Set();
   try {
     if (message.approvalId) {
       await applyApproval(deps, session, message.approvalId);
     }
     if (!reportOnly) {
       await recheckOwnership(deps, planners, session);
+      readmitUnstarted(planners, session);
     }
+    // Taken after both: an approved hold is admitted again in this run, and a guardrail set since the hold may refuse
+    // it; the identity its hold claimed must then be given back like any refused target's.
+    undecided = new Set([...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined).map((t) => t.key));
     await prepareTargets(deps, planners, session, early, inv);
   } catch (err) {
     // A failed read (the intake's read-ahead or the run's own) ends the run before anything is admitted in it: what it
@@ -150,9 +154,8 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   // A target skipped at admission (severity, guardrails) acts on nothing: what it took early is given back like what
   // a target that was never admitted took.
   await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)), fence);
-  if (!reportOnly) {
-    await giveBackRefused(deps, session, undecided, fence);
-  }
+  // In report-only too: a run of this case before a switch from enforce may have claimed what this run refuses.
+  await giveBackRefused(deps, session, undecided, fence);
 
   const ctx: StepRunContext = { session, stop: deps.stop, reportOnly, now: deps.now };
   const transient: unknown[] = [];
@@ -196,7 +199,9 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
  * `skipped` (with the reason), so the case says what would happen once approved, or what was not done and why.
  */
 async function recordPlan(session: CaseSession, planner: Planner, target: TargetRecord, now: () => number): Promise<void> {
-  const state = target.status === 'held' ? 'held' : target.status === 'skipped' ? 'skipped' : undefined;
+  // A release refused at admission leaves its target contained: its steps, one a retry may have left pending, were not done.
+  const refusedRelease = target.plan === 'release' && target.status === 'contained';
+  const state = target.status === 'held' ? 'held' : target.status === 'skipped' || refusedRelease ? 'skipped' : undefined;
   if (!state) {
     return;
   }
@@ -375,6 +380,25 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
 }
 
 /**
+ * A target an earlier run admitted whose plan's first step (the access cut, the re-enable) has not been done yet (that
+ * run was retried, stopped or lost) is admitted again, on this run's settings: an identity the operator listed in
+ * PROTECTED_IDENTITIES or REQUIRE_APPROVAL_IDENTITIES since (or a severity gate raised, people no longer contained)
+ * must not be acted on by the retry. Its claim and slot are its case's already, so admission finds them; refused, it
+ * gives them back (a release keeps the identity contained).
+ */
+function readmitUnstarted(planners: Planners, session: CaseSession): void {
+  for (const t of session.targets.values()) {
+    const [first] = planners[t.plan].steps(t, session.record);
+    if (t.status === 'pending' && t.admittedAt !== undefined && first && !isFinished(session.steps.get(stepId(t.key, t.round, first.action)))) {
+      // In memory only: admission stores the target again, whatever it decides.
+      const next: TargetRecord = { ...t };
+      delete next.admittedAt;
+      session.targets.set(t.key, next);
+    }
+  }
+}
+
+/**
  * Targets that wait for another case go back to work when that case released the identity (or end `joined` when
  * it contained it); a hold this case had on an identity that a verified case took over becomes a wait.
  */
@@ -532,15 +556,21 @@ async function settleOutcomes(deps: EngineDeps, planners: Planners, session: Cas
         return;
       }
       const failed = steps.find((s) => s?.state === 'failed');
+      // A run of this case before a switch to report-only may have taken the plan's first step (the disable, the
+      // re-enable): the identity is as that step left it, and the target must say so (the drift check watches
+      // `contained` targets), whatever the later steps were.
+      const performed = steps[0]?.state === 'done';
+      const reason = reportOnly && !performed ? `Report-only: ${planner.outcome.reason(t, session.record)}` : planner.outcome.reason(t, session.record);
       const next: TargetRecord = failed
         ? { ...t, status: 'failed', reason: `${failed.action} failed: ${failed.errorCode ?? ''} ${failed.errorMessage ?? ''}`.trim() }
-        : { ...t, status: reportOnly ? planner.outcome.reportOnly : planner.outcome.done, reason: reportOnly ? `Report-only: ${planner.outcome.reason(t, session.record)}` : planner.outcome.reason(t, session.record) };
+        : { ...t, status: reportOnly && !performed ? planner.outcome.reportOnly : planner.outcome.done, reason: reportOnly && performed ? `${reason} (Switched to report-only since: the steps left were not executed.)` : reason };
       await session.saveTarget(next);
       audit(deps, session, next, next.status);
       const identity = identityOf(next);
-      if (identity && !reportOnly) {
+      if (identity) {
         // A contained identity stays with this case (later alerts about it are covered by it); any other end
-        // gives it up for the next alert.
+        // gives it up for the next alert. In report-only too: a run of this case before a switch from enforce may have
+        // claimed it (report-only claims nothing, so the release is then a no-op).
         await (next.status === 'contained' ? keepContained(deps, identity, session.caseId) : releaseOwnership(deps, identity, session.caseId, next.status));
       }
     }),

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../shared/config';
+import { parseAlert } from '../../shared/alerts/parse-alert';
+import { acceptAlert } from '../../shared/intake/accept-alert';
+import { runCase } from '../../shared/plans/run-case';
+import { IdentityOwners } from '../../shared/store/identity-owners';
+import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
+import { approvalLink } from '../../shared/approvals/request-approval';
+import { requestRelease } from '../../shared/approvals/request-release';
+import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
+import { signedInAs } from '../helpers/approval-sign-in';
+import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
+import { generateAgents } from '../helpers/lifecycle-tenant';
+import { seedIncident } from '../helpers/seed-incident';
+
+// An operator changes a setting while cases are in flight: each run reads the settings its process started with, so a
+// case's runs (its retry, its approval's run) may see different ones.
+let app: InProcessApp;
+
+beforeAll(async () => {
+  app = await startInProcessApp();
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value;
+const targetOf = async (caseId: string, agent: string) => (await app.deps.cases.load(caseId))?.targets.find((t) => t.objectId === agent);
+
+/** Posts the incident trigger through the intake and runs its case once; a transient failure is left to the retry. */
+async function post(trigger: Record<string, unknown>): Promise<string> {
+  const intake = await acceptAlert(app.deps, parseAlert(trigger), JSON.stringify(trigger), undefined);
+  await runCase(app.deps, app.deps.planners, { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) }, app.inv).catch(() => undefined);
+  return intake.caseId;
+}
+
+/** Runs `fn` with `change` applied to the app's settings, as a process restarted on them would. */
+async function withSettings<T>(change: Partial<Config>, fn: () => Promise<T>): Promise<T> {
+  const config: Config = app.deps.config;
+  const before = { ...config };
+  Object.assign(config, change);
+  try {
+    return await fn();
+  } finally {
+    Object.assign(config, before);
+  }
+}
+
+/** The SOC lead approves the hold of the case's target naming `agent` (or `approvalId`), as the approval page lets them. */
+async function approveHold(caseId: string, agent: string, approvalId?: string): Promise<void> {
+  const stored = await app.deps.approvals.get(approvalId ?? (await targetOf(caseId, agent))?.approvalId ?? '', 'approval');
+  const { id, token } = parseApprovalLink((stored && approvalLink(app.deps.config, stored.value)) ?? '');
+  const socLead = await signedInAs(app, PEOPLE.socLead);
+  const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
+  await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, 'approve'), socLead);
+}
+
+describe('switching enforce to report-only while a case is in flight', () => {
+  it('gives back the identity an enforce run claimed when the case ends in report-only, so a later incident contains it', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    // The enforce run claims the agent; Graph keeps failing its disable, so the run ends to be retried.
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    const first = await post(seedIncident(app.sim, 61, [{ id: agent, name: 'Agent' }]).trigger());
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'acting' });
+    // Its retry runs after the switch to report-only: it changes nothing and ends.
+    await withSettings({ RESPONDER_MODE: 'report-only' }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    expect((await targetOf(first, agent))?.status).toBe('would-contain');
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    // Back in enforce, a genuine incident about the agent must contain it, not wait for a case that will never act.
+    const later = await post(seedIncident(app.sim, 62, [{ id: agent, name: 'Agent' }]).trigger());
+    await app.drainQueue();
+    expect((await targetOf(later, agent))?.status).toBe('contained');
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    expect(await ownerOf(agent)).toMatchObject({ caseId: later, state: 'contained' });
+  });
+
+  it('says contained, and keeps the identity watched, when an enforce run disabled it before the switch', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    // The enforce run disables the agent; Identity Protection keeps failing the confirmation, so the run is retried.
+    app.sim.addFault({ method: 'POST', path: 'riskyAgents/(microsoft\\.graph\\.)?confirmCompromised$', status: 503, times: 50 });
+    const first = await post(seedIncident(app.sim, 63, [{ id: agent, name: 'Agent' }]).trigger());
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    await withSettings({ RESPONDER_MODE: 'report-only' }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    // The agent is disabled: the case must say so, and keep it (the drift check and later alerts go by its record).
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    expect((await targetOf(first, agent))?.status).toBe('contained');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'contained' });
+    const later = await post(seedIncident(app.sim, 64, [{ id: agent, name: 'Agent' }]).trigger());
+    expect((await targetOf(later, agent))?.status).toBe('joined');
+  });
+});
+
+describe('a setting changed between a hold and its approval', () => {
+  it('gives back the identity of a hold a guardrail set since refuses once approved, so a later incident is not kept waiting', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const first = await withSettings({ REQUIRE_APPROVAL_IDENTITIES: [agent] }, () => post(seedIncident(app.sim, 65, [{ id: agent, name: 'Agent' }]).trigger()));
+    expect((await targetOf(first, agent))?.status).toBe('held');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'held' });
+    // The agent is protected after the hold: the approved hold must act on nothing, and keep nothing.
+    await withSettings({ PROTECTED_IDENTITIES: [agent] }, async () => {
+      await approveHold(first, agent);
+      await app.drainQueue();
+    });
+    expect((await targetOf(first, agent))?.status).toBe('skipped');
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    // Unprotected again, a genuine incident about the agent contains it.
+    const later = await post(seedIncident(app.sim, 66, [{ id: agent, name: 'Agent' }]).trigger());
+    await app.drainQueue();
+    expect((await targetOf(later, agent))?.status).toBe('contained');
+  });
+
+  it('gives back the identity of a hold approved after a switch to report-only and a guardrail set since', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const first = await withSettings({ REQUIRE_APPROVAL_IDENTITIES: [agent] }, () => post(seedIncident(app.sim, 69, [{ id: agent, name: 'Agent' }]).trigger()));
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'held' });
+    // The operator reacts to a bad rule: report-only, and the agent protected; then the hold is approved.
+    await withSettings({ RESPONDER_MODE: 'report-only', PROTECTED_IDENTITIES: [agent] }, async () => {
+      await approveHold(first, agent);
+      await app.drainQueue();
+    });
+    expect((await targetOf(first, agent))?.status).toBe('skipped');
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+  });
+});
+
+describe('a guardrail set while an admitted target waits for its retry', () => {
+  it('does not disable an agent listed in PROTECTED_IDENTITIES after its case was admitted and before its disable went through', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    // Admitted in enforce; Graph keeps failing the disable, so the run ends to be retried.
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    const first = await post(seedIncident(app.sim, 67, [{ id: agent, name: 'Agent' }]).trigger());
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    // The operator protects the agent (a critical workload the incident names wrongly); the retry must not act on it.
+    await withSettings({ PROTECTED_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    const target = await targetOf(first, agent);
+    expect(target?.status).toBe('skipped');
+    expect(target?.reason).toContain('PROTECTED_IDENTITIES');
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+  });
+
+  it('holds for approval, instead of disabling, an agent listed in REQUIRE_APPROVAL_IDENTITIES after its case was admitted', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    const first = await post(seedIncident(app.sim, 68, [{ id: agent, name: 'Agent' }]).trigger());
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    await withSettings({ REQUIRE_APPROVAL_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
+    const target = await targetOf(first, agent);
+    expect(target?.status).toBe('held');
+    expect((await app.deps.approvals.get(target?.approvalId ?? '', 'approval'))?.value.status).toBe('pending');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'held' });
+  });
+
+  it('does not re-enable, on the retry of an approved release, an agent listed in PROTECTED_IDENTITIES since, and its case keeps it contained', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const first = await post(seedIncident(app.sim, 70, [{ id: agent, name: 'Agent' }]).trigger());
+    const asked = await requestRelease(app.deps, first, { targetId: agent, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
+    await approveHold(first, agent, asked.approvalId);
+    // The approved release runs; Graph keeps failing the re-enable, so the run ends to be retried.
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    await app.drainQueue().catch(() => undefined);
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    await withSettings({ PROTECTED_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    const target = await targetOf(first, agent);
+    expect(target?.status).toBe('contained');
+    expect(target?.reason).toContain('PROTECTED_IDENTITIES');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'contained' });
+    expect((await app.deps.cases.load(first))?.record.status).toBe('done');
+  });
+});
