@@ -32,8 +32,9 @@ export class CaseStore {
   }
 
   /**
-   * Records a new case with its targets; `created: false` when the case row exists already (a repeat, or the
-   * same incident posted twice at once). The case row and the first 99 targets go in one transaction: the case row is
+   * Records a new case with its targets; `created: false` when the case row exists already (a repeat, the same
+   * incident posted twice at once, or this post's own create whose answer was lost: the caller tells them apart by the
+   * case row's post id). The case row and the first 99 targets go in one transaction: the case row is
    * the claim, so a post that finds the case exists writes nothing over it (a post delayed between a check and its
    * writes would otherwise put targets the engine had moved on back to pending). A larger case then inserts the rest,
    * 100 to a transaction, before the caller queues it; a row another post inserted first is left as it is.
@@ -41,6 +42,7 @@ export class CaseStore {
   async create(record: CaseRecord, targets: readonly TargetRecord[]): Promise<{ created: boolean }> {
     const create = (t: TargetRecord): RowOp<Row> => ({ op: 'create', rowKey: targetRow(t.key), value: t, columns: targetColumns(t) });
     const rest = targets.slice(TRANSACTION_MAX - 1);
+    let created = true;
     try {
       await this.table.transact(record.caseId, [{ op: 'create', rowKey: CASE_ROW, value: record, columns: caseColumns(record) }, ...targets.slice(0, TRANSACTION_MAX - 1).map(create)]);
     } catch (err) {
@@ -49,10 +51,10 @@ export class CaseStore {
       }
       // A repeat, or this create stored with its answer lost (the SDK's retry met it): the caller tells them apart by
       // the case row, which holds its post's id (see CaseRecord.post); a large case's own create goes on with the rest.
-      const own = rest.length > 0 && (await this.holdsCase(record));
-      if (!own) {
+      if (rest.length === 0 || !(await this.holdsCase(record))) {
         return { created: false };
       }
+      created = false;
     }
     const chunks: TargetRecord[][] = [];
     for (let i = 0; i < rest.length; i += TRANSACTION_MAX) {
@@ -71,7 +73,7 @@ export class CaseStore {
         }
       }),
     );
-    return { created: true };
+    return { created };
   }
 
   /** Adds targets a later post names (an incident update); returns those that were not on the case yet. */

@@ -86,14 +86,17 @@ describe('the case lease on Azure Tables (Azurite)', () => {
     await two.release();
   });
 
-  it('records a case with a thousand targets: targets first, the case row last', async () => {
+  it('records a case with a thousand targets: the case row with the first 99 in one transaction (the claim), then the rest', async () => {
     const big = randomUUID();
     const at = new Date(clock).toISOString();
     const record: CaseRecord = { caseId: big, kind: 'containment', source: 'incident', createdAt: at, updatedAt: at, status: 'received', mode: 'enforce', title: 'many', severity: 'High', dedupeKey: `test:${big}`, requestedBy: 'playbook', rejected: [] };
     const targets = Array.from({ length: 1000 }, (_, i) => target(i));
     expect((await store.create(record, targets)).created).toBe(true);
-    expect((await store.create(record, targets)).created).toBe(false);
-    expect((await store.load(big))?.targets).toHaveLength(1000);
+    // Another post of the same incident (its own post id) finds the claim and writes nothing.
+    expect((await store.create({ ...record, post: 'another-post' }, targets.map((t) => ({ ...t, post: 'another-post' })))).created).toBe(false);
+    const stored = await store.load(big);
+    expect(stored?.targets).toHaveLength(1000);
+    expect(stored?.targets.every((t) => t.post === undefined)).toBe(true);
   });
 });
 
