@@ -26,6 +26,8 @@ export interface AdmitContext {
   reportOnly: boolean;
   responderId: string | undefined;
   early: EarlyClaims | undefined;
+  /** An earlier run admitted the target and its plan's first step has not been seen done (see run-case). */
+  readmitted?: boolean;
 }
 
 /** Sources whose severity Sentinel sets: only those are gated by MIN_INCIDENT_SEVERITY. */
@@ -50,7 +52,10 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
   const verdict = checkGuardrails({ target, responderId: ctx.responderId, config: deps.config, unverifiable: isUnverifiable(target), approved });
   if (verdict.action === 'skip') {
     if (planner.plan !== 'release') {
-      return skip(verdict.reason);
+      // An earlier run admitted it, and its access cut may have gone through with the answer lost (an idempotent cut is
+      // not recorded before it is sent, and a host may die mid-call): the human the refusal hands it to must know.
+      const cutBefore = ctx.readmitted === true && planner.cutsAccess;
+      return skip(cutBefore ? `${verdict.reason} An earlier run of this case admitted it before the setting changed and may have cut its access already: check the account.` : verdict.reason);
     }
     // A release refused leaves the identity as containment left it: disabled, and owned by this case, which says why.
     // An earlier run of this release (admitted again, see run-case) may have taken it to act on: it is kept contained.

@@ -121,13 +121,14 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   }
   // Targets this run decides on (admits, or refuses before admission); see giveBackRefused.
   let undecided: ReadonlySet<string> = new Set();
+  let readmitted: ReadonlySet<string> = new Set();
   try {
     if (message.approvalId) {
       await applyApproval(deps, session, message.approvalId);
     }
     if (!reportOnly) {
       await recheckOwnership(deps, planners, session);
-      readmitUnstarted(planners, session);
+      readmitted = readmitUnstarted(planners, session);
     }
     // Taken after both: an approved hold is admitted again in this run, and a guardrail set since the hold may refuse
     // it; the identity its hold claimed must then be given back like any refused target's.
@@ -147,7 +148,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   const responderId = await deps.responderId().catch(() => undefined);
   const toAdmit = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined && t.kind !== undefined);
   await mapLimit(toAdmit, TARGET_CONCURRENCY, async (t) => {
-    const admitted = await admitTarget(deps, { session, planner: planners[t.plan], reportOnly, responderId, early }, t);
+    const admitted = await admitTarget(deps, { session, planner: planners[t.plan], reportOnly, responderId, early, readmitted: readmitted.has(t.key) }, t);
     audit(deps, session, admitted, admitted.status === 'pending' ? 'admitted' : admitted.status);
     await recordPlan(session, planners[t.plan], admitted, deps.now);
   });
@@ -386,7 +387,8 @@ async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided
  * must not be acted on by the retry. Its claim and slot are its case's already, so admission finds them; refused, it
  * gives them back (a release keeps the identity contained).
  */
-function readmitUnstarted(planners: Planners, session: CaseSession): void {
+function readmitUnstarted(planners: Planners, session: CaseSession): Set<string> {
+  const readmitted = new Set<string>();
   for (const t of session.targets.values()) {
     const [first] = planners[t.plan].steps(t, session.record);
     if (t.status === 'pending' && t.admittedAt !== undefined && first && !isFinished(session.steps.get(stepId(t.key, t.round, first.action)))) {
@@ -394,8 +396,10 @@ function readmitUnstarted(planners: Planners, session: CaseSession): void {
       const next: TargetRecord = { ...t };
       delete next.admittedAt;
       session.targets.set(t.key, next);
+      readmitted.add(t.key);
     }
   }
+  return readmitted;
 }
 
 /**
