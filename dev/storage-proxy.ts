@@ -14,13 +14,10 @@ export interface StorageRequest {
 
 /**
  * What the gate decides for a request about to be forwarded: let it through; drop it (connection destroyed, storage
- * never sees it); or lose its answer (storage does it, then the connection is destroyed before the answer is sent:
- * what a caller sees when the network fails on the way back, and why a retried write may meet its own row).
- */
-/**
- * What the proxy does with a request: forward it; drop it unsent; forward it and lose its answer (the app's SDK sees a
- * dropped connection); or forward it and hold its answer until `answerAfter` (called once storage has answered)
- * settles: the app then acts on an answer that went stale meanwhile.
+ * never sees it); lose its answer (storage does it, then the connection is destroyed before the answer is sent:
+ * what a caller sees when the network fails on the way back, and why a retried write may meet its own row); or hold
+ * its answer until `answerAfter` (called once storage has answered) settles, so the app acts on an answer that went
+ * stale meanwhile.
  */
 export type GateDecision = 'forward' | 'drop' | 'lose-answer' | { answerAfter: () => Promise<unknown> };
 export type StorageGate = (req: { service: StorageRequest['service']; method: string; shape: string; write: boolean }) => Promise<GateDecision>;

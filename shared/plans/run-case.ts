@@ -564,10 +564,13 @@ async function settleOutcomes(deps: EngineDeps, planners: Planners, session: Cas
       // re-enable): the identity is as that step left it, and the target must say so (the drift check watches
       // `contained` targets), whatever the later steps were.
       const performed = steps[0]?.state === 'done';
-      const reason = reportOnly && !performed ? `Report-only: ${planner.outcome.reason(t, session.record)}` : planner.outcome.reason(t, session.record);
-      const next: TargetRecord = failed
-        ? { ...t, status: 'failed', reason: `${failed.action} failed: ${failed.errorCode ?? ''} ${failed.errorMessage ?? ''}`.trim() }
-        : { ...t, status: reportOnly && !performed ? planner.outcome.reportOnly : planner.outcome.done, reason: reportOnly && performed ? `${reason} (Switched to report-only since: the steps left were not executed.)` : reason };
+      const reason = planner.outcome.reason(t, session.record);
+      const ended: Pick<TargetRecord, 'status' | 'reason'> = !reportOnly
+        ? { status: planner.outcome.done, reason }
+        : performed
+          ? { status: planner.outcome.done, reason: `${reason} (Switched to report-only since: the steps left were not executed.)` }
+          : { status: planner.outcome.reportOnly, reason: `Report-only: ${reason}` };
+      const next: TargetRecord = failed ? { ...t, status: 'failed', reason: `${failed.action} failed: ${failed.errorCode ?? ''} ${failed.errorMessage ?? ''}`.trim() } : { ...t, ...ended };
       await session.saveTarget(next);
       audit(deps, session, next, next.status);
       const identity = identityOf(next);

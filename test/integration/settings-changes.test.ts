@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../shared/config';
+import type { FaultRule } from '../../dev/simulator/sim-types';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { runCase } from '../../shared/plans/run-case';
@@ -34,6 +35,19 @@ async function post(trigger: Record<string, unknown>): Promise<string> {
   return intake.caseId;
 }
 
+/** The agent's disable (or re-enable) as Graph's fault rules match it. */
+const patchOf = (agent: string) => ({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$` });
+
+/** Runs `fn` while Graph keeps failing the calls `rule` matches (so the run ends to be retried), then lifts the fault. */
+async function whileFailing<T>(rule: Omit<FaultRule, 'times'>, fn: () => Promise<T>): Promise<T> {
+  app.sim.addFault({ ...rule, times: 50 });
+  try {
+    return await fn();
+  } finally {
+    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+  }
+}
+
 /** Runs `fn` with `change` applied to the app's settings, as a process restarted on them would. */
 async function withSettings<T>(change: Partial<Config>, fn: () => Promise<T>): Promise<T> {
   const config: Config = app.deps.config;
@@ -59,9 +73,7 @@ describe('switching enforce to report-only while a case is in flight', () => {
   it('gives back the identity an enforce run claimed when the case ends in report-only, so a later incident contains it', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     // The enforce run claims the agent; Graph keeps failing its disable, so the run ends to be retried.
-    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
-    const first = await post(seedIncident(app.sim, 61, [{ id: agent, name: 'Agent' }]).trigger());
-    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    const first = await whileFailing({ ...patchOf(agent), status: 503 }, () => post(seedIncident(app.sim, 61, [{ id: agent, name: 'Agent' }]).trigger()));
     expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'acting' });
     // Its retry runs after the switch to report-only: it changes nothing and ends.
     await withSettings({ RESPONDER_MODE: 'report-only' }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
@@ -78,9 +90,7 @@ describe('switching enforce to report-only while a case is in flight', () => {
   it('says contained, and keeps the identity watched, when an enforce run disabled it before the switch', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     // The enforce run disables the agent; Identity Protection keeps failing the confirmation, so the run is retried.
-    app.sim.addFault({ method: 'POST', path: 'riskyAgents/(microsoft\\.graph\\.)?confirmCompromised$', status: 503, times: 50 });
-    const first = await post(seedIncident(app.sim, 63, [{ id: agent, name: 'Agent' }]).trigger());
-    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    const first = await whileFailing({ method: 'POST', path: 'riskyAgents/(microsoft\\.graph\\.)?confirmCompromised$', status: 503 }, () => post(seedIncident(app.sim, 63, [{ id: agent, name: 'Agent' }]).trigger()));
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
     await withSettings({ RESPONDER_MODE: 'report-only' }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
     // The agent is disabled: the case must say so, and keep it (the drift check and later alerts go by its record).
@@ -130,9 +140,7 @@ describe('a guardrail set while an admitted target waits for its retry', () => {
   it('does not disable an agent listed in PROTECTED_IDENTITIES after its case was admitted and before its disable went through', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     // Admitted in enforce; Graph keeps failing the disable, so the run ends to be retried.
-    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
-    const first = await post(seedIncident(app.sim, 67, [{ id: agent, name: 'Agent' }]).trigger());
-    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    const first = await whileFailing({ ...patchOf(agent), status: 503 }, () => post(seedIncident(app.sim, 67, [{ id: agent, name: 'Agent' }]).trigger()));
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
     // The operator protects the agent (a critical workload the incident names wrongly); the retry must not act on it.
     await withSettings({ PROTECTED_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
@@ -146,9 +154,7 @@ describe('a guardrail set while an admitted target waits for its retry', () => {
   it('says the access may be cut already when it refuses on the retry a target an earlier run admitted: that disable went through, its answer lost', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     // Graph applies the disable and the answer never arrives, every time: the run cannot know, and ends to be retried.
-    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, drop: true, afterCommit: true, times: 50 });
-    const first = await post(seedIncident(app.sim, 71, [{ id: agent, name: 'Agent' }]).trigger());
-    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    const first = await whileFailing({ ...patchOf(agent), drop: true, afterCommit: true }, () => post(seedIncident(app.sim, 71, [{ id: agent, name: 'Agent' }]).trigger()));
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
     // Protected before the retry: the retry must not act, and the case must not leave the human it hands the agent to
     // believing nothing was done.
@@ -166,9 +172,7 @@ describe('a guardrail set while an admitted target waits for its retry', () => {
 
   it('holds for approval, instead of disabling, an agent listed in REQUIRE_APPROVAL_IDENTITIES after its case was admitted', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
-    const first = await post(seedIncident(app.sim, 68, [{ id: agent, name: 'Agent' }]).trigger());
-    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    const first = await whileFailing({ ...patchOf(agent), status: 503 }, () => post(seedIncident(app.sim, 68, [{ id: agent, name: 'Agent' }]).trigger()));
     await withSettings({ REQUIRE_APPROVAL_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(true);
     const target = await targetOf(first, agent);
@@ -183,9 +187,7 @@ describe('a guardrail set while an admitted target waits for its retry', () => {
     const asked = await requestRelease(app.deps, first, { targetId: agent, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
     await approveHold(first, agent, asked.approvalId);
     // The approved release runs; Graph keeps failing the re-enable, so the run ends to be retried.
-    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
-    await app.drainQueue().catch(() => undefined);
-    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    await whileFailing({ ...patchOf(agent), status: 503 }, () => app.drainQueue().catch(() => undefined));
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
     await withSettings({ PROTECTED_IDENTITIES: [agent] }, () => runCase(app.deps, app.deps.planners, { caseId: first }, app.inv));
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
