@@ -1,7 +1,7 @@
 import type { StorageGate } from '../../dev/storage-proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAlert } from '../../shared/alerts/parse-alert';
-import { acceptAlert, type IntakeResult } from '../../shared/intake/accept-alert';
+import { acceptAlert, caseIdOf, type IntakeResult } from '../../shared/intake/accept-alert';
 import { runCase } from '../../shared/plans/run-case';
 import { TRANSACTION_MAX } from '../../shared/store/record-table';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
@@ -70,5 +70,19 @@ describe('recording a case of more targets than one transaction holds', () => {
     expect(accepted).toMatchObject({ status: 202, enqueue: true, added: AGENTS });
     expect(await app.deps.cases.load(accepted.caseId).then((c) => c?.targets.length)).toBe(AGENTS);
     expect(await statuses(accepted.caseId)).toEqual(['pending']);
+  });
+  it('a post whose remaining targets could not be written fails, and the playbook retrying it records them and queues the case', async () => {
+    const agents = await generateAgents(app, { agents: AGENTS });
+    const trigger = seedIncident(app.sim, 64, agents.map((id) => ({ id }))).trigger();
+    // Storage takes the case's claim (the post's first transaction) and then nothing more from this post.
+    let batches = 0;
+    const gate: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'POST' && req.shape === '/$batch' && ++batches > 1 ? 'drop' : 'forward');
+    await expect(app.withStorageGate(gate, () => accept(trigger))).rejects.toThrow();
+    const partial = await app.deps.cases.load(caseIdOf(parseAlert(trigger).dedupeKey));
+    expect(partial?.targets).toHaveLength(TRANSACTION_MAX - 1);
+    // Nothing accepted is lost: the retry (a new post) adds what is missing, and is queued.
+    const retried = await accept(trigger);
+    expect(retried).toMatchObject({ status: 200, enqueue: true, added: AGENTS - (TRANSACTION_MAX - 1) });
+    expect(await app.deps.cases.load(retried.caseId).then((c) => c?.targets.length)).toBe(AGENTS);
   });
 });
