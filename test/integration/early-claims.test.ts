@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StorageGate } from '../../dev/storage-proxy';
 import type { SeedIncident } from '../../dev/simulator/sim-types';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/intake/accept-alert';
@@ -67,6 +68,29 @@ describe('early ownership claims a run does not use are given back', () => {
 
     // A genuine incident about the victim later: it is contained, not left waiting for the refused case.
     const real = incidentNaming(4, [{ id: victim, name: 'Victim agent' }]);
+    const contained = await postAndRun(real.seed, real.trigger);
+    expect(await statusesOf(contained)).toEqual(['contained']);
+    expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
+  });
+
+  it('gives back the claim of a refused target on the retry when storage failed the give-back (the refusal was already stored)', async () => {
+    const [victim = '', named = ''] = await generateAgents(app, { agents: 2 });
+    const genuine = incidentNaming(8, [{ id: named, name: 'Named agent' }]);
+    const forged = incidentNaming(8, [{ id: victim, name: 'Victim agent' }]);
+    app.sim.state.putIncident(genuine.seed);
+    const intake = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
+    const message = { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
+    // Storage takes the claim and the refusal, then fails every write of the claim's give-back: the run fails.
+    const failGiveBack: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'PUT' && req.shape === '/owners(…)' ? 'drop' : 'forward');
+    await expect(app.withStorageGate(failGiveBack, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
+    expect(await statusesOf(intake.caseId)).toEqual(['unverified']);
+    expect((await ownerOf(victim))?.caseId).toBe(intake.caseId);
+
+    // The queue delivers the same message again: the retry gives the victim back, though its target was refused before.
+    await runCase(app.deps, app.deps.planners, message, app.inv);
+    expect(await statusesOf(intake.caseId)).toEqual(['unverified']);
+    expect((await ownerOf(victim))?.caseId).toBeUndefined();
+    const real = incidentNaming(9, [{ id: victim, name: 'Victim agent' }]);
     const contained = await postAndRun(real.seed, real.trigger);
     expect(await statusesOf(contained)).toEqual(['contained']);
     expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
