@@ -4,6 +4,7 @@ import type { SeedIncident } from '../../dev/simulator/sim-types';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { runCase } from '../../shared/plans/run-case';
+import { failCase } from '../../shared/plans/fail-case';
 import { CaseBusyError, CaseLease } from '../../shared/plans/case-lease';
 import { IdentityOwners } from '../../shared/store/identity-owners';
 import { incidentNaming } from '../helpers/incident-naming';
@@ -30,6 +31,8 @@ function incidentAt(n: number, agent: string, severity: string): { seed: SeedInc
   return incident;
 }
 
+/** Storage takes new ownership claims but fails every change to a stored one (a give-back is one). */
+const failOwnerWrites: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'PUT' && req.shape === '/owners(…)' ? 'drop' : 'forward');
 const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value;
 const statusesOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
 
@@ -81,8 +84,7 @@ describe('early ownership claims a run does not use are given back', () => {
     const intake = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
     const message = { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
     // Storage takes the claim and the refusal, then fails every write of the claim's give-back: the run fails.
-    const failGiveBack: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'PUT' && req.shape === '/owners(…)' ? 'drop' : 'forward');
-    await expect(app.withStorageGate(failGiveBack, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
+    await expect(app.withStorageGate(failOwnerWrites, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
     expect(await statusesOf(intake.caseId)).toEqual(['unverified']);
     expect((await ownerOf(victim))?.caseId).toBe(intake.caseId);
 
@@ -91,6 +93,26 @@ describe('early ownership claims a run does not use are given back', () => {
     expect(await statusesOf(intake.caseId)).toEqual(['unverified']);
     expect((await ownerOf(victim))?.caseId).toBeUndefined();
     const real = incidentNaming(9, [{ id: victim, name: 'Victim agent' }]);
+    const contained = await postAndRun(real.seed, real.trigger);
+    expect(await statusesOf(contained)).toEqual(['contained']);
+    expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
+  });
+
+  it('gives back the claim of a refused target when the host gave up on the message (every give-back failed), once storage answers again', async () => {
+    const [victim = '', named = ''] = await generateAgents(app, { agents: 2 });
+    const genuine = incidentNaming(10, [{ id: named, name: 'Named agent' }]);
+    const forged = incidentNaming(10, [{ id: victim, name: 'Victim agent' }]);
+    app.sim.state.putIncident(genuine.seed);
+    const intake = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
+    const message = { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
+    await expect(app.withStorageGate(failOwnerWrites, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
+    expect((await ownerOf(victim))?.caseId).toBe(intake.caseId);
+
+    // The poison queue's handler: the case ends failed, and the forged target does not keep the victim.
+    await failCase(app.deps, message, app.inv);
+    expect(await statusesOf(intake.caseId)).toEqual(['unverified']);
+    expect((await ownerOf(victim))?.caseId).toBeUndefined();
+    const real = incidentNaming(11, [{ id: victim, name: 'Victim agent' }]);
     const contained = await postAndRun(real.seed, real.trigger);
     expect(await statusesOf(contained)).toEqual(['contained']);
     expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
