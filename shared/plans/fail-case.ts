@@ -9,12 +9,13 @@ import { ticketLabel } from '../tickets/ticket-label';
 import { CaseLease, CaseBusyError } from './case-lease';
 import { CaseSession } from './case-session';
 import { describeCase } from './describe-case';
-import { identityOf, releaseOwnership, type OwnershipDeps } from './ownership';
+import { giveBackRefused, type GiveBackDeps } from './give-back-refused';
+import { identityOf, releaseOwnership } from './ownership';
 import { runStep } from './run-plan-steps';
 import { leaseMsOf } from './run-case';
 import type { Config } from '../config';
 
-export interface FailCaseDeps extends OwnershipDeps {
+export interface FailCaseDeps extends GiveBackDeps {
   config: Pick<Config, 'CASE_LEASE_SECONDS'>;
   cases: CaseStore;
   audit: AuditLog;
@@ -28,8 +29,8 @@ const UNFINISHED: ReadonlySet<TargetRecord['status']> = new Set(['pending']);
 
 /**
  * The poison-queue handler's use-case: a case whose message kept failing is marked failed, every target it could
- * not finish is marked failed and its identity released (so the next alert about it acts again), and a "manual
- * action needed" ticket is raised, exactly once. Held targets keep their approval; targets waiting for another
+ * not finish is marked failed and its identity released (so the next alert about it acts again), what its refused
+ * targets took is given back, and a "manual action needed" ticket is raised, exactly once. Held targets keep their approval; targets waiting for another
  * case keep waiting. Runs under the case's lease like any run.
  */
 export async function failCase(deps: FailCaseDeps, message: unknown, inv: { id: string; log: Logger }): Promise<void> {
@@ -67,6 +68,8 @@ export async function failCase(deps: FailCaseDeps, message: unknown, inv: { id: 
         await releaseOwnership(deps, identity, caseId, 'failed');
       }
     }
+    // The case ends here: what a refused target took must be given back now (a failed give-back is a reason to land here).
+    await giveBackRefused(deps, session, () => session.fence());
     await session.saveRecord((r) => {
       r.status = 'failed';
       r.note = `${why} Check each target below.`;

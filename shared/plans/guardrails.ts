@@ -101,6 +101,6 @@ export async function freeBlastSlot(deps: BlastRadiusDeps, slot: string): Promis
 }
 
 /** Gives slots back, reading the blast-radius partition once (the targets of a refused post). */
-export async function freeBlastSlots(deps: BlastRadiusDeps, slots: readonly string[]): Promise<void> {
+export async function freeBlastSlots(deps: Pick<BlastRadiusDeps, 'keys' | 'now'>, slots: readonly string[]): Promise<void> {
   await deps.keys.freeSlots(BLAST_PARTITION, slots, deps.now());
 }

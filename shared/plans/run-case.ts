@@ -16,13 +16,15 @@ import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
 import { CaseLease, LeaseLostError } from './case-lease';
 import { CaseSession } from './case-session';
 import { caseStatus } from './case-status';
-import { blastSlotOf, freeBlastSlot, freeBlastSlots, readBlastSlots, takeBlastSlot } from './guardrails';
+import { giveBackRefused } from './give-back-refused';
+import { blastSlotOf, freeBlastSlot, readBlastSlots, takeBlastSlot } from './guardrails';
 import { identityOf, keepContained, releaseOwnership } from './ownership';
 import type { Planner, PrepareResult } from './planner';
 import { prepareRecordOf, type ReadAhead } from './read-ahead';
 import { reportCase, type ReportDeps } from './report-case';
 import { isFinished, isTransient, runPlanSteps, type StepRunContext } from './run-plan-steps';
 import { trackCaseOutcome } from './engine-telemetry';
+import { TARGET_CONCURRENCY } from './target-concurrency';
 
 export interface Invocation {
   id: string;
@@ -46,8 +48,6 @@ export type Planners = Readonly<Record<TargetPlan, Planner>>;
 export function leaseMsOf(config: Pick<Config, 'CASE_LEASE_SECONDS'>): number {
   return config.CASE_LEASE_SECONDS * 1000;
 }
-/** Targets of one case run at the same time (a case may name a thousand identities). */
-const TARGET_CONCURRENCY = 16;
 
 /** Reads and claims started from the queue message's hint, before the case is loaded. */
 interface Early extends EarlyClaims {
@@ -119,8 +119,6 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
       { deferred: true },
     );
   }
-  // Targets this run decides on (admits, or refuses before admission); see giveBackRefused.
-  let undecided: ReadonlySet<string> = new Set();
   let readmitted: ReadonlySet<string> = new Set();
   try {
     if (message.approvalId) {
@@ -130,9 +128,6 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
       await recheckOwnership(deps, planners, session);
       readmitted = readmitUnstarted(planners, session);
     }
-    // Taken after both: an approved hold is admitted again in this run, and a guardrail set since the hold may refuse
-    // it; the identity its hold claimed must then be given back like any refused target's.
-    undecided = new Set([...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt === undefined).map((t) => t.key));
     await prepareTargets(deps, planners, session, early, inv);
   } catch (err) {
     // A failed read (the intake's read-ahead or the run's own) ends the run before anything is admitted in it: what it
@@ -156,7 +151,7 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   // a target that was never admitted took.
   await undoEarly(deps, caseId, early, session.targets, new Set(toAdmit.filter((t) => session.targets.get(t.key)?.status !== 'skipped').map((t) => t.key)), fence);
   // In report-only too: a run of this case before a switch from enforce may have claimed what this run refuses.
-  await giveBackRefused(deps, session, undecided, fence);
+  await giveBackRefused(deps, session, fence);
 
   const ctx: StepRunContext = { session, stop: deps.stop, reportOnly, now: deps.now };
   const transient: unknown[] = [];
@@ -342,42 +337,6 @@ async function undoEarly(
   ]);
   early.claims.clear();
   early.slots.clear();
-}
-
-/** Outcomes of a target refused before admission: it acts on nothing. */
-const REFUSED_BEFORE_ADMISSION: ReadonlySet<TargetRecord['status']> = new Set(['unverified', 'not-found', 'skipped']);
-/** States of a target through which its case may hold (or be about to take) its identity. */
-const MAY_HOLD_IDENTITY: ReadonlySet<TargetRecord['status']> = new Set(['pending', 'held', 'waiting', 'contained']);
-
-/**
- * Gives back the identity of each target this run refused before admitting it (at the source, not found, skipped),
- * when this case holds the identity through that target alone, and the target's blast-radius slot. {@link undoEarly}
- * gives back what this run took; this also covers what an earlier run of the case took and left (it met another
- * run's lease, or died): its retry's claim is not fresh, and a forged target would otherwise keep the victim from
- * every later case and spend a slot of the hour.
- */
-async function giveBackRefused(deps: EngineDeps, session: CaseSession, undecided: ReadonlySet<string>, fence: () => Promise<void>): Promise<void> {
-  const targets = [...session.targets.values()];
-  const refused = targets.filter((t) => undecided.has(t.key) && t.admittedAt === undefined && REFUSED_BEFORE_ADMISSION.has(t.status));
-  if (refused.length === 0) {
-    return;
-  }
-  // The refusals are stored first, through the lease: a run that lost its lease (it stalled on a read, and the run
-  // that took the case over may have admitted these targets on a later read) must give back nothing, or it would
-  // release an identity and free a slot that run acts on. Its write fails with LeaseLostError instead.
-  await fence();
-  await Promise.all([
-    mapLimit(refused, TARGET_CONCURRENCY, async (t) => {
-      const identity = identityOf(t);
-      // Another target of the case naming the same identity keeps it only while it may act on it: one that ended
-      // (skipped, refused, failed, released...) must not let a forged target keep the victim.
-      if (identity && !targets.some((o) => o.key !== t.key && identityOf(o) === identity && MAY_HOLD_IDENTITY.has(o.status))) {
-        await releaseOwnership(deps, identity, session.caseId, t.status);
-      }
-    }),
-    // A forged post must not spend the blast radius of the hour, whichever of the case's runs took the slot.
-    freeBlastSlots(deps, refused.map((t) => blastSlotOf(session.caseId, t))),
-  ]);
 }
 
 /**
