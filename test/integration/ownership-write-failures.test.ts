@@ -7,6 +7,7 @@ import { decideApproval, viewApproval } from '../../shared/approvals/approval-fl
 import { approvalLink } from '../../shared/approvals/request-approval';
 import type { CaseMessage } from '../../shared/store/case-queue';
 import { runCase } from '../../shared/plans/run-case';
+import { failCase } from '../../shared/plans/fail-case';
 import { IdentityOwners } from '../../shared/store/identity-owners';
 import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
@@ -30,7 +31,7 @@ const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwne
 const statusOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
 
 /** Fails every change to a stored ownership row once `when` holds (the agent as its plan leaves it). */
-const failOwnerWritesOnce = (when: () => boolean): StorageGate => (req) =>
+const failOwnerWritesWhen = (when: () => boolean): StorageGate => (req) =>
   Promise.resolve(req.service === 'table' && req.method === 'PUT' && req.shape === '/owners(…)' && when() ? 'drop' : 'forward');
 
 /** Posts an incident naming `agent` and returns the case's queue message (its hint: the run claims early). */
@@ -45,10 +46,21 @@ async function containedAgain(n: number, agent: string): Promise<void> {
   if (sp) {
     sp.accountEnabled = true;
   }
+  app.clock.now += 1_000; // read after the containment: Graph's "enabled" is news
   const later = await post(n, agent);
   await runCase(app.deps, app.deps.planners, later, app.inv);
   expect(await statusOf(later.caseId)).toEqual(['contained']);
   expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+}
+
+/** The SOC lead decides the approval on its page; returns the queue message the decision sends (the run it starts). */
+async function decide(approvalId: string, decision: 'approve' | 'reject'): Promise<CaseMessage | undefined> {
+  const stored = await app.deps.approvals.get(approvalId, 'approval');
+  const { id, token } = parseApprovalLink((stored && approvalLink(app.deps.config, stored.value)) ?? '');
+  const socLead = await signedInAs(app, PEOPLE.socLead);
+  const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
+  await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, decision, decision === 'reject' ? 'not this one' : undefined), socLead);
+  return (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
 }
 
 describe('an ownership write after a target ended fails, and the run is retried', () => {
@@ -56,7 +68,7 @@ describe('an ownership write after a target ended fails, and the run is retried'
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const message = await post(80, agent);
     const disabled = () => app.sim.state.get(agent)?.accountEnabled === false;
-    await expect(app.withStorageGate(failOwnerWritesOnce(disabled), () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
+    await expect(app.withStorageGate(failOwnerWritesWhen(disabled), () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
     expect(disabled()).toBe(true);
 
     await runCase(app.deps, app.deps.planners, message, app.inv);
@@ -70,20 +82,63 @@ describe('an ownership write after a target ended fails, and the run is retried'
     const message = await post(82, agent);
     await runCase(app.deps, app.deps.planners, message, app.inv);
     const asked = await requestRelease(app.deps, message.caseId, { targetId: agent, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
-    const stored = await app.deps.approvals.get(asked.approvalId ?? '', 'approval');
-    const { id, token } = parseApprovalLink((stored && approvalLink(app.deps.config, stored.value)) ?? '');
-    const socLead = await signedInAs(app, PEOPLE.socLead);
-    const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
-    await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, 'approve'), socLead);
-    const [approved] = await app.queuedMessages();
-    expect(approved).toMatchObject({ caseId: message.caseId });
+    const approved = await decide(asked.approvalId ?? '', 'approve');
+    if (!approved) {
+      throw new Error('the approval queued no run');
+    }
     const enabled = () => app.sim.state.get(agent)?.accountEnabled === true;
-    await expect(app.withStorageGate(failOwnerWritesOnce(enabled), () => runCase(app.deps, app.deps.planners, approved as CaseMessage, app.inv))).rejects.toThrow();
+    await expect(app.withStorageGate(failOwnerWritesWhen(enabled), () => runCase(app.deps, app.deps.planners, approved, app.inv))).rejects.toThrow();
     expect(enabled()).toBe(true);
 
-    await runCase(app.deps, app.deps.planners, approved as CaseMessage, app.inv);
+    await runCase(app.deps, app.deps.planners, approved, app.inv);
     expect(await statusOf(message.caseId)).toEqual(['released']);
     expect((await ownerOf(agent))?.caseId).toBeUndefined();
     await containedAgain(83, agent);
+  });
+
+  it('the retry of a rejected hold gives the identity back, so a later incident about it acts', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const config = app.deps.config;
+    config.REQUIRE_APPROVAL_IDENTITIES = [agent];
+    const message = await post(84, agent);
+    try {
+      await runCase(app.deps, app.deps.planners, message, app.inv);
+    } finally {
+      config.REQUIRE_APPROVAL_IDENTITIES = [];
+    }
+    const held = (await app.deps.cases.load(message.caseId))?.targets[0];
+    expect(held?.status).toBe('held');
+    const rejected = await decide(held?.approvalId ?? '', 'reject');
+    if (!rejected) {
+      throw new Error('the rejection queued no run');
+    }
+    await expect(app.withStorageGate(failOwnerWritesWhen(() => true), () => runCase(app.deps, app.deps.planners, rejected, app.inv))).rejects.toThrow();
+
+    await runCase(app.deps, app.deps.planners, rejected, app.inv);
+    expect(await statusOf(message.caseId)).toEqual(['rejected']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(85, agent);
+  });
+});
+
+describe('the poison handler fails a case, and storage fails its ownership write', () => {
+  it('its retry gives the identity of the failed target back, so a later incident about it acts', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const message = await post(86, agent);
+    // Graph keeps failing the disable: the run ends with the target admitted, its identity claimed, to be retried.
+    app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
+    try {
+      await expect(runCase(app.deps, app.deps.planners, message, app.inv)).rejects.toThrow();
+    } finally {
+      await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    }
+    expect(await ownerOf(agent)).toMatchObject({ caseId: message.caseId, state: 'acting' });
+    // The host gave up on the message; the poison handler's first try meets storage failing ownership writes.
+    await expect(app.withStorageGate(failOwnerWritesWhen(() => true), () => failCase(app.deps, message, app.inv))).rejects.toThrow();
+
+    await failCase(app.deps, message, app.inv);
+    expect(await statusOf(message.caseId)).toEqual(['failed']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(87, agent);
   });
 });
