@@ -54,11 +54,12 @@ export async function applyApproval(deps: ApplyApprovalDeps, session: CaseSessio
   if (holdOf) {
     // The hold ends either way; a later alert about the same identity asks for a fresh approval.
     const status = approval.status === 'rejected' ? 'rejected' : 'expired';
-    await session.saveTarget({ ...target, status, reason: outcome });
+    // Given back before the end is stored: a retry applies the decision again only to a target still held.
     const identity = identityOf(target);
     if (identity) {
       await releaseOwnership(deps, identity, session.caseId, status);
     }
+    await session.saveTarget({ ...target, status, reason: outcome });
     await audit(`target.hold-${status}`, outcome);
   } else if (approval.kind === 'release' && !target.reason?.includes(approval.id)) {
     await session.saveTarget({ ...target, reason: [target.reason, outcome].filter(Boolean).join(' ') });

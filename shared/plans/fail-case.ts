@@ -62,11 +62,12 @@ export async function failCase(deps: FailCaseDeps, message: unknown, inv: { id: 
     const session = new CaseSession(lease, loaded, deps.now);
     const why = 'The responder could not finish this after repeated attempts. Manual action needed.';
     for (const t of [...session.targets.values()].filter((t) => UNFINISHED.has(t.status))) {
-      await session.saveTarget({ ...t, status: 'failed', reason: why });
+      // Given back before the failure is stored: a retry of this handler ends only targets still unfinished.
       const identity = identityOf(t);
       if (identity) {
         await releaseOwnership(deps, identity, caseId, 'failed');
       }
+      await session.saveTarget({ ...t, status: 'failed', reason: why });
     }
     // The case ends here: what a refused target took must be given back now (a failed give-back is a reason to land here).
     await giveBackRefused(deps, session, () => session.fence());

@@ -530,15 +530,18 @@ async function settleOutcomes(deps: EngineDeps, planners: Planners, session: Cas
           ? { status: planner.outcome.done, reason: `${reason} (Switched to report-only since: the steps left were not executed.)` }
           : { status: planner.outcome.reportOnly, reason: `Report-only: ${reason}` };
       const next: TargetRecord = failed ? { ...t, status: 'failed', reason: `${failed.action} failed: ${failed.errorCode ?? ''} ${failed.errorMessage ?? ''}`.trim() } : { ...t, ...ended };
-      await session.saveTarget(next);
-      audit(deps, session, next, next.status);
       const identity = identityOf(next);
       if (identity) {
         // A contained identity stays with this case (later alerts about it are covered by it); any other end
         // gives it up for the next alert. In report-only too: a run of this case before a switch from enforce may have
-        // claimed it (report-only claims nothing, so the release is then a no-op).
+        // claimed it (report-only claims nothing, so the release is then a no-op). Before the outcome is stored: when
+        // this write fails, the target is still unsettled and the retry makes it; stored first, the retry would skip
+        // the target and leave its identity with a finished case. Not fenced by the lease: the outcome follows from the
+        // steps stored under it, so a run that lost the lease since writes what the run that took over writes.
         await (next.status === 'contained' ? keepContained(deps, identity, session.caseId) : releaseOwnership(deps, identity, session.caseId, next.status));
       }
+      await session.saveTarget(next);
+      audit(deps, session, next, next.status);
     }),
   );
 }
