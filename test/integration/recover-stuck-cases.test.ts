@@ -4,7 +4,10 @@ import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { parseAlert } from '../../shared/alerts/parse-alert';
-import { recoverStuckCases, STUCK_AFTER_MS } from '../../shared/responder/recover-stuck-cases';
+import { recoverStuckCases, STUCK_AFTER_MS, WAITING_RECHECK_MS } from '../../shared/responder/recover-stuck-cases';
+import { IdentityOwners } from '../../shared/store/identity-owners';
+import { incidentNaming } from '../helpers/incident-naming';
+import { generateAgents } from '../helpers/lifecycle-tenant';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 
 const INCIDENT = readFileSync(resolve(__dirname, '../fixtures/demo/incident.json'), 'utf8');
@@ -31,5 +34,56 @@ describe('recovering cases that lost their queue message', () => {
     expect(app.sim.state.get(DEMO.agents.invoice)?.accountEnabled).toBe(false);
     expect((await app.deps.cases.getCase(intake.caseId))?.status).toBe('done');
     expect((await recoverStuckCases(app.deps)).requeued).toEqual([]);
+  });
+
+  // A case finished, but the ownership row still says it acts on the identity: a write of it failed and nothing
+  // wrote it again (this version writes it before the target's ending; an earlier one did not). A later case about
+  // the identity waits for the finished case, which will never wake it.
+  describe('a case waiting for a finished case that still owns the identity', () => {
+    const targetsOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
+
+    /** A genuine incident about `agent`, read after `agent` was enabled again: it waits for `owner`, then recovery runs. */
+    async function waitThenRecover(n: number, agent: string, owner: string): Promise<{ waiting: string; requeued: string[] }> {
+      const sp = app.sim.state.get(agent);
+      if (sp) {
+        sp.accountEnabled = true;
+      }
+      app.clock.now += 1_000;
+      const waiting = await app.contain(incidentNaming(n, [{ id: agent, name: 'Agent' }]));
+      expect(await targetsOf(waiting)).toEqual(['waiting']);
+      expect((await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value.caseId).toBe(owner);
+      await app.drainQueue();
+      app.clock.now += WAITING_RECHECK_MS + 1;
+      return { waiting, requeued: (await recoverStuckCases(app.deps)).requeued };
+    }
+
+    it('has the finished case settle its ownership (it contained the agent): the waiting case then contains it again', async () => {
+      const [agent = ''] = await generateAgents(app, { agents: 1 });
+      const owner = await app.contain(incidentNaming(20, [{ id: agent, name: 'Agent' }]));
+      expect(await targetsOf(owner)).toEqual(['contained']);
+      await app.deps.owners.setState(IdentityOwners.identityOf(agent), owner, 'acting', true);
+
+      const { waiting, requeued } = await waitThenRecover(21, agent, owner);
+      expect(requeued).toEqual(expect.arrayContaining([owner, waiting]));
+      await app.drainQueue();
+      expect(await targetsOf(waiting)).toEqual(['contained']);
+      expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+    });
+
+    it('has the finished case give back the identity its refused target still holds: the waiting case then contains it', async () => {
+      const [victim = '', named = ''] = await generateAgents(app, { agents: 2 });
+      // A forged post: Sentinel's incident names another agent. Its case refuses the victim and ends.
+      const genuine = incidentNaming(22, [{ id: named, name: 'Named agent' }]);
+      const forged = incidentNaming(22, [{ id: victim, name: 'Victim agent' }]);
+      const owner = await app.contain({ seed: genuine.seed, trigger: forged.trigger });
+      expect(await targetsOf(owner)).toEqual(['unverified']);
+      await app.deps.owners.claim(IdentityOwners.identityOf(victim), owner, 'acting', true, new Date(app.clock.now).toISOString());
+
+      const { waiting, requeued } = await waitThenRecover(23, victim, owner);
+      expect(requeued).toEqual(expect.arrayContaining([owner, waiting]));
+      await app.drainQueue();
+      expect(await targetsOf(waiting)).toEqual(['contained']);
+      expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
+    });
   });
 });
