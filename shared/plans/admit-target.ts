@@ -1,11 +1,11 @@
 import { requestApproval, type ApprovalDeps } from '../approvals/request-approval';
 import { requesterOf } from '../approvals/requester-of';
-import { isUnverifiable, type CaseSource, type TargetRecord } from '../store/case-model';
+import { isUnverifiable, type CaseRecord, type CaseSource, type TargetRecord } from '../store/case-model';
 import { kindFacts } from '../graph/identity-kinds';
 import type { ClaimResult } from '../store/identity-owners';
 import type { CaseSession, Deferrable } from './case-session';
 import { belowMinimumSeverity, blastSlotOf, checkGuardrails, freeBlastSlot, takeBlastSlot, type BlastRadiusDeps } from './guardrails';
-import { identityOf, keepContained, releaseOwnership, takeOwnership, type OwnershipDeps } from './ownership';
+import { identityOf, keepContained, releaseOwnership, takeOwnership, type OwnershipDeps, type OwnershipIntent } from './ownership';
 import type { Planner } from './planner';
 
 export type AdmitDeps = ApprovalDeps & OwnershipDeps & BlastRadiusDeps;
@@ -32,6 +32,18 @@ export interface AdmitContext {
 
 /** Sources whose severity Sentinel sets: only those are gated by MIN_INCIDENT_SEVERITY. */
 const SENTINEL_SOURCES: ReadonlySet<CaseSource> = new Set(['incident', 'alert', 'entity', 'direct']);
+
+/**
+ * When a target may take its identity from a case that keeps it contained (see `takeOwnership`): an identity Graph
+ * says is enabled again, or one the drift check found so, is contained again; an account that signs in has its
+ * sessions revoked again (new sessions may exist); a deletion goes further. The same rule when a waiting target wakes.
+ */
+export function overridesContainedOf(planner: Pick<Planner, 'supersedesContainment'>, record: Pick<CaseRecord, 'source'>, target: TargetRecord): OwnershipIntent['overridesContained'] {
+  if (planner.supersedesContainment || record.source === 'drift' || kindFacts(target.kind).cut === 'revoke-sessions') {
+    return 'always';
+  }
+  return target.accountEnabled === true && target.resolvedAt ? { enabledAt: target.resolvedAt } : 'never';
+}
 
 /**
  * Admits a resolved, verified target before any write, in order: the severity gate, the guardrails (skips are
@@ -85,10 +97,7 @@ export async function admitTarget(deps: AdmitDeps, ctx: AdmitContext, target: Ta
         state: hold ? 'held' : 'acting',
         verified: !isUnverifiable(target),
         onConflict: planner.plan === 'release' ? 'refuse' : 'wait',
-        // An identity Graph says is enabled again, or one the drift check found so, is contained again; an account
-        // that signs in has its sessions revoked again (new sessions may exist); a deletion goes further.
-        overridesContained:
-          planner.supersedesContainment || record.source === 'drift' || kindFacts(target.kind).cut === 'revoke-sessions' ? 'always' : target.accountEnabled === true && target.resolvedAt ? { enabledAt: target.resolvedAt } : 'never',
+        overridesContained: overridesContainedOf(planner, record, target),
       },
       await ctx.early?.claims.get(identity),
     );

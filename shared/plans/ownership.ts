@@ -57,7 +57,7 @@ export async function takeOwnership(deps: OwnershipDeps, identity: string, caseI
     }
     const other = claim.record;
     const otherCase = other.caseId ?? '';
-    const takesOver = (other.state === 'contained' && overrides(intent, other.last?.at)) || (other.state === 'held' && other.verified === false && intent.verified && intent.state === 'acting');
+    const takesOver = (other.state === 'contained' && overridesContainment(intent.overridesContained, other.last?.at)) || (other.state === 'held' && other.verified === false && intent.verified && intent.state === 'acting');
     if (takesOver) {
       const waiters = other.state === 'held' ? unique([...other.waiters, otherCase]) : other.waiters;
       const taken = await deps.owners.replace(identity, { ...other, caseId, state: intent.state, verified: intent.verified, since: at, waiters }, claim.etag);
@@ -93,15 +93,17 @@ export async function releaseOwnership(deps: OwnershipDeps, identity: string, ca
   await Promise.all(waiters.map((waiter) => enqueueCase(deps.storage, { caseId: waiter })));
 }
 
-/** This case contained the identity: it keeps it contained, and the cases that waited for it are queued again. */
-export async function keepContained(deps: OwnershipDeps, identity: string, caseId: string): Promise<void> {
-  const waiters = await deps.owners.markContained(identity, caseId, new Date(deps.now()).toISOString());
+/**
+ * This case contained the identity (at `containedAt`, default now): it keeps it contained, and the cases that waited
+ * for it are queued again. A later case takes the identity over only with a read of "enabled" sent after that time.
+ */
+export async function keepContained(deps: OwnershipDeps, identity: string, caseId: string, containedAt = new Date(deps.now()).toISOString()): Promise<void> {
+  const waiters = await deps.owners.markContained(identity, caseId, containedAt);
   await Promise.all(waiters.map((waiter) => enqueueCase(deps.storage, { caseId: waiter })));
 }
 
 /** Whether an intent overrides a containment made at `containedAt`: a read of "enabled" before it is stale. */
-function overrides(intent: OwnershipIntent, containedAt: string | undefined): boolean {
-  const o = intent.overridesContained;
+export function overridesContainment(o: OwnershipIntent['overridesContained'], containedAt: string | undefined): boolean {
   if (o === 'always' || o === 'never') {
     return o === 'always';
   }

@@ -11,14 +11,15 @@ import type { DirectoryObject } from '../graph/identity-kind';
 import type { ClaimResult } from '../store/identity-owners';
 import { IdentityOwners } from '../store/identity-owners';
 import { keyOf } from '../store/storage-key';
-import { admitTarget, type AdmitDeps, type EarlyClaims } from './admit-target';
+import { admitTarget, overridesContainedOf, type AdmitDeps, type EarlyClaims } from './admit-target';
 import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
 import { CaseLease, LeaseLostError } from './case-lease';
 import { CaseSession } from './case-session';
 import { caseStatus } from './case-status';
 import { giveBackRefused } from './give-back-refused';
+import { settleOwnership } from './settle-ownership';
 import { blastSlotOf, freeBlastSlot, readBlastSlots, takeBlastSlot } from './guardrails';
-import { identityOf, keepContained, releaseOwnership } from './ownership';
+import { identityOf, keepContained, overridesContainment, releaseOwnership } from './ownership';
 import type { Planner, PrepareResult } from './planner';
 import { prepareRecordOf, type ReadAhead } from './read-ahead';
 import { reportCase, type ReportDeps } from './report-case';
@@ -164,6 +165,9 @@ async function runLoaded(deps: EngineDeps, planners: Planners, session: CaseSess
   const running = [...session.targets.values()].filter((t) => t.status === 'pending' && t.admittedAt !== undefined);
   await mapLimit(running, TARGET_CONCURRENCY, (t) => runPlanSteps(ctx, t, planners[t.plan].steps(t, session.record)).catch(collect));
   await settleOutcomes(deps, planners, session, reportOnly);
+  if (message.settleOwnership) {
+    await settleOwnership(deps, session, fence);
+  }
 
   if (![...session.targets.values()].some((t) => t.status === 'pending') && transient.length === 0) {
     await reportCase(deps, ctx).catch(collect);
@@ -377,16 +381,20 @@ async function recheckOwnership(deps: EngineDeps, planners: Planners, session: C
         }
         return;
       }
-      if (owner?.caseId !== undefined && owner.caseId !== session.caseId && owner.state === 'contained') {
+      const otherOwner = owner?.caseId !== undefined && owner.caseId !== session.caseId;
+      // As at admission: a read of "enabled" sent after that containment (or a plan that supersedes it) takes the
+      // identity over once admitted again; otherwise the containment covers this target.
+      const overrides = otherOwner && owner?.state === 'contained' && overridesContainment(overridesContainedOf(planners[t.plan], session.record, t), owner.last?.at);
+      if (otherOwner && owner?.state === 'contained' && !overrides) {
         await session.saveTarget({ ...t, status: 'joined', joinedCaseId: owner.caseId, reason: `Contained by case ${owner.caseId} while this case waited.` });
         audit(deps, session, t, 'joined');
         return;
       }
-      if (owner?.caseId !== undefined && owner.caseId !== session.caseId) {
+      if (otherOwner && !overrides) {
         return; // still in the owner's waiters: it queues this case again when it is done
       }
       const last = owner?.last;
-      if (last && last.caseId === t.joinedCaseId && last.outcome === 'contained' && (t.plan === 'contain' || t.plan === 'expire')) {
+      if (!overrides && last && last.caseId === t.joinedCaseId && last.outcome === 'contained' && (t.plan === 'contain' || t.plan === 'expire')) {
         await session.saveTarget({ ...t, status: 'joined', reason: `Contained by case ${last.caseId} while this case waited.` });
         audit(deps, session, t, 'joined');
         return;

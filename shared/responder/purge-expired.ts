@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { releaseOwnership, type OwnershipDeps } from '../plans/ownership';
 import type { AuditLog } from '../store/audit-log';
-import type { CaseRecord } from '../store/case-model';
+import { CASE_AT_WORK } from '../store/case-model';
 import type { CaseStore } from '../store/case-store';
 import type { RecordTable } from '../store/record-table';
 
@@ -23,8 +23,6 @@ export interface RetentionSummary {
   auditRowsRemoved: number;
 }
 
-/** Case states whose work is still going on: never removed, however old. */
-const ACTIVE: ReadonlySet<CaseRecord['status']> = new Set(['received', 'running', 'held', 'waiting', 'paused']);
 
 /**
  * Retention: removes cases created more than `RETENTION_DAYS` ago with everything that belongs to them (targets,
@@ -36,7 +34,8 @@ export async function purgeExpired(deps: RetentionDeps, log: Logger, maxCases = 
   const cutoff = new Date(deps.now() - deps.config.RETENTION_DAYS * 86_400_000).toISOString();
   const summary: RetentionSummary = { cutoff, casesRemoved: 0, casesKept: 0, auditRowsRemoved: 0 };
   for (const record of await deps.cases.casesCreatedBefore(cutoff, maxCases)) {
-    if (ACTIVE.has(record.status)) {
+    // A case still at work is never removed, however old.
+    if (CASE_AT_WORK.has(record.status)) {
       summary.casesKept++;
       continue;
     }

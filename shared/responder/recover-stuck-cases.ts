@@ -1,7 +1,10 @@
 import type { CaseStore } from '../store/case-store';
 import type { AuditLog } from '../store/audit-log';
-import { enqueueCase } from '../store/case-queue';
+import { CASE_AT_WORK } from '../store/case-model';
+import { enqueueCase, type CaseMessage } from '../store/case-queue';
+import type { IdentityOwners } from '../store/identity-owners';
 import type { Storage } from '../store/storage';
+import { identityOf } from '../plans/ownership';
 
 /** A case untouched this long while `received` or `running` has lost its message (or its worker). */
 export const STUCK_AFTER_MS = 120_000;
@@ -12,19 +15,33 @@ export const WAITING_RECHECK_MS = 10 * 60_000;
  * Nothing accepted is lost: re-queues cases recorded but never queued (the queue write failed after the intake
  * recorded them), cases whose worker died mid-run (their message would otherwise stay invisible for the host's
  * full lease, up to 10 minutes), cases holding targets an update added but never queued, and cases waiting for
- * another case longer than expected. A duplicate message is harmless: one worker at a time holds a case, and
- * finished steps are never repeated.
+ * another case longer than expected. A case waited for that is no longer at work still owns the identity (its
+ * ownership write was lost for good, or an earlier version left it): it is queued to settle its ownership, which
+ * gives the identity back or says it contained, and wakes the waiting case. A duplicate message is harmless: one
+ * worker at a time holds a case, and finished steps are never repeated.
  */
-export async function recoverStuckCases(deps: { cases: CaseStore; storage: Storage; audit: AuditLog; now: () => number }): Promise<{ requeued: string[] }> {
+export async function recoverStuckCases(deps: { cases: CaseStore; storage: Storage; audit: AuditLog; owners: IdentityOwners; now: () => number }): Promise<{ requeued: string[] }> {
   const requeued = new Set<string>();
   const now = deps.now();
-  const stale = async (caseId: string, since: string, why: string): Promise<void> => {
-    if (requeued.has(caseId)) {
+  const requeue = async (message: CaseMessage, detail: string): Promise<void> => {
+    if (requeued.has(message.caseId)) {
       return;
     }
-    requeued.add(caseId);
-    await enqueueCase(deps.storage, { caseId });
-    await deps.audit.write({ action: 'case.requeued', scope: caseId, actor: 'system', result: 'info', detail: `${why} since ${since}` });
+    requeued.add(message.caseId);
+    await enqueueCase(deps.storage, message);
+    await deps.audit.write({ action: 'case.requeued', scope: message.caseId, actor: 'system', result: 'info', detail });
+  };
+  const stale = (caseId: string, since: string, why: string): Promise<void> => requeue({ caseId }, `${why} since ${since}`);
+  /** The owners, no longer at work, of the identities a case's targets wait for. */
+  const settleIdleOwners = async (caseId: string): Promise<void> => {
+    const waiting = (await deps.cases.load(caseId))?.targets.filter((t) => t.status === 'waiting') ?? [];
+    for (const identity of new Set(waiting.map(identityOf).filter((id): id is string => id !== undefined))) {
+      const owner = (await deps.owners.get(identity))?.value.caseId;
+      const record = owner !== undefined && owner !== caseId ? await deps.cases.getCase(owner) : undefined;
+      if (record && !CASE_AT_WORK.has(record.status)) {
+        await requeue({ caseId: record.caseId, settleOwnership: true }, `still owns ${identity}, which case ${caseId} waits for, though ${record.status}: settling its ownership`);
+      }
+    }
   };
   for (const status of ['received', 'running'] as const) {
     for (const record of await deps.cases.casesWithStatus(status)) {
@@ -35,6 +52,7 @@ export async function recoverStuckCases(deps: { cases: CaseStore; storage: Stora
   }
   for (const record of await deps.cases.casesWithStatus('waiting')) {
     if (now - Date.parse(record.updatedAt) >= WAITING_RECHECK_MS) {
+      await settleIdleOwners(record.caseId);
       await stale(record.caseId, record.updatedAt, 'waiting');
     }
   }

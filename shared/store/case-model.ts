@@ -26,6 +26,9 @@ export type CaseStatus =
   | 'suspicious' // every target was refused: the posted body disagrees with Sentinel
   | 'ignored'; // nothing to act on (no usable target, or every target refused for a stated reason)
 
+/** Case states whose work is still going on: the case will run again by itself (and wake the cases waiting for it). */
+export const CASE_AT_WORK: ReadonlySet<CaseStatus> = new Set(['received', 'running', 'held', 'waiting', 'paused']);
+
 export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'held' | 'failed' | 'would-do';
 
 export type StepAction =

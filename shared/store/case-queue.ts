@@ -34,6 +34,8 @@ export const caseMessageSchema = z.object({
   /** A decided approval (granted, rejected or expired) the run applies to its target first. */
   approvalId: z.string().regex(/^[0-9a-f]{24}$/).optional(),
   hint: caseHintSchema.optional(),
+  /** Recovery found a case waiting long for this one, which is no longer at work: write its ownership rows again. */
+  settleOwnership: z.literal(true).optional(),
 });
 export type CaseMessage = z.infer<typeof caseMessageSchema>;
 
