@@ -27,8 +27,11 @@ export interface OwnerRecord {
   since?: string;
   /** Cases that wait for the owner to finish: they are queued again when it releases the identity. */
   waiters: string[];
-  /** The last owner's outcome, kept when it released. */
-  last?: { caseId: string; outcome: string; at: string };
+  /**
+   * The last owner's outcome, kept when it released (or contained), with the waiters it woke: a retry of that case
+   * wakes them again, their queue message may have been lost.
+   */
+  last?: { caseId: string; outcome: string; at: string; woke?: string[] };
 }
 
 /** `fresh`: nobody owned the identity before this claim (it was created, or taken from a released record). */
@@ -143,7 +146,8 @@ export class IdentityOwners {
 
   /**
    * Gives the identity up if `caseId` owns it, recording `outcome`; returns the cases that waited for it (to be
-   * queued again), or an empty list when `caseId` did not own it.
+   * queued again). When `caseId` gave it up before and nobody released it since (a retry of its run), returns the
+   * cases it woke then: their wake-up may not have reached the queue. Otherwise an empty list.
    */
   async release(identity: string, caseId: string, outcome: string, at: string): Promise<string[]> {
     const last = { caseId, outcome, at };
@@ -154,10 +158,10 @@ export class IdentityOwners {
         return waiting; // landed, its answer lost, and another case wrote on top before the SDK's retry (see sameLast)
       }
       if (!current || current.value.caseId !== caseId) {
-        return [];
+        return current?.value.caseId === undefined ? wokeBy(current?.value.last, caseId) : [];
       }
-      const released: OwnerRecord = { identity, waiters: [], last };
-      waiting = current.value.waiters.filter((w) => w !== caseId);
+      waiting = toWake(current.value, caseId);
+      const released: OwnerRecord = { identity, waiters: [], last: { ...last, woke: waiting } };
       if ((await this.replace(identity, released, current.etag)) !== undefined) {
         return waiting;
       }
@@ -166,7 +170,7 @@ export class IdentityOwners {
 
   /**
    * The owner contained the identity: it keeps it (state `contained`), and the cases that waited for it are
-   * returned, to be queued again (they end joined to it).
+   * returned, to be queued again (they end joined to it), with those it woke when it said so before (a retry).
    */
   async markContained(identity: string, caseId: string, at: string): Promise<string[]> {
     const last = { caseId, outcome: 'contained', at };
@@ -179,8 +183,8 @@ export class IdentityOwners {
       if (!current || current.value.caseId !== caseId) {
         return [];
       }
-      const contained: OwnerRecord = { ...current.value, state: 'contained', waiters: [], last };
-      waiting = current.value.waiters.filter((w) => w !== caseId);
+      waiting = toWake(current.value, caseId);
+      const contained: OwnerRecord = { ...current.value, state: 'contained', waiters: [], last: { ...last, woke: waiting } };
       if ((await this.replace(identity, contained, current.etag)) !== undefined) {
         return waiting;
       }
@@ -226,6 +230,19 @@ function sameClaim(stored: OwnerRecord, wrote: OwnerRecord): boolean {
  */
 function sameLast(a: OwnerRecord['last'], b: NonNullable<OwnerRecord['last']>): boolean {
   return a !== undefined && a.caseId === b.caseId && a.outcome === b.outcome && a.at === b.at;
+}
+
+/** The cases `caseId` woke when it last gave up or contained the identity (nobody having done so since). */
+function wokeBy(last: OwnerRecord['last'], caseId: string): string[] {
+  return last?.caseId === caseId ? (last.woke ?? []) : [];
+}
+
+/**
+ * Whom the owner wakes as it gives up or contains the identity: its waiters, and again those it woke the last time
+ * (a retry of its run; a claim it took meanwhile, then gave back, kept that record's `last`).
+ */
+function toWake(owned: OwnerRecord, caseId: string): string[] {
+  return [...new Set([...wokeBy(owned.last, caseId), ...owned.waiters.filter((w) => w !== caseId)])];
 }
 
 /** Enough for a storm's identities; the oldest are forgotten first (a forgotten row costs one failed insert). */
