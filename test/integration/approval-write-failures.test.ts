@@ -95,6 +95,38 @@ describe('a release request whose approval row is stored, and storage fails what
   });
 });
 
+describe('a held target whose approval row is stored, and storage fails every write after it', () => {
+  it('the retried run holds the target with that same approval, decidable through its link, and the approval contains it', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const config = app.deps.config;
+    config.REQUIRE_APPROVAL_IDENTITIES = [agent];
+    const message = await post(99, agent);
+    let inserted = false;
+    const gate: StorageGate = (req) => {
+      if (req.service === 'table' && req.method === 'POST' && req.shape === '/approvals') {
+        inserted = true;
+        return Promise.resolve('forward');
+      }
+      return Promise.resolve(inserted && req.write ? 'drop' : 'forward');
+    };
+    try {
+      await expect(app.withStorageGate(gate, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
+      expect(inserted).toBe(true);
+      await runCase(app.deps, app.deps.planners, message, app.inv);
+    } finally {
+      config.REQUIRE_APPROVAL_IDENTITIES = [];
+    }
+    const held = (await app.deps.cases.load(message.caseId))?.targets[0];
+    expect(held?.status).toBe('held');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: message.caseId, state: 'held' });
+    expect((await app.approval(held?.approvalId ?? '')).status).toBe('pending');
+    await decide(held?.approvalId ?? '', 'approve');
+    await app.drainQueue();
+    expect(await statusOf(message.caseId)).toEqual(['contained']);
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+  });
+});
+
 describe('a decision stored, and the queue fails the message that applies it', () => {
   it('the approvals timer queues it again, and the rejected hold gives the identity back', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
@@ -158,5 +190,19 @@ describe('the run that applies a decision keeps failing, and the host gives its 
     expect(await statusOf(message.caseId)).not.toEqual(['held']);
     expect((await ownerOf(agent))?.caseId).toBeUndefined();
     await containedAgain(98, agent);
+  });
+
+  it('the poison handler applies a grant too: the hold ends failed with a manual ticket, and the identity is given back', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(100, agent);
+    await decide(approvalId, 'approve');
+    const approved = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
+    expect(approved).toBeDefined();
+    await (await app.deps.storage.queue('containment')).clearMessages();
+    await failCase(app.deps, approved, app.inv);
+
+    expect(await statusOf(message.caseId)).toEqual(['failed']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(101, agent);
   });
 });
