@@ -8,6 +8,8 @@ import { expireApprovals } from '../../shared/approvals/expire-approvals';
 import { approvalLink } from '../../shared/approvals/request-approval';
 import type { CaseMessage } from '../../shared/store/case-queue';
 import { runCase } from '../../shared/plans/run-case';
+import { processCaseMessage } from '../../shared/responder/process-case-message';
+import { recoverStuckCases } from '../../shared/responder/recover-stuck-cases';
 import { failCase } from '../../shared/plans/fail-case';
 import { IdentityOwners } from '../../shared/store/identity-owners';
 import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
@@ -204,5 +206,42 @@ describe('the run that applies a decision keeps failing, and the host gives its 
     expect(await statusOf(message.caseId)).toEqual(['failed']);
     expect((await ownerOf(agent))?.caseId).toBeUndefined();
     await containedAgain(101, agent);
+  });
+});
+
+describe('the run that applies a decision loses its lease to another run of the case', () => {
+  it('the decision is still applied: the rejected hold ends and the identity is given back', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(102, agent);
+    await decide(approvalId, 'reject');
+    const rejected = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
+    expect(rejected).toBeDefined();
+    await (await app.deps.storage.queue('containment')).clearMessages();
+    // Storage is slow to answer the run's read of the approval: its lease lapses, and another run of the case (a
+    // wake-up, an update) takes the case meanwhile, without the approval.
+    let held = false;
+    const gate: StorageGate = (req) => {
+      if (!held && req.service === 'table' && req.method === 'GET' && req.shape === '/approvals(…)') {
+        held = true;
+        return Promise.resolve({
+          answerAfter: async () => {
+            app.clock.now += (app.deps.config.CASE_LEASE_SECONDS + 1) * 1000;
+            await runCase(app.deps, app.deps.planners, { caseId: message.caseId }, app.inv);
+          },
+        });
+      }
+      return Promise.resolve('forward');
+    };
+    await app.withStorageGate(gate, () => processCaseMessage(app.deps, rejected, app.inv));
+    expect(held).toBe(true);
+
+    // Whatever the timers do next, the decision must end the hold.
+    app.clock.now += 15 * 60_000;
+    await expireApprovals(app.deps);
+    await recoverStuckCases(app.deps);
+    await app.drainQueue();
+    expect(await statusOf(message.caseId)).toEqual(['rejected']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(103, agent);
   });
 });
