@@ -132,9 +132,17 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     nonce: newNonce(),
     ...(accountable === undefined ? {} : { accountable }),
   };
+  // Audited before the row is stored, and nothing after the insert throws: a request retried after a failure meets its
+  // row and returns it as found (created: false), so a step left undone after the insert (the audit, the announcement,
+  // the mail, the caller's ticket note with the link) would never be done. A failed attempt may leave an audit entry
+  // for a request it did not store (its retry audits again); never a stored request nobody was told about.
+  await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
+  if (accountable?.state === 'unreadable') {
+    await deps.audit.write({ action: 'approval.sod-unverifiable', scope: req.caseId, actor: 'system', targetId: approval.targetId, result: 'refused', detail: `${id}: nobody can decide until sponsors and owners can be read: ${accountable.detail ?? ''}` });
+  }
   try {
-    // Checked: an insert stored whose answer was lost is this request's (its nonce is new), and still needs its audit
-    // and its announcement.
+    // Checked: an insert stored whose answer was lost is this request's (its nonce is new), and still needs its
+    // announcement.
     await deps.approvals.insertChecked(id, APPROVAL_ROW, approval, approvalColumns(approval));
   } catch (err) {
     if (isConflict(err)) {
@@ -144,10 +152,6 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
       }
     }
     throw err;
-  }
-  await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
-  if (accountable?.state === 'unreadable') {
-    await deps.audit.write({ action: 'approval.sod-unverifiable', scope: req.caseId, actor: 'system', targetId: approval.targetId, result: 'refused', detail: `${id}: nobody can decide until sponsors and owners can be read: ${accountable.detail ?? ''}` });
   }
   await announceApproval(deps, approval);
   const link = approvalLink(deps.config, approval);

@@ -11,11 +11,13 @@ import { CaseSession } from './case-session';
 import { describeCase } from './describe-case';
 import { giveBackRefused, type GiveBackDeps } from './give-back-refused';
 import { identityOf, releaseOwnership } from './ownership';
+import { applyApproval, type ApplyApprovalDeps } from './apply-approval';
 import { runStep } from './run-plan-steps';
 import { leaseMsOf } from './run-case';
 import type { Config } from '../config';
 
 export interface FailCaseDeps extends GiveBackDeps {
+  approvals: ApplyApprovalDeps['approvals'];
   config: Pick<Config, 'CASE_LEASE_SECONDS'>;
   cases: CaseStore;
   audit: AuditLog;
@@ -30,8 +32,9 @@ const UNFINISHED: ReadonlySet<TargetRecord['status']> = new Set(['pending']);
 /**
  * The poison-queue handler's use-case: a case whose message kept failing is marked failed, every target it could
  * not finish is marked failed and its identity released (so the next alert about it acts again), what its refused
- * targets took is given back, and a "manual action needed" ticket is raised, exactly once. Held targets keep their approval; targets waiting for another
- * case keep waiting. Runs under the case's lease like any run.
+ * targets took is given back, and a "manual action needed" ticket is raised, exactly once. A decided approval
+ * the message carried is applied first (nothing else would apply it); other held targets keep their approval; targets
+ * waiting for another case keep waiting. Runs under the case's lease like any run.
  */
 export async function failCase(deps: FailCaseDeps, message: unknown, inv: { id: string; log: Logger }): Promise<void> {
   const parsed = caseMessageSchema.safeParse(message);
@@ -61,6 +64,12 @@ export async function failCase(deps: FailCaseDeps, message: unknown, inv: { id: 
     }
     const session = new CaseSession(lease, loaded, deps.now);
     const why = 'The responder could not finish this after repeated attempts. Manual action needed.';
+    if (parsed.data.approvalId) {
+      // The message carried a decided approval: it is applied here, since nothing else will (its row says its action
+      // was queued, so the approvals timer leaves it alone). Otherwise a rejected or expired hold would stay held, its
+      // identity claimed by a failed case for ever; a granted hold becomes pending and is ended below with the rest.
+      await applyApproval(deps, session, parsed.data.approvalId);
+    }
     for (const t of [...session.targets.values()].filter((t) => UNFINISHED.has(t.status))) {
       // Given back before the failure is stored: a retry of this handler ends only targets still unfinished.
       const identity = identityOf(t);

@@ -23,6 +23,19 @@ export async function processCaseMessage(deps: EngineDeps & { planners: Planners
   } catch (err) {
     if (err instanceof LeaseLostError) {
       inv.log.warn(JSON.stringify({ caseId: msg.caseId, msg: 'lease lost: another worker took the case over; this run stopped writing' }));
+      if (msg.approvalId !== undefined || msg.settleOwnership === true) {
+        // The run that took the case over may have been queued for something else: the decision this message applies
+        // (or the ownership it settles) would be lost with it, since nothing else queues it again (the approval row
+        // says its action was queued). Queued again: applying it twice changes nothing; past the deferrals, the host's
+        // retries and the poison handler (which applies the decision) take it.
+        const deferrals = msg.deferrals ?? 0;
+        if (deferrals >= MAX_DEFERRALS) {
+          throw err;
+        }
+        const next = { ...msg, deferrals: deferrals + 1 };
+        delete next.hint;
+        await enqueueCase(deps.storage, next);
+      }
       return;
     }
     if (err instanceof EmergencyStopError) {

@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StorageGate } from '../../dev/storage-proxy';
+import { parseAlert } from '../../shared/alerts/parse-alert';
+import { acceptAlert } from '../../shared/intake/accept-alert';
+import { requestRelease } from '../../shared/approvals/request-release';
+import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
+import { expireApprovals } from '../../shared/approvals/expire-approvals';
+import { approvalLink } from '../../shared/approvals/request-approval';
+import type { CaseMessage } from '../../shared/store/case-queue';
+import { runCase } from '../../shared/plans/run-case';
+import { processCaseMessage } from '../../shared/responder/process-case-message';
+import { recoverStuckCases } from '../../shared/responder/recover-stuck-cases';
+import { failCase } from '../../shared/plans/fail-case';
+import { IdentityOwners } from '../../shared/store/identity-owners';
+import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
+import { signedInAs } from '../helpers/approval-sign-in';
+import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
+import { generateAgents } from '../helpers/lifecycle-tenant';
+import { seedIncident } from '../helpers/seed-incident';
+
+// Storage (or the queue) fails the write that follows an approval's own state: the approval row stored, then its
+// announcement; the decision stored, then the run that applies it; the expiry stored, then the run that ends the hold.
+// What a person must see afterwards: a hold someone can still act on, or the identity given back (or contained) so a
+// later incident about it acts.
+let app: InProcessApp;
+
+beforeAll(async () => {
+  app = await startInProcessApp({ throughStorageProxy: true });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value;
+const statusOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
+const ticketNotes = (): string[] => app.sim.state.tickets.servicenow.flatMap((t) => t.journal.map((j) => String(j.value)));
+
+async function post(n: number, agent: string): Promise<CaseMessage> {
+  const intake = await acceptAlert(app.deps, parseAlert(seedIncident(app.sim, n, [{ id: agent, name: 'Agent' }]).trigger()), '{}', undefined);
+  return { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
+}
+
+/** A later, genuine incident about the agent, someone having enabled it again: it must be contained, not wait. */
+async function containedAgain(n: number, agent: string): Promise<void> {
+  const sp = app.sim.state.get(agent);
+  if (sp) {
+    sp.accountEnabled = true;
+  }
+  app.clock.now += 1_000;
+  const later = await post(n, agent);
+  await runCase(app.deps, app.deps.planners, later, app.inv);
+  expect(await statusOf(later.caseId)).toEqual(['contained']);
+  expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+}
+
+/** A case about `agent` whose target is held for approval (REQUIRE_APPROVAL_IDENTITIES); returns it and its approval id. */
+async function heldCase(n: number, agent: string): Promise<{ message: CaseMessage; approvalId: string }> {
+  const config = app.deps.config;
+  config.REQUIRE_APPROVAL_IDENTITIES = [agent];
+  const message = await post(n, agent);
+  try {
+    await runCase(app.deps, app.deps.planners, message, app.inv);
+  } finally {
+    config.REQUIRE_APPROVAL_IDENTITIES = [];
+  }
+  const held = (await app.deps.cases.load(message.caseId))?.targets[0];
+  expect(held?.status).toBe('held');
+  return { message, approvalId: held?.approvalId ?? '' };
+}
+
+async function decide(approvalId: string, decision: 'approve' | 'reject'): Promise<void> {
+  const stored = await app.deps.approvals.get(approvalId, 'approval');
+  const { id, token } = parseApprovalLink((stored && approvalLink(app.deps.config, stored.value)) ?? '');
+  const socLead = await signedInAs(app, PEOPLE.socLead);
+  const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
+  await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, decision, decision === 'reject' ? 'not this one' : undefined), socLead);
+}
+
+const dropQueueSends: StorageGate = (req) => Promise.resolve(req.service === 'queue' && req.method === 'POST' && req.shape === '/containment/messages' ? 'drop' : 'forward');
+
+describe('a release request whose approval row is stored, and storage fails what follows it', () => {
+  it('the retried request still tells the approvers (ticket note with the link, audit), not only the requester', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const message = await post(90, agent);
+    await runCase(app.deps, app.deps.planners, message, app.inv);
+    expect(await statusOf(message.caseId)).toEqual(['contained']);
+    const requester = await signedInAs(app, PEOPLE.onCall);
+    // Storage fails every audit write of the first request (the audit partition throttled); the approval row goes through.
+    const gate: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'POST' && (req.shape === '/audit' || req.shape === '/$batch') ? 'drop' : 'forward');
+    await expect(app.withStorageGate(gate, () => requestRelease(app.deps, message.caseId, { targetId: agent, reason: 'false positive' }, requester))).rejects.toThrow();
+    // The requester asks again (the page said it failed).
+    const res = await requestRelease(app.deps, message.caseId, { targetId: agent, reason: 'false positive' }, requester);
+    expect(res.approvalUrl).toBeDefined();
+    expect(ticketNotes().some((n) => n.includes(res.approvalUrl ?? '?'))).toBe(true);
+    const audited = (await app.deps.audit.list(message.caseId)).filter((e) => e.detail?.startsWith(res.approvalId) === true).map((e) => e.action);
+    expect(audited).toContain('approval.requested');
+  });
+});
+
+describe('a held target whose approval row is stored, and storage fails every write after it', () => {
+  it('the retried run holds the target with that same approval, decidable through its link, and the approval contains it', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const config = app.deps.config;
+    config.REQUIRE_APPROVAL_IDENTITIES = [agent];
+    const message = await post(99, agent);
+    let inserted = false;
+    const gate: StorageGate = (req) => {
+      if (req.service === 'table' && req.method === 'POST' && req.shape === '/approvals') {
+        inserted = true;
+        return Promise.resolve('forward');
+      }
+      return Promise.resolve(inserted && req.write ? 'drop' : 'forward');
+    };
+    try {
+      await expect(app.withStorageGate(gate, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
+      expect(inserted).toBe(true);
+      await runCase(app.deps, app.deps.planners, message, app.inv);
+    } finally {
+      config.REQUIRE_APPROVAL_IDENTITIES = [];
+    }
+    const held = (await app.deps.cases.load(message.caseId))?.targets[0];
+    expect(held?.status).toBe('held');
+    expect(await ownerOf(agent)).toMatchObject({ caseId: message.caseId, state: 'held' });
+    expect((await app.approval(held?.approvalId ?? '')).status).toBe('pending');
+    await decide(held?.approvalId ?? '', 'approve');
+    await app.drainQueue();
+    expect(await statusOf(message.caseId)).toEqual(['contained']);
+    expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
+  });
+});
+
+describe('a decision stored, and the queue fails the message that applies it', () => {
+  it('the approvals timer queues it again, and the rejected hold gives the identity back', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(91, agent);
+    await app.withStorageGate(dropQueueSends, () => decide(approvalId, 'reject'));
+    expect((await app.approval(approvalId)).status).toBe('rejected');
+    expect((await app.queuedMessages()).filter((m) => m['approvalId'] === approvalId)).toHaveLength(0);
+
+    expect(await expireApprovals(app.deps)).toMatchObject({ requeued: 1 });
+    await app.drainQueue();
+    expect(await statusOf(message.caseId)).toEqual(['rejected']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(92, agent);
+  });
+});
+
+describe('an expiry stored, and what ends the hold fails', () => {
+  it('the queue fails the message: a later timer run queues it again and the hold ends', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(93, agent);
+    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    await app.withStorageGate(dropQueueSends, () => expireApprovals(app.deps)).catch(() => undefined);
+    expect((await app.approval(approvalId)).status).toBe('expired');
+
+    await expireApprovals(app.deps);
+    await app.drainQueue();
+    expect(await statusOf(message.caseId)).toEqual(['expired']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(94, agent);
+  });
+
+  it('the ticket system is down: the expired hold still gives the identity back, so a later incident about it acts', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(95, agent);
+    expect((await app.deps.cases.getCase(message.caseId))?.ticket?.provider).toBe('servicenow');
+    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    app.sim.addFault({ path: '^/api/now/', status: 500, times: 100_000 });
+    try {
+      expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1, escalated: 0 });
+      await app.drainQueue();
+      expect(await statusOf(message.caseId)).toEqual(['expired']);
+      expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    } finally {
+      await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    }
+    await containedAgain(96, agent);
+  });
+});
+
+describe('the run that applies a decision keeps failing, and the host gives its message to the poison handler', () => {
+  it('the poison handler applies the rejection: the hold ends and the identity is given back, so a later incident about it acts', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(97, agent);
+    await decide(approvalId, 'reject');
+    const rejected = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
+    expect(rejected).toBeDefined();
+    await (await app.deps.storage.queue('containment')).clearMessages();
+    // Every run of it failed (storage trouble) until maxDequeueCount: the message lands on the poison queue.
+    await failCase(app.deps, rejected, app.inv);
+
+    expect(await statusOf(message.caseId)).not.toEqual(['held']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(98, agent);
+  });
+
+  it('the poison handler applies a grant too: the hold ends failed with a manual ticket, and the identity is given back', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(100, agent);
+    await decide(approvalId, 'approve');
+    const approved = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
+    expect(approved).toBeDefined();
+    await (await app.deps.storage.queue('containment')).clearMessages();
+    await failCase(app.deps, approved, app.inv);
+
+    expect(await statusOf(message.caseId)).toEqual(['failed']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(101, agent);
+  });
+});
+
+describe('the run that applies a decision loses its lease to another run of the case', () => {
+  it('the decision is still applied: the rejected hold ends and the identity is given back', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(102, agent);
+    await decide(approvalId, 'reject');
+    const rejected = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
+    expect(rejected).toBeDefined();
+    await (await app.deps.storage.queue('containment')).clearMessages();
+    // Storage is slow to answer the run's read of the approval: its lease lapses, and another run of the case (a
+    // wake-up, an update) takes the case meanwhile, without the approval.
+    let held = false;
+    const gate: StorageGate = (req) => {
+      if (!held && req.service === 'table' && req.method === 'GET' && req.shape === '/approvals(…)') {
+        held = true;
+        return Promise.resolve({
+          answerAfter: async () => {
+            app.clock.now += (app.deps.config.CASE_LEASE_SECONDS + 1) * 1000;
+            await runCase(app.deps, app.deps.planners, { caseId: message.caseId }, app.inv);
+          },
+        });
+      }
+      return Promise.resolve('forward');
+    };
+    await app.withStorageGate(gate, () => processCaseMessage(app.deps, rejected, app.inv));
+    expect(held).toBe(true);
+
+    // Whatever the timers do next, the decision must end the hold.
+    app.clock.now += 15 * 60_000;
+    await expireApprovals(app.deps);
+    await recoverStuckCases(app.deps);
+    await app.drainQueue();
+    expect(await statusOf(message.caseId)).toEqual(['rejected']);
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    await containedAgain(103, agent);
+  });
+});
