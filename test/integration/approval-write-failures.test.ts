@@ -1,22 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageGate } from '../../dev/storage-proxy';
-import { parseAlert } from '../../shared/alerts/parse-alert';
-import { acceptAlert } from '../../shared/intake/accept-alert';
 import { requestRelease } from '../../shared/approvals/request-release';
-import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
 import { expireApprovals } from '../../shared/approvals/expire-approvals';
-import { approvalLink } from '../../shared/approvals/request-approval';
 import type { CaseMessage } from '../../shared/store/case-queue';
 import { runCase } from '../../shared/plans/run-case';
 import { processCaseMessage } from '../../shared/responder/process-case-message';
 import { recoverStuckCases } from '../../shared/responder/recover-stuck-cases';
 import { failCase } from '../../shared/plans/fail-case';
-import { IdentityOwners } from '../../shared/store/identity-owners';
-import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
+import { PEOPLE } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
-import { seedIncident } from '../helpers/seed-incident';
+import { containedAgain, decideAsSocLead, heldCase, ownerOf, postIncident, targetStatuses } from '../helpers/incident-runs';
 
 // Storage (or the queue) fails the write that follows an approval's own state: the approval row stored, then its
 // announcement; the decision stored, then the run that applies it; the expiry stored, then the run that ends the hold.
@@ -31,59 +26,16 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value;
-const statusOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
 const ticketNotes = (): string[] => app.sim.state.tickets.servicenow.flatMap((t) => t.journal.map((j) => String(j.value)));
-
-async function post(n: number, agent: string): Promise<CaseMessage> {
-  const intake = await acceptAlert(app.deps, parseAlert(seedIncident(app.sim, n, [{ id: agent, name: 'Agent' }]).trigger()), '{}', undefined);
-  return { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
-}
-
-/** A later, genuine incident about the agent, someone having enabled it again: it must be contained, not wait. */
-async function containedAgain(n: number, agent: string): Promise<void> {
-  const sp = app.sim.state.get(agent);
-  if (sp) {
-    sp.accountEnabled = true;
-  }
-  app.clock.now += 1_000;
-  const later = await post(n, agent);
-  await runCase(app.deps, app.deps.planners, later, app.inv);
-  expect(await statusOf(later.caseId)).toEqual(['contained']);
-  expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
-}
-
-/** A case about `agent` whose target is held for approval (REQUIRE_APPROVAL_IDENTITIES); returns it and its approval id. */
-async function heldCase(n: number, agent: string): Promise<{ message: CaseMessage; approvalId: string }> {
-  const config = app.deps.config;
-  config.REQUIRE_APPROVAL_IDENTITIES = [agent];
-  const message = await post(n, agent);
-  try {
-    await runCase(app.deps, app.deps.planners, message, app.inv);
-  } finally {
-    config.REQUIRE_APPROVAL_IDENTITIES = [];
-  }
-  const held = (await app.deps.cases.load(message.caseId))?.targets[0];
-  expect(held?.status).toBe('held');
-  return { message, approvalId: held?.approvalId ?? '' };
-}
-
-async function decide(approvalId: string, decision: 'approve' | 'reject'): Promise<void> {
-  const stored = await app.deps.approvals.get(approvalId, 'approval');
-  const { id, token } = parseApprovalLink((stored && approvalLink(app.deps.config, stored.value)) ?? '');
-  const socLead = await signedInAs(app, PEOPLE.socLead);
-  const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
-  await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, decision, decision === 'reject' ? 'not this one' : undefined), socLead);
-}
 
 const dropQueueSends: StorageGate = (req) => Promise.resolve(req.service === 'queue' && req.method === 'POST' && req.shape === '/containment/messages' ? 'drop' : 'forward');
 
 describe('a release request whose approval row is stored, and storage fails what follows it', () => {
   it('the retried request still tells the approvers (ticket note with the link, audit), not only the requester', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const message = await post(90, agent);
+    const message = await postIncident(app, 90, agent);
     await runCase(app.deps, app.deps.planners, message, app.inv);
-    expect(await statusOf(message.caseId)).toEqual(['contained']);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['contained']);
     const requester = await signedInAs(app, PEOPLE.onCall);
     // Storage fails every audit write of the first request (the audit partition throttled); the approval row goes through.
     const gate: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'POST' && (req.shape === '/audit' || req.shape === '/$batch') ? 'drop' : 'forward');
@@ -102,7 +54,7 @@ describe('a held target whose approval row is stored, and storage fails every wr
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const config = app.deps.config;
     config.REQUIRE_APPROVAL_IDENTITIES = [agent];
-    const message = await post(99, agent);
+    const message = await postIncident(app, 99, agent);
     let inserted = false;
     const gate: StorageGate = (req) => {
       if (req.service === 'table' && req.method === 'POST' && req.shape === '/approvals') {
@@ -120,11 +72,11 @@ describe('a held target whose approval row is stored, and storage fails every wr
     }
     const held = (await app.deps.cases.load(message.caseId))?.targets[0];
     expect(held?.status).toBe('held');
-    expect(await ownerOf(agent)).toMatchObject({ caseId: message.caseId, state: 'held' });
+    expect(await ownerOf(app, agent)).toMatchObject({ caseId: message.caseId, state: 'held' });
     expect((await app.approval(held?.approvalId ?? '')).status).toBe('pending');
-    await decide(held?.approvalId ?? '', 'approve');
+    await decideAsSocLead(app, held?.approvalId ?? '', 'approve');
     await app.drainQueue();
-    expect(await statusOf(message.caseId)).toEqual(['contained']);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['contained']);
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
   });
 });
@@ -132,88 +84,88 @@ describe('a held target whose approval row is stored, and storage fails every wr
 describe('a decision stored, and the queue fails the message that applies it', () => {
   it('the approvals timer queues it again, and the rejected hold gives the identity back', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const { message, approvalId } = await heldCase(91, agent);
-    await app.withStorageGate(dropQueueSends, () => decide(approvalId, 'reject'));
+    const { message, approvalId } = await heldCase(app, 91, agent);
+    await app.withStorageGate(dropQueueSends, () => decideAsSocLead(app, approvalId, 'reject'));
     expect((await app.approval(approvalId)).status).toBe('rejected');
     expect((await app.queuedMessages()).filter((m) => m['approvalId'] === approvalId)).toHaveLength(0);
 
     expect(await expireApprovals(app.deps)).toMatchObject({ requeued: 1 });
     await app.drainQueue();
-    expect(await statusOf(message.caseId)).toEqual(['rejected']);
-    expect((await ownerOf(agent))?.caseId).toBeUndefined();
-    await containedAgain(92, agent);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['rejected']);
+    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await containedAgain(app, 92, agent);
   });
 });
 
 describe('an expiry stored, and what ends the hold fails', () => {
   it('the queue fails the message: a later timer run queues it again and the hold ends', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const { message, approvalId } = await heldCase(93, agent);
+    const { message, approvalId } = await heldCase(app, 93, agent);
     app.clock.now = (await app.approval(approvalId)).expiresAt;
     await app.withStorageGate(dropQueueSends, () => expireApprovals(app.deps)).catch(() => undefined);
     expect((await app.approval(approvalId)).status).toBe('expired');
 
     await expireApprovals(app.deps);
     await app.drainQueue();
-    expect(await statusOf(message.caseId)).toEqual(['expired']);
-    expect((await ownerOf(agent))?.caseId).toBeUndefined();
-    await containedAgain(94, agent);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
+    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await containedAgain(app, 94, agent);
   });
 
   it('the ticket system is down: the expired hold still gives the identity back, so a later incident about it acts', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const { message, approvalId } = await heldCase(95, agent);
+    const { message, approvalId } = await heldCase(app, 95, agent);
     expect((await app.deps.cases.getCase(message.caseId))?.ticket?.provider).toBe('servicenow');
     app.clock.now = (await app.approval(approvalId)).expiresAt;
     app.sim.addFault({ path: '^/api/now/', status: 500, times: 100_000 });
     try {
       expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1, escalated: 0 });
       await app.drainQueue();
-      expect(await statusOf(message.caseId)).toEqual(['expired']);
-      expect((await ownerOf(agent))?.caseId).toBeUndefined();
+      expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
+      expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
     } finally {
       await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
     }
-    await containedAgain(96, agent);
+    await containedAgain(app, 96, agent);
   });
 });
 
 describe('the run that applies a decision keeps failing, and the host gives its message to the poison handler', () => {
   it('the poison handler applies the rejection: the hold ends and the identity is given back, so a later incident about it acts', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const { message, approvalId } = await heldCase(97, agent);
-    await decide(approvalId, 'reject');
+    const { message, approvalId } = await heldCase(app, 97, agent);
+    await decideAsSocLead(app, approvalId, 'reject');
     const rejected = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
     expect(rejected).toBeDefined();
     await (await app.deps.storage.queue('containment')).clearMessages();
     // Every run of it failed (storage trouble) until maxDequeueCount: the message lands on the poison queue.
     await failCase(app.deps, rejected, app.inv);
 
-    expect(await statusOf(message.caseId)).not.toEqual(['held']);
-    expect((await ownerOf(agent))?.caseId).toBeUndefined();
-    await containedAgain(98, agent);
+    expect(await targetStatuses(app, message.caseId)).not.toEqual(['held']);
+    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await containedAgain(app, 98, agent);
   });
 
   it('the poison handler applies a grant too: the hold ends failed with a manual ticket, and the identity is given back', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const { message, approvalId } = await heldCase(100, agent);
-    await decide(approvalId, 'approve');
+    const { message, approvalId } = await heldCase(app, 100, agent);
+    await decideAsSocLead(app, approvalId, 'approve');
     const approved = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
     expect(approved).toBeDefined();
     await (await app.deps.storage.queue('containment')).clearMessages();
     await failCase(app.deps, approved, app.inv);
 
-    expect(await statusOf(message.caseId)).toEqual(['failed']);
-    expect((await ownerOf(agent))?.caseId).toBeUndefined();
-    await containedAgain(101, agent);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['failed']);
+    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await containedAgain(app, 101, agent);
   });
 });
 
 describe('the run that applies a decision loses its lease to another run of the case', () => {
   it('the decision is still applied: the rejected hold ends and the identity is given back', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const { message, approvalId } = await heldCase(102, agent);
-    await decide(approvalId, 'reject');
+    const { message, approvalId } = await heldCase(app, 102, agent);
+    await decideAsSocLead(app, approvalId, 'reject');
     const rejected = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
     expect(rejected).toBeDefined();
     await (await app.deps.storage.queue('containment')).clearMessages();
@@ -240,8 +192,8 @@ describe('the run that applies a decision loses its lease to another run of the 
     await expireApprovals(app.deps);
     await recoverStuckCases(app.deps);
     await app.drainQueue();
-    expect(await statusOf(message.caseId)).toEqual(['rejected']);
-    expect((await ownerOf(agent))?.caseId).toBeUndefined();
-    await containedAgain(103, agent);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['rejected']);
+    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await containedAgain(app, 103, agent);
   });
 });

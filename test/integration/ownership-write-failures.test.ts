@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageGate } from '../../dev/storage-proxy';
-import { parseAlert } from '../../shared/alerts/parse-alert';
-import { acceptAlert } from '../../shared/intake/accept-alert';
 import { requestRelease } from '../../shared/approvals/request-release';
-import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
-import { approvalLink } from '../../shared/approvals/request-approval';
 import type { CaseMessage } from '../../shared/store/case-queue';
 import { runCase } from '../../shared/plans/run-case';
 import { failCase } from '../../shared/plans/fail-case';
-import { IdentityOwners } from '../../shared/store/identity-owners';
-import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
+import { PEOPLE } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
-import { seedIncident } from '../helpers/seed-incident';
+import { containedAgain, decideAsSocLead, heldCase, ownerOf, postIncident, targetStatuses } from '../helpers/incident-runs';
 
 // Storage fails the ownership write that follows a target's outcome (the identity kept contained, or given back): the
 // run fails and is retried. The retry must make that write, or the identity stays with a finished case and every later
@@ -27,59 +22,34 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value;
-const statusOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
 
 /** Fails every change to a stored ownership row once `when` holds (the agent as its plan leaves it). */
 const failOwnerWritesWhen = (when: () => boolean): StorageGate => (req) =>
   Promise.resolve(req.service === 'table' && req.method === 'PUT' && req.shape === '/owners(…)' && when() ? 'drop' : 'forward');
 
-/** Posts an incident naming `agent` and returns the case's queue message (its hint: the run claims early). */
-async function post(n: number, agent: string): Promise<CaseMessage> {
-  const intake = await acceptAlert(app.deps, parseAlert(seedIncident(app.sim, n, [{ id: agent, name: 'Agent' }]).trigger()), '{}', undefined);
-  return { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
-}
-
-/** A later, genuine incident about the agent, someone having enabled it again: it must be contained, not wait. */
-async function containedAgain(n: number, agent: string): Promise<void> {
-  const sp = app.sim.state.get(agent);
-  if (sp) {
-    sp.accountEnabled = true;
-  }
-  app.clock.now += 1_000; // read after the containment: Graph's "enabled" is news
-  const later = await post(n, agent);
-  await runCase(app.deps, app.deps.planners, later, app.inv);
-  expect(await statusOf(later.caseId)).toEqual(['contained']);
-  expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
-}
-
 /** The SOC lead decides the approval on its page; returns the queue message the decision sends (the run it starts). */
 async function decide(approvalId: string, decision: 'approve' | 'reject'): Promise<CaseMessage | undefined> {
-  const stored = await app.deps.approvals.get(approvalId, 'approval');
-  const { id, token } = parseApprovalLink((stored && approvalLink(app.deps.config, stored.value)) ?? '');
-  const socLead = await signedInAs(app, PEOPLE.socLead);
-  const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
-  await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, decision, decision === 'reject' ? 'not this one' : undefined), socLead);
+  await decideAsSocLead(app, approvalId, decision);
   return (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
 }
 
 describe('an ownership write after a target ended fails, and the run is retried', () => {
   it('the retry keeps the contained identity with its case as contained, so a later incident about it acts', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const message = await post(80, agent);
+    const message = await postIncident(app, 80, agent);
     const disabled = () => app.sim.state.get(agent)?.accountEnabled === false;
     await expect(app.withStorageGate(failOwnerWritesWhen(disabled), () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
     expect(disabled()).toBe(true);
 
     await runCase(app.deps, app.deps.planners, message, app.inv);
-    expect(await statusOf(message.caseId)).toEqual(['contained']);
-    expect(await ownerOf(agent)).toMatchObject({ caseId: message.caseId, state: 'contained' });
-    await containedAgain(81, agent);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['contained']);
+    expect(await ownerOf(app, agent)).toMatchObject({ caseId: message.caseId, state: 'contained' });
+    await containedAgain(app, 81, agent);
   });
 
   it('the retry of an approved release gives the identity back, so a later incident about it acts', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const message = await post(82, agent);
+    const message = await postIncident(app, 82, agent);
     await runCase(app.deps, app.deps.planners, message, app.inv);
     const asked = await requestRelease(app.deps, message.caseId, { targetId: agent, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
     const approved = await decide(asked.approvalId ?? '', 'approve');
@@ -91,40 +61,31 @@ describe('an ownership write after a target ended fails, and the run is retried'
     expect(enabled()).toBe(true);
 
     await runCase(app.deps, app.deps.planners, approved, app.inv);
-    expect(await statusOf(message.caseId)).toEqual(['released']);
-    expect((await ownerOf(agent))?.caseId).toBeUndefined();
-    await containedAgain(83, agent);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['released']);
+    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await containedAgain(app, 83, agent);
   });
 
   it('the retry of a rejected hold gives the identity back, so a later incident about it acts', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const config = app.deps.config;
-    config.REQUIRE_APPROVAL_IDENTITIES = [agent];
-    const message = await post(84, agent);
-    try {
-      await runCase(app.deps, app.deps.planners, message, app.inv);
-    } finally {
-      config.REQUIRE_APPROVAL_IDENTITIES = [];
-    }
-    const held = (await app.deps.cases.load(message.caseId))?.targets[0];
-    expect(held?.status).toBe('held');
-    const rejected = await decide(held?.approvalId ?? '', 'reject');
+    const { message, approvalId } = await heldCase(app, 84, agent);
+    const rejected = await decide(approvalId, 'reject');
     if (!rejected) {
       throw new Error('the rejection queued no run');
     }
     await expect(app.withStorageGate(failOwnerWritesWhen(() => true), () => runCase(app.deps, app.deps.planners, rejected, app.inv))).rejects.toThrow();
 
     await runCase(app.deps, app.deps.planners, rejected, app.inv);
-    expect(await statusOf(message.caseId)).toEqual(['rejected']);
-    expect((await ownerOf(agent))?.caseId).toBeUndefined();
-    await containedAgain(85, agent);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['rejected']);
+    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await containedAgain(app, 85, agent);
   });
 });
 
 describe('the poison handler fails a case, and storage fails its ownership write', () => {
   it('its retry gives the identity of the failed target back, so a later incident about it acts', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    const message = await post(86, agent);
+    const message = await postIncident(app, 86, agent);
     // Graph keeps failing the disable: the run ends with the target admitted, its identity claimed, to be retried.
     app.sim.addFault({ method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$`, status: 503, times: 50 });
     try {
@@ -132,14 +93,14 @@ describe('the poison handler fails a case, and storage fails its ownership write
     } finally {
       await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
     }
-    expect(await ownerOf(agent)).toMatchObject({ caseId: message.caseId, state: 'acting' });
+    expect(await ownerOf(app, agent)).toMatchObject({ caseId: message.caseId, state: 'acting' });
     // The host gave up on the message; the poison handler's first try meets storage failing ownership writes.
     await expect(app.withStorageGate(failOwnerWritesWhen(() => true), () => failCase(app.deps, message, app.inv))).rejects.toThrow();
 
     await failCase(app.deps, message, app.inv);
-    expect(await statusOf(message.caseId)).toEqual(['failed']);
-    expect((await ownerOf(agent))?.caseId).toBeUndefined();
-    await containedAgain(87, agent);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['failed']);
+    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await containedAgain(app, 87, agent);
   });
 });
 
@@ -154,14 +115,14 @@ describe('the queue fails the wake-up of a case waiting for the identity', () =>
     const patch = { method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$` };
     const clearFaults = () => fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
     // The first case acts on the agent; Graph keeps failing its disable, so it is retried with the identity claimed.
-    const first = await post(n, agent);
+    const first = await postIncident(app, n, agent);
     app.sim.addFault({ ...patch, status: 503, times: 50 });
     await expect(runCase(app.deps, app.deps.planners, first, app.inv)).rejects.toThrow();
     await clearFaults();
     // A second incident about the agent waits for it.
-    const second = await post(n + 1, agent);
+    const second = await postIncident(app, n + 1, agent);
     await runCase(app.deps, app.deps.planners, second, app.inv);
-    expect(await statusOf(second.caseId)).toEqual(['waiting']);
+    expect(await targetStatuses(app, second.caseId)).toEqual(['waiting']);
     await app.drainQueue();
 
     // The first case's retry ends the target and wakes the second case, but the queue drops the wake-up.
@@ -174,10 +135,10 @@ describe('the queue fails the wake-up of a case waiting for the identity', () =>
 
     // Its next retry, as recovery queues it (no hint: no early claim to give back and wake from).
     await runCase(app.deps, app.deps.planners, { caseId: first.caseId }, app.inv);
-    expect(await statusOf(first.caseId)).toEqual([firstEnds]);
+    expect(await targetStatuses(app, first.caseId)).toEqual([firstEnds]);
     expect((await app.queuedMessages()).map((m) => m['caseId'])).toContain(second.caseId);
     await app.drainQueue();
-    expect(await statusOf(second.caseId)).toEqual([secondEnds]);
+    expect(await targetStatuses(app, second.caseId)).toEqual([secondEnds]);
     expect(app.sim.state.get(agent)?.accountEnabled).toBe(false);
     });
   }
