@@ -128,6 +128,25 @@ describe('an expiry stored, and what ends the hold fails', () => {
     }
     await containedAgain(app, 96, agent);
   });
+
+  it('both: the queue fails the message of the expiry and the ticket system stays down: a later timer run still ends the hold', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(app, 120, agent);
+    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    app.sim.addFault({ path: '^/api/now/', status: 500, times: 100_000 });
+    try {
+      await app.withStorageGate(dropQueueSends, () => expireApprovals(app.deps)).catch(() => undefined);
+      expect((await app.approval(approvalId)).status).toBe('expired');
+      // The next run: the queue answers again, the ticket system still does not.
+      await expireApprovals(app.deps);
+      await app.drainQueue();
+      expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
+      expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    } finally {
+      await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    }
+    await containedAgain(app, 121, agent);
+  });
 });
 
 describe('the run that applies a decision keeps failing, and the host gives its message to the poison handler', () => {
