@@ -15,7 +15,7 @@ import { announceApproval } from './announce-approval';
  * A decision that lands while the timer runs wins: the expiry is a conditional write like any decision.
  * The `status` column stays `escalation-due` until the ticket took the escalation, so a ticket system that is
  * down delays the escalation to a later run instead of losing it; the case is queued to end the hold at the expiry,
- * whatever the ticket system does.
+ * and again on every run until the escalation is taken, whatever the ticket system does.
  */
 export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: TicketProvider }): Promise<{ expired: number; escalated: number; requeued: number }> {
   const now = deps.now();
@@ -43,20 +43,20 @@ export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: Ticket
     await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });
     await announceApproval(deps, next);
     // The case ends the hold now, not once the ticket took the escalation: a ticket system that is down must not keep
-    // the identity claimed by a hold that can no longer act. The escalation below queues it again when this send
-    // failed, or on a later run (a duplicate run changes nothing).
+    // the identity claimed by a hold that can no longer act. While the escalation is due, each run queues it again.
     await recordOutcomeOnCase(deps, next).then(
       () => queued.add(next.id),
       (err: unknown) => deps.log?.warn(`approval ${next.id}: expiry not queued to its case yet (${ensureError(err).message}); queued again with the escalation`),
     );
   }
   for (const row of await deps.approvals.query(odata`status eq 'escalation-due'`)) {
+    // The case applies the expiry (its hold ends), queued again on every run while the escalation is due, whatever the
+    // ticket system does: a send the queue dropped must not wait for the ticket system. A duplicate run changes nothing.
+    if (!queued.has(row.value.id)) {
+      await recordOutcomeOnCase(deps, row.value);
+    }
     if (await escalate(deps, row.value)) {
       escalated++;
-      // The case applies the expiry (its hold ends); until this is queued the row stays escalation-due.
-      if (!queued.has(row.value.id)) {
-        await recordOutcomeOnCase(deps, row.value);
-      }
       await deps.approvals.replace(row.partitionKey, APPROVAL_ROW, row.value, row.etag, approvalColumns(row.value, 'action-queued')).catch((err: unknown) => {
         if (!isConflict(err)) {
           throw err;
