@@ -63,3 +63,14 @@ export async function decideAsSocLead(app: InProcessApp, approvalId: string, dec
   const form = readApprovalForm((await viewApproval(app.deps, id, token, socLead)).body);
   await decideApproval(app.deps, id, decisionBody(form ?? { token: '', af: '' }, decision, decision === 'reject' ? 'not this one' : undefined), socLead);
 }
+
+/** The SOC lead decides; returns the queue message that applies the decision (taken off the queue, as the host would). */
+export async function decideAndTakeMessage(app: InProcessApp, approvalId: string, decision: 'approve' | 'reject'): Promise<CaseMessage> {
+  await decideAsSocLead(app, approvalId, decision);
+  const message = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
+  if (!message) {
+    throw new Error(`the decision on ${approvalId} queued no run`);
+  }
+  await (await app.deps.storage.queue('containment')).clearMessages();
+  return message;
+}

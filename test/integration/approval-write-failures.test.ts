@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageGate } from '../../dev/storage-proxy';
 import { requestRelease } from '../../shared/approvals/request-release';
 import { expireApprovals } from '../../shared/approvals/expire-approvals';
-import type { CaseMessage } from '../../shared/store/case-queue';
 import { runCase } from '../../shared/plans/run-case';
 import { processCaseMessage } from '../../shared/responder/process-case-message';
 import { recoverStuckCases } from '../../shared/responder/recover-stuck-cases';
@@ -11,7 +10,7 @@ import { PEOPLE } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
-import { containedAgain, decideAsSocLead, heldCase, ownerOf, postIncident, targetStatuses } from '../helpers/incident-runs';
+import { containedAgain, decideAndTakeMessage, decideAsSocLead, heldCase, ownerOf, postIncident, targetStatuses } from '../helpers/incident-runs';
 
 // Storage (or the queue) fails the write that follows an approval's own state: the approval row stored, then its
 // announcement; the decision stored, then the run that applies it; the expiry stored, then the run that ends the hold.
@@ -153,10 +152,7 @@ describe('the run that applies a decision keeps failing, and the host gives its 
   it('the poison handler applies the rejection: the hold ends and the identity is given back, so a later incident about it acts', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 97, agent);
-    await decideAsSocLead(app, approvalId, 'reject');
-    const rejected = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
-    expect(rejected).toBeDefined();
-    await (await app.deps.storage.queue('containment')).clearMessages();
+    const rejected = await decideAndTakeMessage(app, approvalId, 'reject');
     // Every run of it failed (storage trouble) until maxDequeueCount: the message lands on the poison queue.
     await failCase(app.deps, rejected, app.inv);
 
@@ -168,10 +164,7 @@ describe('the run that applies a decision keeps failing, and the host gives its 
   it('the poison handler applies a grant too: the hold ends failed with a manual ticket, and the identity is given back', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 100, agent);
-    await decideAsSocLead(app, approvalId, 'approve');
-    const approved = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
-    expect(approved).toBeDefined();
-    await (await app.deps.storage.queue('containment')).clearMessages();
+    const approved = await decideAndTakeMessage(app, approvalId, 'approve');
     await failCase(app.deps, approved, app.inv);
 
     expect(await targetStatuses(app, message.caseId)).toEqual(['failed']);
@@ -184,10 +177,7 @@ describe('the run that applies a decision loses its lease to another run of the 
   it('the decision is still applied: the rejected hold ends and the identity is given back', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 102, agent);
-    await decideAsSocLead(app, approvalId, 'reject');
-    const rejected = (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
-    expect(rejected).toBeDefined();
-    await (await app.deps.storage.queue('containment')).clearMessages();
+    const rejected = await decideAndTakeMessage(app, approvalId, 'reject');
     // Storage is slow to answer the run's read of the approval: its lease lapses, and another run of the case (a
     // wake-up, an update) takes the case meanwhile, without the approval.
     let held = false;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageGate } from '../../dev/storage-proxy';
+import type { CaseMessage } from '../../shared/store/case-queue';
 import type { SeedIncident } from '../../dev/simulator/sim-types';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { acceptAlert } from '../../shared/intake/accept-alert';
@@ -33,6 +34,21 @@ function incidentAt(n: number, agent: string, severity: string): { seed: SeedInc
 
 /** Storage takes new ownership claims but fails every change to a stored one (a give-back is one). */
 const failOwnerWrites: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'PUT' && req.shape === '/owners(…)' ? 'drop' : 'forward');
+/**
+ * A forged post (Sentinel's incident `n` names another agent, the post names the victim) whose run refuses the victim
+ * and fails: storage took the claim and the refusal, then failed every write of the claim's give-back.
+ */
+async function forgedPostWhoseGiveBackFails(n: number): Promise<{ victim: string; message: CaseMessage }> {
+  const [victim = '', named = ''] = await generateAgents(app, { agents: 2 });
+  app.sim.state.putIncident(incidentNaming(n, [{ id: named, name: 'Named agent' }]).seed);
+  const forged = incidentNaming(n, [{ id: victim, name: 'Victim agent' }]);
+  const intake = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
+  const message = { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
+  await expect(app.withStorageGate(failOwnerWrites, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
+  expect((await ownerOf(victim))?.caseId).toBe(intake.caseId);
+  return { victim, message };
+}
+
 const ownerOf = async (agent: string) => (await app.deps.owners.get(IdentityOwners.identityOf(agent)))?.value;
 const statusesOf = async (caseId: string) => (await app.deps.cases.load(caseId))?.targets.map((t) => t.status);
 
@@ -77,20 +93,12 @@ describe('early ownership claims a run does not use are given back', () => {
   });
 
   it('gives back the claim of a refused target on the retry when storage failed the give-back (the refusal was already stored)', async () => {
-    const [victim = '', named = ''] = await generateAgents(app, { agents: 2 });
-    const genuine = incidentNaming(8, [{ id: named, name: 'Named agent' }]);
-    const forged = incidentNaming(8, [{ id: victim, name: 'Victim agent' }]);
-    app.sim.state.putIncident(genuine.seed);
-    const intake = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
-    const message = { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
-    // Storage takes the claim and the refusal, then fails every write of the claim's give-back: the run fails.
-    await expect(app.withStorageGate(failOwnerWrites, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
-    expect(await statusesOf(intake.caseId)).toEqual(['unverified']);
-    expect((await ownerOf(victim))?.caseId).toBe(intake.caseId);
+    const { victim, message } = await forgedPostWhoseGiveBackFails(8);
+    expect(await statusesOf(message.caseId)).toEqual(['unverified']);
 
     // The queue delivers the same message again: the retry gives the victim back, though its target was refused before.
     await runCase(app.deps, app.deps.planners, message, app.inv);
-    expect(await statusesOf(intake.caseId)).toEqual(['unverified']);
+    expect(await statusesOf(message.caseId)).toEqual(['unverified']);
     expect((await ownerOf(victim))?.caseId).toBeUndefined();
     const real = incidentNaming(9, [{ id: victim, name: 'Victim agent' }]);
     const contained = await postAndRun(real.seed, real.trigger);
@@ -99,18 +107,11 @@ describe('early ownership claims a run does not use are given back', () => {
   });
 
   it('gives back the claim of a refused target when the host gave up on the message (every give-back failed), once storage answers again', async () => {
-    const [victim = '', named = ''] = await generateAgents(app, { agents: 2 });
-    const genuine = incidentNaming(10, [{ id: named, name: 'Named agent' }]);
-    const forged = incidentNaming(10, [{ id: victim, name: 'Victim agent' }]);
-    app.sim.state.putIncident(genuine.seed);
-    const intake = await acceptAlert(app.deps, parseAlert(forged.trigger), JSON.stringify(forged.trigger), undefined);
-    const message = { caseId: intake.caseId, ...(intake.hint ? { hint: intake.hint } : {}) };
-    await expect(app.withStorageGate(failOwnerWrites, () => runCase(app.deps, app.deps.planners, message, app.inv))).rejects.toThrow();
-    expect((await ownerOf(victim))?.caseId).toBe(intake.caseId);
+    const { victim, message } = await forgedPostWhoseGiveBackFails(10);
 
     // The poison queue's handler: the case ends failed, and the forged target does not keep the victim.
     await failCase(app.deps, message, app.inv);
-    expect(await statusesOf(intake.caseId)).toEqual(['unverified']);
+    expect(await statusesOf(message.caseId)).toEqual(['unverified']);
     expect((await ownerOf(victim))?.caseId).toBeUndefined();
     const real = incidentNaming(11, [{ id: victim, name: 'Victim agent' }]);
     const contained = await postAndRun(real.seed, real.trigger);

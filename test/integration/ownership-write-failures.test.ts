@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageGate } from '../../dev/storage-proxy';
 import { requestRelease } from '../../shared/approvals/request-release';
-import type { CaseMessage } from '../../shared/store/case-queue';
 import { runCase } from '../../shared/plans/run-case';
 import { failCase } from '../../shared/plans/fail-case';
 import { PEOPLE } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
-import { containedAgain, decideAsSocLead, heldCase, ownerOf, postIncident, targetStatuses } from '../helpers/incident-runs';
+import { containedAgain, decideAndTakeMessage, heldCase, ownerOf, postIncident, targetStatuses } from '../helpers/incident-runs';
 
 // Storage fails the ownership write that follows a target's outcome (the identity kept contained, or given back): the
 // run fails and is retried. The retry must make that write, or the identity stays with a finished case and every later
@@ -26,12 +25,6 @@ afterAll(async () => {
 /** Fails every change to a stored ownership row once `when` holds (the agent as its plan leaves it). */
 const failOwnerWritesWhen = (when: () => boolean): StorageGate => (req) =>
   Promise.resolve(req.service === 'table' && req.method === 'PUT' && req.shape === '/owners(…)' && when() ? 'drop' : 'forward');
-
-/** The SOC lead decides the approval on its page; returns the queue message the decision sends (the run it starts). */
-async function decide(approvalId: string, decision: 'approve' | 'reject'): Promise<CaseMessage | undefined> {
-  await decideAsSocLead(app, approvalId, decision);
-  return (await app.queuedMessages()).find((m) => m['approvalId'] === approvalId) as CaseMessage | undefined;
-}
 
 describe('an ownership write after a target ended fails, and the run is retried', () => {
   it('the retry keeps the contained identity with its case as contained, so a later incident about it acts', async () => {
@@ -52,10 +45,7 @@ describe('an ownership write after a target ended fails, and the run is retried'
     const message = await postIncident(app, 82, agent);
     await runCase(app.deps, app.deps.planners, message, app.inv);
     const asked = await requestRelease(app.deps, message.caseId, { targetId: agent, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
-    const approved = await decide(asked.approvalId ?? '', 'approve');
-    if (!approved) {
-      throw new Error('the approval queued no run');
-    }
+    const approved = await decideAndTakeMessage(app, asked.approvalId ?? '', 'approve');
     const enabled = () => app.sim.state.get(agent)?.accountEnabled === true;
     await expect(app.withStorageGate(failOwnerWritesWhen(enabled), () => runCase(app.deps, app.deps.planners, approved, app.inv))).rejects.toThrow();
     expect(enabled()).toBe(true);
@@ -69,10 +59,7 @@ describe('an ownership write after a target ended fails, and the run is retried'
   it('the retry of a rejected hold gives the identity back, so a later incident about it acts', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 84, agent);
-    const rejected = await decide(approvalId, 'reject');
-    if (!rejected) {
-      throw new Error('the rejection queued no run');
-    }
+    const rejected = await decideAndTakeMessage(app, approvalId, 'reject');
     await expect(app.withStorageGate(failOwnerWritesWhen(() => true), () => runCase(app.deps, app.deps.planners, rejected, app.inv))).rejects.toThrow();
 
     await runCase(app.deps, app.deps.planners, rejected, app.inv);
