@@ -26,21 +26,25 @@ export function cardEventOf(approval: Pick<ApprovalEntity, 'status' | 'decisions
  * `teams-cards` queue, whose trigger posts it and retries a throttled or failing Teams, so this never waits on
  * Teams and never throws: the approval stands whatever happens here. Does nothing when `TEAMS_WEBHOOK_URL` is unset.
  *
+ * @returns true when the card is queued (or there is no Teams channel), false when it could not be
+ *
  * @example
  * await announceApproval(deps, approval); // once the approval is stored: created, decided or expired
  */
-export async function announceApproval(deps: AnnounceDeps, approval: ApprovalEntity): Promise<void> {
+export async function announceApproval(deps: AnnounceDeps, approval: ApprovalEntity): Promise<boolean> {
   if (!deps.config.TEAMS_WEBHOOK_URL) {
-    return;
+    return true;
   }
   const event = cardEventOf(approval);
   if (!deps.storage) {
     deps.log?.warn(`approval ${approval.id}: no queue in reach, Teams ${event} card not sent`);
-    return;
+    return false;
   }
   try {
     await enqueueTeamsCard(deps.storage, { approvalId: approval.id, event, attempt: 1 });
+    return true;
   } catch (err) {
     deps.log?.warn(`approval ${approval.id}: Teams ${event} card not queued: ${ensureError(err).message}`);
+    return false;
   }
 }

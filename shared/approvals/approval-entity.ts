@@ -7,6 +7,12 @@ export type ApprovalKind =
   | 'held-containment' // run a containment the guardrails held (blueprint, blast radius, listed identity, direct request)
   | 'lifecycle-delete'; // delete an agent long past its end date
 
+/** A way the approvers hear of a request: a Teams card, a mail, or (a release) a note on the case's ticket and incident. */
+export type AnnounceChannel = 'teams' | 'mail' | 'note';
+
+/** The row key of an approval in the `approvals` table (one row per partition; the partition is the approval id). */
+export const APPROVAL_ROW = 'approval';
+
 /** An approval as stored in the `approvals` table (partition = approval id). */
 export interface ApprovalEntity extends ApprovalRecord {
   kind: ApprovalKind;
@@ -33,4 +39,9 @@ export interface ApprovalEntity extends ApprovalRecord {
    * nobody can decide until a fresh read at decision time succeeds (separation of duties fails closed).
    */
   accountable?: { state: 'read' | 'unreadable'; at: string; detail?: string; permission?: string };
+  /**
+   * When each channel told the approvers about the request. Every request stores it (empty at first); the approvals
+   * timer announces a pending request again on the channels missing here. Absent on rows stored before it was kept.
+   */
+  announced?: Partial<Record<AnnounceChannel, string>>;
 }

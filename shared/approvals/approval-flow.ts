@@ -18,7 +18,8 @@ import { applyDecision } from './decide-rules';
 import { checkEligibility } from './separation-of-duties';
 import { isAllowedApprover } from './is-allowed-approver';
 import { parseDecisionForm, type DecisionForm } from './parse-decision-form';
-import { APPROVAL_ROW, type ApprovalDeps } from './request-approval';
+import { APPROVAL_ROW } from './approval-entity';
+import type { ApprovalDeps } from './request-approval';
 import { announceApproval } from './announce-approval';
 
 export interface ApprovalFlowDeps extends ApprovalDeps {

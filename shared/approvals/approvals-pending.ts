@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { APPROVAL_ROW } from './request-approval';
+import { APPROVAL_ROW } from './approval-entity';
 import { metrics, type MeterProvider, type ObservableResult } from '@opentelemetry/api';
 import { METRICS, TELEMETRY_SCOPE } from '../telemetry/responder-metrics';
 

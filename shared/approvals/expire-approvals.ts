@@ -2,12 +2,12 @@ import { odata } from '@azure/data-tables';
 import { ensureError } from '../errors';
 import type { TicketProvider } from '../tickets/ticket-provider';
 import { isConflict } from '../store/storage';
-import { APPROVAL_ROW } from './request-approval';
 import { queueApprovedAction, type ApprovalFlowDeps } from './approval-flow';
-import type { ApprovalEntity } from './approval-entity';
+import { APPROVAL_ROW, type ApprovalEntity } from './approval-entity';
 import { approvalColumns } from './approval-columns';
 import { recordOutcomeOnCase } from './record-outcome-on-case';
 import { announceApproval } from './announce-approval';
+import { ANNOUNCE_GRACE_MS, announceRequest, missingChannels, type AnnounceRequestDeps } from './announce-request';
 
 /**
  * The approvals timer: expires undecided approvals at their deadline (audited, written onto the case,
@@ -15,9 +15,13 @@ import { announceApproval } from './announce-approval';
  * A decision that lands while the timer runs wins: the expiry is a conditional write like any decision.
  * The `status` column stays `escalation-due` until the ticket took the escalation, so a ticket system that is
  * down delays the escalation to a later run instead of losing it; the case is queued to end the hold at the expiry,
- * and again on every run until the escalation is taken, whatever the ticket system does.
+ * and again on every run until the escalation is taken, whatever the ticket system does. A pending request whose
+ * announcement did not reach every channel (a failure, or the process gone before it sent) is announced on the
+ * channels missing, once the request had its own chance to (`ANNOUNCE_GRACE_MS`).
  */
-export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: TicketProvider }): Promise<{ expired: number; escalated: number; requeued: number }> {
+export async function expireApprovals(
+  deps: ApprovalFlowDeps & AnnounceRequestDeps & { tickets: TicketProvider },
+): Promise<{ expired: number; escalated: number; requeued: number; announced: number }> {
   const now = deps.now();
   let expired = 0;
   let escalated = 0;
@@ -69,7 +73,15 @@ export async function expireApprovals(deps: ApprovalFlowDeps & { tickets: Ticket
     await queueApprovedAction(deps, row.value);
     requeued++;
   }
-  return { expired, escalated, requeued };
+  let announced = 0;
+  for (const row of await deps.approvals.query(odata`status eq 'pending'`)) {
+    const unheard = missingChannels(deps, row.value);
+    if (unheard.length > 0 && row.value.expiresAt > now && Date.parse(row.value.createdAt) <= now - ANNOUNCE_GRACE_MS) {
+      const left = await announceRequest(deps, row); // never throws: one request's channels cannot stop the others
+      announced += unheard.length - left.length;
+    }
+  }
+  return { expired, escalated, requeued, announced };
 }
 
 /** Notes the expiry on the case's ticket (idempotent key); true when done or when there is no ticket to note. */

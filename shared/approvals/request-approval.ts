@@ -1,20 +1,20 @@
 import { createHash } from 'node:crypto';
-import { decodeKey, type Config } from '../config';
+import type { Config } from '../config';
 import type { Graph } from '../graph/graph-client';
 import { KIND_LABEL } from '../graph/identity-kind';
-import { getByIds } from '../graph/directory-objects';
 import { readAccountable } from '../graph/sponsors';
 import { isAccountableKind } from './separation-of-duties';
-import { sendMail } from '../graph/mail';
 import type { AuditLog } from '../store/audit-log';
 import type { TargetRecord } from '../store/case-model';
 import type { RecordTable } from '../store/record-table';
 import { isConflict } from '../store/storage';
-import type { ApprovalEntity, ApprovalKind } from './approval-entity';
+import { APPROVAL_ROW, type ApprovalEntity, type ApprovalKind } from './approval-entity';
 import { approvalColumns } from './approval-columns';
-import { newNonce, signApprovalToken } from './approval-token';
-import { ensureError, ValidationError } from '../errors';
-import { announceApproval } from './announce-approval';
+import { approvalLink } from './approval-link';
+import { newNonce } from './approval-token';
+import { ValidationError } from '../errors';
+import { announceRequest, type AnnounceRequestDeps } from './announce-request';
+import { lookUpApprovers } from './look-up-approvers';
 
 export interface ApprovalDeps {
   config: Config;
@@ -41,8 +41,6 @@ export interface ApprovalRequest {
   round?: string;
 }
 
-export const APPROVAL_ROW = 'approval';
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Plain words for what an approval will change. */
@@ -60,21 +58,13 @@ export function describeApprovalAction(kind: ApprovalKind, target: TargetRecord)
   }
 }
 
-/** The link an approver opens; the token proves the link came from us, for this approval, before expiry. */
-export function approvalLink(config: Pick<Config, 'PUBLIC_BASE_URL' | 'APPROVAL_SIGNING_KEY'>, approval: Pick<ApprovalEntity, 'id' | 'expiresAt' | 'nonce'>): string | undefined {
-  if (!config.PUBLIC_BASE_URL || !config.APPROVAL_SIGNING_KEY) {
-    return undefined;
-  }
-  const token = signApprovalToken(decodeKey(config.APPROVAL_SIGNING_KEY), { approvalId: approval.id, expiresAt: approval.expiresAt, nonce: approval.nonce });
-  return `${config.PUBLIC_BASE_URL}/api/approvals/${encodeURIComponent(approval.id)}?token=${encodeURIComponent(token)}`;
-}
-
 /**
  * Creates (once) the approval a held action waits for: who may not decide (sponsors, owners, the
- * requester, the responder, the target), the quorum, the expiry, and a signed link. The id is derived
- * from the case, target, kind and round, so a retried run finds the same approval instead of a second one.
+ * requester, the responder, the target), the quorum, the expiry, and a signed link, and tells the approvers
+ * (`announceRequest`). The id is derived from the case, target, kind and round, so a retried run finds the same
+ * approval instead of a second one, and announces it on the channels its first attempt did not reach.
  */
-export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest): Promise<{ approval: ApprovalEntity; link: string | undefined; created: boolean }> {
+export async function requestApproval(deps: AnnounceRequestDeps, req: ApprovalRequest): Promise<{ approval: ApprovalEntity; link: string | undefined; created: boolean }> {
   if (!GUID.test(req.requestedBy)) {
     // Whoever asks can never approve; that rule needs a real principal to compare against.
     throw new ValidationError('An approval must be requested by a named principal', [{ field: 'requestedBy', message: 'must be the object id (GUID) of the person or workload that asked' }]);
@@ -82,6 +72,7 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
   const id = createHash('sha256').update(`${req.caseId}|${req.target.key}|${req.kind}|${req.round ?? ''}`).digest('hex').slice(0, 24);
   const existing = await deps.approvals.get(id, APPROVAL_ROW);
   if (existing) {
+    await announceRequest(deps, existing);
     return { approval: existing.value, link: approvalLink(deps.config, existing.value), created: false };
   }
   const excluded = new Set<string>([req.requestedBy.toLowerCase()]);
@@ -131,19 +122,21 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     createdAt: new Date(now).toISOString(),
     nonce: newNonce(),
     ...(accountable === undefined ? {} : { accountable }),
+    announced: {},
   };
   // Audited before the row is stored, and nothing after the insert throws: a request retried after a failure meets its
-  // row and returns it as found (created: false), so a step left undone after the insert (the audit, the announcement,
-  // the mail, the caller's ticket note with the link) would never be done. A failed attempt may leave an audit entry
-  // for a request it did not store (its retry audits again); never a stored request nobody was told about.
+  // row and returns it as found (created: false), so an audit left undone after the insert would never be done. A failed
+  // attempt may leave an audit entry for a request it did not store (its retry audits again). The announcement is
+  // recorded per channel on the row, so the retry (or the approvals timer) sends what this attempt did not.
   await deps.audit.write({ action: 'approval.requested', scope: req.caseId, actor: req.requestedBy, targetId: approval.targetId, result: 'ok', detail: `${id}: ${approval.actionText}` });
   if (accountable?.state === 'unreadable') {
     await deps.audit.write({ action: 'approval.sod-unverifiable', scope: req.caseId, actor: 'system', targetId: approval.targetId, result: 'refused', detail: `${id}: nobody can decide until sponsors and owners can be read: ${accountable.detail ?? ''}` });
   }
+  let etag: string;
   try {
     // Checked: an insert stored whose answer was lost is this request's (its nonce is new), and still needs its
     // announcement.
-    await deps.approvals.insertChecked(id, APPROVAL_ROW, approval, approvalColumns(approval));
+    etag = await deps.approvals.insertChecked(id, APPROVAL_ROW, approval, approvalColumns(approval));
   } catch (err) {
     if (isConflict(err)) {
       const winner = await deps.approvals.get(id, APPROVAL_ROW);
@@ -153,93 +146,6 @@ export async function requestApproval(deps: ApprovalDeps, req: ApprovalRequest):
     }
     throw err;
   }
-  await announceApproval(deps, approval);
-  const link = approvalLink(deps.config, approval);
-  if (link && deps.config.APPROVAL_MAIL_SENDER) {
-    await mailApprovers(deps, approval, link, approvers.mailboxes).catch((err: unknown) => deps.log?.warn(`approval ${id}: mail not sent: ${ensureError(err).message}`));
-  }
-  return { approval, link, created: true };
-}
-
-/** Entries of the "who may decide" sentence before it is cut short: the page must stay readable on a phone. */
-const MAX_NAMED_APPROVERS = 8;
-
-interface ApproverLookup {
-  /** Plain words for the page and the mail: who may decide. */
-  text: string;
-  /** Object id and sign-in address of each user listed in `APPROVERS` directly (groups are not expanded). */
-  mailboxes: { id: string; address: string }[];
-}
-
-/**
- * Names the approvers (one `getByIds` call for users and groups alike), so the page says who may decide in
- * words a person recognises. Membership itself is checked again at decision time, never taken from here.
- */
-async function lookUpApprovers(deps: ApprovalDeps, approvalId: string): Promise<ApproverLookup> {
-  const ids = deps.config.APPROVERS;
-  const rule = 'Membership is checked in Microsoft Entra when you decide. The requester, the identity’s sponsors and owners, and the responder itself cannot approve.';
-  if (ids.length === 0) {
-    return { text: 'Nobody: APPROVERS is empty, so no one can approve this request. Ask an administrator to set it.', mailboxes: [] };
-  }
-  let objects: Awaited<ReturnType<typeof getByIds>>['objects'] = [];
-  try {
-    objects = (await getByIds(deps.graph, ids)).objects;
-  } catch (err) {
-    deps.log?.warn(`approval ${approvalId}: could not name the approvers: ${ensureError(err).message}`);
-    return { text: `The ${ids.length} people and groups listed in APPROVERS. ${rule}`, mailboxes: [] };
-  }
-  const byId = new Map(objects.map((o) => [o.id, o]));
-  const people: string[] = [];
-  const groups: string[] = [];
-  const mailboxes: ApproverLookup['mailboxes'] = [];
-  for (const id of ids) {
-    const o = byId.get(id);
-    if (o === undefined) {
-      people.push(`the directory object ${id} (not found)`);
-    } else if (o.odataType.toLowerCase() === '#microsoft.graph.group') {
-      groups.push(o.displayName ?? id);
-    } else {
-      people.push(o.userPrincipalName ? `${o.displayName ?? o.userPrincipalName} (${o.userPrincipalName})` : (o.displayName ?? id));
-      if (o.userPrincipalName && o.kind === 'user') {
-        mailboxes.push({ id, address: o.userPrincipalName });
-      }
-    }
-  }
-  const entries = [...people, ...groups.map((g) => `a member of the group ${g}`)];
-  const shown = entries.slice(0, MAX_NAMED_APPROVERS);
-  const more = entries.length - shown.length;
-  const list = more > 0 ? `${shown.join(', ')}, and ${more} more listed in APPROVERS` : joinOr(shown);
-  return { text: `${list}. ${rule}`, mailboxes };
-}
-
-function joinOr(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1) ?? ''}`;
-}
-
-/**
- * Emails the link to the approvers listed by user id, from the configured mailbox. Members of approver
- * groups are not mailed (that needs group membership reads the responder is not granted); they reach the
- * link through the ticket and the incident comment.
- */
-async function mailApprovers(deps: ApprovalDeps, approval: ApprovalEntity, link: string, mailboxes: ApproverLookup['mailboxes']): Promise<void> {
-  const sender = deps.config.APPROVAL_MAIL_SENDER;
-  const to = mailboxes.filter((m) => !approval.excluded.includes(m.id)).map((m) => m.address);
-  if (!sender || to.length === 0) {
-    return;
-  }
-  await sendMail(deps.graph, sender, {
-    to,
-    subject: `[Approval needed] ${approval.title}: ${approval.targetName}`,
-    text: [
-      approval.actionText,
-      '',
-      `Requested by: ${approval.requestedByName}`,
-      `Why: ${approval.reason}`,
-      `Approvals needed: ${approval.quorum}`,
-      `Decide before: ${new Date(approval.expiresAt).toISOString()}`,
-      '',
-      'Open this link, sign in, and choose Approve or Reject (opening it changes nothing):',
-      link,
-    ].join('\n'),
-  });
+  await announceRequest(deps, { value: approval, etag }, { approvers });
+  return { approval, link: approvalLink(deps.config, approval), created: true };
 }

@@ -1,13 +1,13 @@
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
-import { AppError, ConflictError, NotFoundError, ValidationError, ensureError } from '../errors';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { issuesToFields } from '../alerts/direct-request';
-import { deterministicGuid } from '../store/deterministic-guid';
 import type { Sentinel } from '../sentinel/sentinel-client';
-import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import type { CaseStore } from '../store/case-store';
 import type { TicketProvider } from '../tickets/ticket-provider';
-import { approvalLink, requestApproval, type ApprovalDeps } from './request-approval';
+import { approvalLink } from './approval-link';
+import { announceRequest } from './announce-request';
+import { requestApproval, type ApprovalDeps } from './request-approval';
 import type { PrincipalCheck } from '../auth/signed-in-principal';
 
 export const releaseRequestSchema = z.strictObject({
@@ -27,7 +27,7 @@ export interface ReleaseRequestResult {
 
 /**
  * Asks to release a contained target: creates the approval (nothing changes until approved) and puts its
- * link on the ticket and the incident. While a release of the target waits for a decision, asking again
+ * link on the ticket and the incident (`announceRequest`). While a release of the target waits for a decision, asking again
  * returns that same approval, so there is only ever one live link to release a target.
  *
  * @throws AppError 401/403 without a verified signed-in person, ValidationError (400), NotFoundError (404),
@@ -67,11 +67,15 @@ export async function requestRelease(
   if (target.status !== 'contained') {
     throw new ConflictError('TargetNotContained', `Target ${parsed.data.targetId} is ${target.status}, not contained: there is nothing to release.`);
   }
-  const earlier = (await deps.approvals.query(odata`caseId eq ${caseId} and targetKey eq ${target.key} and kind eq 'release'`)).map((r) => r.value);
-  const live = earlier.find((a) => a.status === 'pending' && a.expiresAt > deps.now());
+  const earlier = await deps.approvals.query(odata`caseId eq ${caseId} and targetKey eq ${target.key} and kind eq 'release'`);
+  const live = earlier.find((a) => a.value.status === 'pending' && a.value.expiresAt > deps.now());
   if (live) {
-    return { approvalId: live.id, status: live.status, expiresAt: new Date(live.expiresAt).toISOString(), quorum: live.quorum, approvalUrl: approvalLink(deps.config, live), created: false };
+    // Asking again also tells the approvers on any channel the first request did not reach.
+    await announceRequest(deps, live);
+    const { value } = live;
+    return { approvalId: value.id, status: value.status, expiresAt: new Date(value.expiresAt).toISOString(), quorum: value.quorum, approvalUrl: approvalLink(deps.config, value), created: false };
   }
+  // The approval is announced on the ticket and the incident as well as to the approvers (`announceRequest`).
   const { approval, link, created } = await requestApproval(deps, {
     kind: 'release',
     caseId,
@@ -83,23 +87,5 @@ export async function requestRelease(
     // after a rejection or an expiry gets a new one.
     round: `release-${earlier.length + 1}`,
   });
-  if (created && link) {
-    const text = [
-      `Release requested for ${approval.targetName} by ${approval.requestedByName}: ${approval.reason}`,
-      approval.actionText,
-      `Approvals needed: ${approval.quorum}. Decide before ${new Date(approval.expiresAt).toISOString()}.`,
-      `Approve or reject (opening the link changes nothing): ${link}`,
-    ].join('\n');
-    // The approval stands whatever happens below; the note and the comment only carry its link.
-    const armId = bundle.record.incidentArmId ? parseIncidentArmId(bundle.record.incidentArmId) : undefined;
-    await Promise.all([
-      bundle.record.ticket && bundle.record.ticket.provider !== 'none'
-        ? deps.tickets.addNote(bundle.record.ticket, text, `agent-responders:${caseId}:release-request:${approval.id}`).catch((err: unknown) => deps.log?.warn(`approval ${approval.id}: ticket note failed: ${ensureError(err).message}`))
-        : undefined,
-      armId
-        ? deps.sentinel.putComment(armId, deterministicGuid(`${caseId}|release-request|${approval.id}`), text).catch((err: unknown) => deps.log?.warn(`approval ${approval.id}: incident comment failed: ${ensureError(err).message}`))
-        : undefined,
-    ]);
-  }
   return { approvalId: approval.id, status: approval.status, expiresAt: new Date(approval.expiresAt).toISOString(), quorum: approval.quorum, approvalUrl: link, created };
 }

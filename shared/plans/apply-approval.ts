@@ -1,6 +1,6 @@
 import type { ApprovalEntity } from '../approvals/approval-entity';
 import { describeOutcome } from '../approvals/describe-outcome';
-import { APPROVAL_ROW } from '../approvals/request-approval';
+import { APPROVAL_ROW } from '../approvals/approval-entity';
 import type { AuditLog } from '../store/audit-log';
 import type { TargetRecord } from '../store/case-model';
 import type { RecordTable } from '../store/record-table';

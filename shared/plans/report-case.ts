@@ -1,4 +1,6 @@
-import { approvalLink, APPROVAL_ROW, type ApprovalDeps } from '../approvals/request-approval';
+import { approvalLink } from '../approvals/approval-link';
+import { APPROVAL_ROW } from '../approvals/approval-entity';
+import type { ApprovalDeps } from '../approvals/request-approval';
 import { parseIncidentArmId } from '../sentinel/incident-arm-id';
 import type { Sentinel } from '../sentinel/sentinel-client';
 import { isSuspicious, type CaseBundle, type TargetRecord } from '../store/case-model';

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { ApprovalEntity } from '../approvals/approval-entity';
-import { APPROVAL_ROW } from '../approvals/request-approval';
+import { APPROVAL_ROW } from '../approvals/approval-entity';
 import type { AuditLog } from '../store/audit-log';
 import type { RecordTable } from '../store/record-table';
 import type { Storage } from '../store/storage';

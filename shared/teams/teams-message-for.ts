@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { ApprovalEntity } from '../approvals/approval-entity';
-import { approvalLink } from '../approvals/request-approval';
+import { approvalLink } from '../approvals/approval-link';
 import { casePageUrl } from '../console/case-page-url';
 import { approvalOutcomeCard } from './approval-outcome-card';
 import { approvalRequestCard } from './approval-request-card';

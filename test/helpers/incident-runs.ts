@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
-import { approvalLink } from '../../shared/approvals/request-approval';
+import { approvalLink } from '../../shared/approvals/approval-link';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { runCase } from '../../shared/plans/run-case';
 import type { CaseMessage } from '../../shared/store/case-queue';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageGate } from '../../dev/storage-proxy';
-import { APPROVAL_ROW } from '../../shared/approvals/request-approval';
+import { APPROVAL_ROW } from '../../shared/approvals/approval-entity';
 import { approvalColumns } from '../../shared/approvals/approval-columns';
 import { expireApprovals } from '../../shared/approvals/expire-approvals';
 import { requestRelease } from '../../shared/approvals/request-release';
@@ -11,7 +11,7 @@ import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 import { decideAsSocLead, heldCase, postIncident, targetStatuses } from '../helpers/incident-runs';
-import { approvalLink } from '../../shared/approvals/request-approval';
+import { approvalLink } from '../../shared/approvals/approval-link';
 
 // An approval nobody hears about waits for its deadline: the request is stored, and the channels that carry its link
 // to the approvers (Teams, mail, the ticket and the incident) fail or the process dies before they are used. The

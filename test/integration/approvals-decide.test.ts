@@ -7,7 +7,7 @@ import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
 import type { PrincipalCheck } from '../../shared/auth/signed-in-principal';
 import { SIGNED_OUT, signedInAs, type Person } from '../helpers/approval-sign-in';
 import { requestRelease } from '../../shared/approvals/request-release';
-import { approvalLink } from '../../shared/approvals/request-approval';
+import { approvalLink } from '../../shared/approvals/approval-link';
 import type { RenderedPage } from '../../shared/approvals/approval-page';
 import { decisionBody, PEOPLE, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { incidentNaming } from '../helpers/incident-naming';

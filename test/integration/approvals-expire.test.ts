@@ -4,7 +4,7 @@ import { decideApproval, viewApproval } from '../../shared/approvals/approval-fl
 import type { ApprovalEntity } from '../../shared/approvals/approval-entity';
 import { approvalColumns } from '../../shared/approvals/approval-columns';
 import { expireApprovals } from '../../shared/approvals/expire-approvals';
-import { approvalLink } from '../../shared/approvals/request-approval';
+import { approvalLink } from '../../shared/approvals/approval-link';
 import { requestRelease } from '../../shared/approvals/request-release';
 import { decisionBody, PEOPLE, pageText, parseApprovalLink, readApprovalForm } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';

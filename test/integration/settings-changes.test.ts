@@ -6,7 +6,7 @@ import { acceptAlert } from '../../shared/intake/accept-alert';
 import { runCase } from '../../shared/plans/run-case';
 import { IdentityOwners } from '../../shared/store/identity-owners';
 import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
-import { approvalLink } from '../../shared/approvals/request-approval';
+import { approvalLink } from '../../shared/approvals/approval-link';
 import { requestRelease } from '../../shared/approvals/request-release';
 import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkAdaptiveCard, checkTeamsMessage } from '../../../dev/simulator/teams-routes';
 import type { ApprovalEntity } from '../../../shared/approvals/approval-entity';
-import { approvalLink } from '../../../shared/approvals/request-approval';
+import { approvalLink } from '../../../shared/approvals/approval-link';
 import { casePageUrl } from '../../../shared/console/case-page-url';
 import { cardEventOf } from '../../../shared/approvals/announce-approval';
 import { teamsMessageFor } from '../../../shared/teams/teams-message-for';
