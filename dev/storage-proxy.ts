@@ -20,7 +20,8 @@ export interface StorageRequest {
  * stale meanwhile.
  */
 export type GateDecision = 'forward' | 'drop' | 'lose-answer' | { answerAfter: () => Promise<unknown> };
-export type StorageGate = (req: { service: StorageRequest['service']; method: string; shape: string; write: boolean }) => Promise<GateDecision>;
+/** `path` is the request's path as sent (account, keys and ids kept, decoded, no query), to stop the request of one row. */
+export type StorageGate = (req: { service: StorageRequest['service']; method: string; shape: string; path: string; write: boolean }) => Promise<GateDecision>;
 
 export interface StorageProxyOptions {
   /** Added before each request is forwarded: what a round trip to Azure Storage in the region costs. */
@@ -59,7 +60,7 @@ export async function startStorageProxy(target: AzuritePorts, options: StoragePr
         if (options.latencyMs) {
           await sleep(options.latencyMs);
         }
-        const decision = gate ? await gate({ service, method, shape, write: method !== 'GET' && method !== 'HEAD' }) : 'forward';
+        const decision = gate ? await gate({ service, method, shape, path: pathOf(req.url ?? '/'), write: method !== 'GET' && method !== 'HEAD' }) : 'forward';
         if (decision === 'drop') {
           res.destroy();
           return;
@@ -124,6 +125,15 @@ export async function startStorageProxy(target: AzuritePorts, options: StoragePr
       );
     },
   };
+}
+
+function pathOf(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** `/acct/cases(PartitionKey='…',RowKey='…')?…` → `/cases(…)`; GUIDs and keys elided so shapes group. */

@@ -206,3 +206,41 @@ describe('the run that applies a decision loses its lease to another run of the 
     await containedAgain(app, 103, agent);
   });
 });
+
+describe('an expiry the approvals timer cannot store or audit', () => {
+  it('a row storage keeps failing does not stop the timer expiring the others in the same run, and the run says it failed', async () => {
+    const agents = await generateAgents(app, { agents: 2 });
+    const held = [];
+    for (const [i, agent] of agents.entries()) {
+      held.push(await heldCase(app, 140 + i, agent)); // one at a time: each sets the setting that holds it
+    }
+    // Rows are read in approval-id order: the first one read is the one that fails.
+    const [failing = '', other = ''] = held.map((h) => h.approvalId).sort();
+    app.clock.now = Math.max(...(await Promise.all(held.map(async (h) => (await app.approval(h.approvalId)).expiresAt))));
+    const gate: StorageGate = (req) => Promise.resolve(req.write && req.path.includes(`approvals(PartitionKey='${failing}'`) ? 'drop' : 'forward');
+    await expect(app.withStorageGate(gate, () => expireApprovals(app.deps))).rejects.toThrow(/1 approval/);
+    expect((await app.approval(other)).status).toBe('expired');
+    expect((await app.approval(failing)).status).toBe('pending');
+
+    await expireApprovals(app.deps);
+    await app.drainQueue();
+    for (const h of held) {
+      expect(await targetStatuses(app, h.message.caseId)).toEqual(['expired']);
+    }
+  });
+
+  it('an expiry whose audit fails is audited by a later run, not stored unaudited', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(app, 142, agent);
+    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    const auditDown: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.write && (req.shape === '/audit' || req.shape === '/$batch') ? 'drop' : 'forward');
+    await expect(app.withStorageGate(auditDown, () => expireApprovals(app.deps))).rejects.toThrow();
+
+    await expireApprovals(app.deps);
+    await app.drainQueue();
+    expect((await app.approval(approvalId)).status).toBe('expired');
+    const expiries = (await app.deps.audit.list(message.caseId)).filter((e) => e.action === 'approval.expired' && e.detail?.startsWith(approvalId) === true);
+    expect(expiries.length).toBeGreaterThanOrEqual(1);
+    expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
+  });
+});
