@@ -1,6 +1,7 @@
 import { odata } from '@azure/data-tables';
 import { ensureError } from '../errors';
 import type { TicketProvider } from '../tickets/ticket-provider';
+import type { Stored } from '../store/record-table';
 import { isConflict } from '../store/storage';
 import { queueApprovedAction, type ApprovalFlowDeps } from './approval-flow';
 import { APPROVAL_ROW, type ApprovalEntity } from './approval-entity';
@@ -28,23 +29,29 @@ export async function expireApprovals(
   let requeued = 0;
   /** Expired in this run and already queued to their case. */
   const queued = new Set<string>();
+  /** Rows that failed in this run: the others are still handled, and each failed one again on the next run. */
+  const failures: unknown[] = [];
   const due = await deps.approvals.query(odata`status eq 'pending' and expiresAtUtc le ${new Date(now).toISOString()}`);
-  for (const row of due) {
+  await eachRow(deps, due, failures, async (row) => {
     if (row.value.status !== 'pending' || row.value.expiresAt > now) {
-      continue;
+      return;
     }
     const next: ApprovalEntity = { ...row.value, status: 'expired', decidedAt: new Date(now).toISOString() };
+    // Audited before it is stored: an expiry stored whose audit then failed would never be audited (the next run
+    // finds it expired). A run that fails after the audit audits it again on the next.
+    await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });
     try {
-      // Checked: an expiry stored whose answer was lost is this one, and is audited and announced.
+      // Checked: an expiry stored whose answer was lost is this one, and is announced.
       await deps.approvals.replaceChecked(row.partitionKey, APPROVAL_ROW, next, row.etag, approvalColumns(next, 'escalation-due'));
     } catch (err) {
       if (isConflict(err)) {
-        continue; // decided meanwhile
+        // Decided meanwhile (a decision checked before the deadline, stored after it): the decision stands.
+        await deps.audit.write({ action: 'approval.expiry-withdrawn', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: decided before its expiry was stored` });
+        return;
       }
       throw err;
     }
     expired++;
-    await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });
     await announceApproval(deps, next);
     // The case ends the hold now, not once the ticket took the escalation: a ticket system that is down must not keep
     // the identity claimed by a hold that can no longer act. While the escalation is due, each run queues it again.
@@ -52,8 +59,8 @@ export async function expireApprovals(
       () => queued.add(next.id),
       (err: unknown) => deps.log?.warn(`approval ${next.id}: expiry not queued to its case yet (${ensureError(err).message}); queued again with the escalation`),
     );
-  }
-  for (const row of await deps.approvals.query(odata`status eq 'escalation-due'`)) {
+  });
+  await eachRow(deps, await deps.approvals.query(odata`status eq 'escalation-due'`), failures, async (row) => {
     // The case applies the expiry (its hold ends), queued again on every run while the escalation is due, whatever the
     // ticket system does: a send the queue dropped must not wait for the ticket system. A duplicate run changes nothing.
     if (!queued.has(row.value.id)) {
@@ -67,21 +74,42 @@ export async function expireApprovals(
         }
       });
     }
-  }
-  const stuck = await deps.approvals.query(odata`status eq 'approved' or status eq 'rejected'`);
-  for (const row of stuck) {
+  });
+  await eachRow(deps, await deps.approvals.query(odata`status eq 'approved' or status eq 'rejected'`), failures, async (row) => {
     await queueApprovedAction(deps, row.value);
     requeued++;
-  }
+  });
   let announced = 0;
-  for (const row of await deps.approvals.query(odata`status eq 'pending'`)) {
+  await eachRow(deps, await deps.approvals.query(odata`status eq 'pending'`), failures, async (row) => {
     const unheard = missingChannels(deps, row.value);
     if (unheard.length > 0 && row.value.expiresAt > now && Date.parse(row.value.createdAt) <= now - ANNOUNCE_GRACE_MS) {
-      const left = await announceRequest(deps, row); // never throws: one request's channels cannot stop the others
+      const left = await announceRequest(deps, row);
       announced += unheard.length - left.length;
     }
+  });
+  if (failures.length > 0) {
+    // The run shows as failed (the host logs it and counts it), after doing everything it could.
+    const n = failures.length;
+    throw new AggregateError(failures, `${n} approval${n === 1 ? '' : 's'} not handled in this run, tried again on the next: ${ensureError(failures[0]).message}`);
   }
   return { expired, escalated, requeued, announced };
+}
+
+/** Handles each row in turn; a row that throws is logged and kept in `failures`, and the next row is handled. */
+async function eachRow(
+  deps: Pick<ApprovalFlowDeps, 'log'>,
+  rows: readonly Stored<ApprovalEntity>[],
+  failures: unknown[],
+  handle: (row: Stored<ApprovalEntity>) => Promise<void>,
+): Promise<void> {
+  for (const row of rows) {
+    try {
+      await handle(row);
+    } catch (err) {
+      failures.push(err);
+      deps.log?.warn(`approval ${row.value.id}: not handled in this run, tried again on the next: ${ensureError(err).message}`);
+    }
+  }
 }
 
 /** Notes the expiry on the case's ticket (idempotent key); true when done or when there is no ticket to note. */

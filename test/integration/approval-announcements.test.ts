@@ -26,7 +26,6 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await clearFaults();
-  app.deps.config.TEAMS_WEBHOOK_URL = undefined;
   await (await app.deps.storage.queue(TEAMS_QUEUE)).clearMessages();
 });
 
@@ -104,7 +103,7 @@ describe('a release request whose every announcement failed', () => {
 describe('a held containment whose announcement failed', () => {
   it('the queue dropped its Teams card and the mailbox failed: the timer sends both, once', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
-    app.deps.config.TEAMS_WEBHOOK_URL = `${app.sim.url}/teams-webhook`;
+    expect(app.deps.config.TEAMS_WEBHOOK_URL).toBe(app.sim.teamsWebhookUrl); // the Teams channel is on
     const dropCards: StorageGate = (req) => Promise.resolve(req.service === 'queue' && req.method === 'POST' && req.shape === `/${TEAMS_QUEUE}/messages` ? 'drop' : 'forward');
     app.sim.addFault({ method: 'POST', path: 'sendMail$', status: 500, times: 100_000 });
     const { approvalId } = await app.withStorageGate(dropCards, () => heldCase(app, 132, agent));

@@ -244,3 +244,31 @@ describe('an expiry the approvals timer cannot store or audit', () => {
     expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
   });
 });
+
+describe('a decision stored while the approvals timer expires the same approval', () => {
+  it('the decision stands, the expiry is audited as withdrawn, and the run goes on', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(app, 143, agent);
+    const deadline = (await app.approval(approvalId)).expiresAt;
+    app.clock.now = deadline;
+    // The timer has read the approval as due, audited the expiry, and is about to store it; the SOC lead, whose page was
+    // checked a second before the deadline, rejects it first.
+    let decided = false;
+    const gate: StorageGate = async (req) => {
+      if (!decided && req.service === 'table' && req.method === 'PUT' && req.shape === '/approvals(…)') {
+        decided = true;
+        app.clock.now = deadline - 1000;
+        await decideAsSocLead(app, approvalId, 'reject');
+        app.clock.now = deadline;
+      }
+      return 'forward';
+    };
+    expect(await app.withStorageGate(gate, () => expireApprovals(app.deps))).toMatchObject({ expired: 0 });
+    expect(decided).toBe(true);
+    expect((await app.approval(approvalId)).status).toBe('rejected');
+    const actions = (await app.deps.audit.list(message.caseId)).filter((e) => e.detail?.startsWith(approvalId) === true).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['approval.expired', 'approval.expiry-withdrawn']));
+    await app.drainQueue();
+    expect(await targetStatuses(app, message.caseId)).toEqual(['rejected']);
+  });
+});
