@@ -5,7 +5,9 @@ import { DEMO } from '../../dev/simulator/demo-ids';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { parseAlert } from '../../shared/alerts/parse-alert';
 import { recoverStuckCases, STUCK_AFTER_MS, WAITING_RECHECK_MS } from '../../shared/responder/recover-stuck-cases';
+import type { StorageGate } from '../../dev/storage-proxy';
 import { IdentityOwners } from '../../shared/store/identity-owners';
+import { keyOf } from '../../shared/store/storage-key';
 import { incidentNaming } from '../helpers/incident-naming';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
@@ -85,5 +87,49 @@ describe('recovering cases that lost their queue message', () => {
       expect(await targetsOf(waiting)).toEqual(['contained']);
       expect(app.sim.state.get(victim)?.accountEnabled).toBe(false);
     });
+  });
+});
+
+// One case recovery cannot handle (storage keeps failing a read it needs) must not stop recovery of every other case:
+// the cases are read in the same order every run, so the same case would stop the same others every time.
+describe('recovery, when one case cannot be handled', () => {
+  let app: InProcessApp;
+  beforeAll(async () => {
+    app = await startInProcessApp({ throughStorageProxy: true });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('recovers the others in the same run, and the run says it failed', async () => {
+    const agents = await generateAgents(app, { agents: 2 });
+    const waitingFor = new Map<string, string>(); // waiting case → the agent it waits for
+    for (const [i, agent] of agents.entries()) {
+      // A finished case whose ownership write was lost, and a later incident, read after the agent was enabled again,
+      // that waits for it.
+      const owner = await app.contain(incidentNaming(30 + 2 * i, [{ id: agent, name: 'Agent' }]));
+      await app.deps.owners.setState(IdentityOwners.identityOf(agent), owner, 'acting', true);
+      const sp = app.sim.state.get(agent);
+      if (sp) {
+        sp.accountEnabled = true;
+      }
+      app.clock.now += 1_000;
+      waitingFor.set(await app.contain(incidentNaming(31 + 2 * i, [{ id: agent, name: 'Agent' }])), agent);
+    }
+    await app.drainQueue();
+    app.clock.now += WAITING_RECHECK_MS + 1;
+    // Storage keeps failing the owner read of the agent the first waiting case (in recovery's own order) waits for.
+    const order = (await app.deps.cases.casesWithStatus('waiting')).map((c) => c.caseId).filter((id) => waitingFor.has(id));
+    const [first = '', second = ''] = order;
+    const poisoned = keyOf(IdentityOwners.identityOf(waitingFor.get(first) ?? ''));
+    const gate: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'GET' && req.path.includes(poisoned) ? 'drop' : 'forward');
+    await expect(app.withStorageGate(gate, () => recoverStuckCases(app.deps))).rejects.toThrow(/1 case/);
+
+    await app.drainQueue();
+    expect(app.sim.state.get(waitingFor.get(second) ?? '')?.accountEnabled).toBe(false);
+    // The next run, storage answering again, recovers the first.
+    await recoverStuckCases(app.deps);
+    await app.drainQueue();
+    expect(app.sim.state.get(waitingFor.get(first) ?? '')?.accountEnabled).toBe(false);
   });
 });
