@@ -6,7 +6,7 @@ import { recoverStuckCases } from '../shared/responder/recover-stuck-cases';
 /** Every two minutes: re-queue cases that lost their queue message or their worker. */
 export const casesRecoverHandler = async (_timer: Timer, context: InvocationContext): Promise<void> => {
   const deps = await getDeps();
-  const { requeued } = await recoverStuckCases(deps);
+  const { requeued } = await recoverStuckCases({ ...deps, log: context });
   if (requeued.length > 0) {
     context.warn(JSON.stringify({ requeued }));
   }

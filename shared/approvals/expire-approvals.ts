@@ -3,6 +3,7 @@ import { ensureError } from '../errors';
 import type { TicketProvider } from '../tickets/ticket-provider';
 import type { Stored } from '../store/record-table';
 import { isConflict } from '../store/storage';
+import { IsolatedSweep } from '../async/isolated-sweep';
 import { queueApprovedAction, type ApprovalFlowDeps } from './approval-flow';
 import { APPROVAL_ROW, type ApprovalEntity } from './approval-entity';
 import { approvalColumns } from './approval-columns';
@@ -29,10 +30,11 @@ export async function expireApprovals(
   let requeued = 0;
   /** Expired in this run and already queued to their case. */
   const queued = new Set<string>();
-  /** Rows that failed in this run: the others are still handled, and each failed one again on the next run. */
-  const failures: unknown[] = [];
+  /** Each approval on its own: one that fails does not stop the others. */
+  const sweep = new IsolatedSweep('approval', deps.log);
+  const idOf = (row: Stored<ApprovalEntity>): string => row.value.id;
   const due = await deps.approvals.query(odata`status eq 'pending' and expiresAtUtc le ${new Date(now).toISOString()}`);
-  await eachRow(deps, due, failures, async (row) => {
+  await sweep.each(due, idOf, async (row) => {
     if (row.value.status !== 'pending' || row.value.expiresAt > now) {
       return;
     }
@@ -60,7 +62,7 @@ export async function expireApprovals(
       (err: unknown) => deps.log?.warn(`approval ${next.id}: expiry not queued to its case yet (${ensureError(err).message}); queued again with the escalation`),
     );
   });
-  await eachRow(deps, await deps.approvals.query(odata`status eq 'escalation-due'`), failures, async (row) => {
+  await sweep.each(await deps.approvals.query(odata`status eq 'escalation-due'`), idOf, async (row) => {
     // The case applies the expiry (its hold ends), queued again on every run while the escalation is due, whatever the
     // ticket system does: a send the queue dropped must not wait for the ticket system. A duplicate run changes nothing.
     if (!queued.has(row.value.id)) {
@@ -75,41 +77,20 @@ export async function expireApprovals(
       });
     }
   });
-  await eachRow(deps, await deps.approvals.query(odata`status eq 'approved' or status eq 'rejected'`), failures, async (row) => {
+  await sweep.each(await deps.approvals.query(odata`status eq 'approved' or status eq 'rejected'`), idOf, async (row) => {
     await queueApprovedAction(deps, row.value);
     requeued++;
   });
   let announced = 0;
-  await eachRow(deps, await deps.approvals.query(odata`status eq 'pending'`), failures, async (row) => {
+  await sweep.each(await deps.approvals.query(odata`status eq 'pending'`), idOf, async (row) => {
     const unheard = missingChannels(deps, row.value);
     if (unheard.length > 0 && row.value.expiresAt > now && Date.parse(row.value.createdAt) <= now - ANNOUNCE_GRACE_MS) {
       const left = await announceRequest(deps, row);
       announced += unheard.length - left.length;
     }
   });
-  if (failures.length > 0) {
-    // The run shows as failed (the host logs it and counts it), after doing everything it could.
-    const n = failures.length;
-    throw new AggregateError(failures, `${n} approval${n === 1 ? '' : 's'} not handled in this run, tried again on the next: ${ensureError(failures[0]).message}`);
-  }
+  sweep.finish();
   return { expired, escalated, requeued, announced };
-}
-
-/** Handles each row in turn; a row that throws is logged and kept in `failures`, and the next row is handled. */
-async function eachRow(
-  deps: Pick<ApprovalFlowDeps, 'log'>,
-  rows: readonly Stored<ApprovalEntity>[],
-  failures: unknown[],
-  handle: (row: Stored<ApprovalEntity>) => Promise<void>,
-): Promise<void> {
-  for (const row of rows) {
-    try {
-      await handle(row);
-    } catch (err) {
-      failures.push(err);
-      deps.log?.warn(`approval ${row.value.id}: not handled in this run, tried again on the next: ${ensureError(err).message}`);
-    }
-  }
 }
 
 /** Notes the expiry on the case's ticket (idempotent key); true when done or when there is no ticket to note. */

@@ -5,6 +5,7 @@ import { enqueueCase, type CaseMessage } from '../store/case-queue';
 import type { IdentityOwners } from '../store/identity-owners';
 import type { Storage } from '../store/storage';
 import { identityOf } from '../plans/ownership';
+import { IsolatedSweep } from '../async/isolated-sweep';
 
 /** A case untouched this long while `received` or `running` has lost its message (or its worker). */
 export const STUCK_AFTER_MS = 120_000;
@@ -20,15 +21,24 @@ export const WAITING_RECHECK_MS = 10 * 60_000;
  * gives the identity back or says it contained, and wakes the waiting case. A duplicate message is harmless: one
  * worker at a time holds a case, and finished steps are never repeated.
  */
-export async function recoverStuckCases(deps: { cases: CaseStore; storage: Storage; audit: AuditLog; owners: IdentityOwners; now: () => number }): Promise<{ requeued: string[] }> {
+export async function recoverStuckCases(deps: {
+  cases: CaseStore;
+  storage: Storage;
+  audit: AuditLog;
+  owners: IdentityOwners;
+  now: () => number;
+  log?: { warn(msg: string): void };
+}): Promise<{ requeued: string[] }> {
   const requeued = new Set<string>();
   const now = deps.now();
+  /** Each case on its own: one that fails (a read storage keeps refusing) does not stop the others. */
+  const sweep = new IsolatedSweep('case', deps.log);
   const requeue = async (message: CaseMessage, detail: string): Promise<void> => {
     if (requeued.has(message.caseId)) {
       return;
     }
-    requeued.add(message.caseId);
     await enqueueCase(deps.storage, message);
+    requeued.add(message.caseId);
     await deps.audit.write({ action: 'case.requeued', scope: message.caseId, actor: 'system', result: 'info', detail });
   };
   const stale = (caseId: string, since: string, why: string): Promise<void> => requeue({ caseId }, `${why} since ${since}`);
@@ -44,22 +54,23 @@ export async function recoverStuckCases(deps: { cases: CaseStore; storage: Stora
     }
   };
   for (const status of ['received', 'running'] as const) {
-    for (const record of await deps.cases.casesWithStatus(status)) {
+    await sweep.each(await deps.cases.casesWithStatus(status), (r) => r.caseId, async (record) => {
       if (now - Date.parse(record.updatedAt) >= STUCK_AFTER_MS) {
         await stale(record.caseId, record.updatedAt, status);
       }
-    }
+    });
   }
-  for (const record of await deps.cases.casesWithStatus('waiting')) {
+  await sweep.each(await deps.cases.casesWithStatus('waiting'), (r) => r.caseId, async (record) => {
     if (now - Date.parse(record.updatedAt) >= WAITING_RECHECK_MS) {
       await settleIdleOwners(record.caseId);
       await stale(record.caseId, record.updatedAt, 'waiting');
     }
-  }
-  for (const { caseId, target } of await deps.cases.targetsWithStatus('pending', 500)) {
+  });
+  await sweep.each(await deps.cases.targetsWithStatus('pending', 500), (t) => t.caseId, async ({ caseId, target }) => {
     if (now - Date.parse(target.receivedAt) >= STUCK_AFTER_MS) {
       await stale(caseId, target.receivedAt, 'target pending');
     }
-  }
+  });
+  sweep.finish();
   return { requeued: [...requeued] };
 }

@@ -1,0 +1,43 @@
+import { ensureError } from '../errors';
+
+/**
+ * A timer's sweep over many records, each handled on its own: a record that throws is logged and counted, and the
+ * next one is handled. A sweep reads its records in the same order every run, so one record that keeps failing (a
+ * read storage keeps refusing) would otherwise stop the same others in every run. Once the sweep did all it could,
+ * `finish()` throws if any record failed, so the run shows as failed and the host logs it; each failed record is
+ * tried again on the next run.
+ *
+ * @example
+ * const sweep = new IsolatedSweep('approval', deps.log);
+ * await sweep.each(rows, (r) => r.value.id, async (row) => expire(row));
+ * sweep.finish();
+ */
+export class IsolatedSweep {
+  private readonly failures: Error[] = [];
+
+  /** `noun`: what one record is, in the run's error (`2 approvals not handled …`). */
+  constructor(
+    private readonly noun: string,
+    private readonly log?: { warn(msg: string): void },
+  ) {}
+
+  async each<T>(items: Iterable<T>, nameOf: (item: T) => string, handle: (item: T) => Promise<void>): Promise<void> {
+    for (const item of items) {
+      try {
+        await handle(item);
+      } catch (err) {
+        const error = ensureError(err);
+        this.failures.push(error);
+        this.log?.warn(`${this.noun} ${nameOf(item)}: not handled in this run, tried again on the next: ${error.message}`);
+      }
+    }
+  }
+
+  /** Throws an AggregateError naming how many records failed, with the first one's reason; nothing when none did. */
+  finish(): void {
+    const n = this.failures.length;
+    if (n > 0) {
+      throw new AggregateError(this.failures, `${n} ${this.noun}${n === 1 ? '' : 's'} not handled in this run, tried again on the next: ${this.failures[0]?.message ?? ''}`);
+    }
+  }
+}
