@@ -47,13 +47,14 @@ function channelsOf(deps: Pick<AnnounceRequestDeps, 'config'>, approval: Approva
 }
 
 /**
- * The channels a pending request has not been announced on yet. None for a decided or expired request, or for one
- * stored before announcements were recorded (`announced` absent): that one was announced, or not, by the version
- * that stored it, and telling its approvers again now would only repeat it.
+ * The channels a pending request has not been announced on yet. None for a decided or expired request, for one past
+ * its deadline that the approvals timer has not expired yet (its link is dead: a retried request must not mail it),
+ * or for one stored before announcements were recorded (`announced` absent): that one was announced, or not, by the
+ * version that stored it, and telling its approvers again now would only repeat it.
  */
-export function missingChannels(deps: Pick<AnnounceRequestDeps, 'config'>, approval: ApprovalEntity): AnnounceChannel[] {
+export function missingChannels(deps: Pick<AnnounceRequestDeps, 'config' | 'now'>, approval: ApprovalEntity): AnnounceChannel[] {
   const done = approval.announced;
-  if (done === undefined || approval.status !== 'pending') {
+  if (done === undefined || approval.status !== 'pending' || approval.expiresAt <= deps.now()) {
     return [];
   }
   return channelsOf(deps, approval).filter((c) => done[c] === undefined);
