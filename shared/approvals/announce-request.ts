@@ -47,13 +47,14 @@ function channelsOf(deps: Pick<AnnounceRequestDeps, 'config'>, approval: Approva
 }
 
 /**
- * The channels a pending request has not been announced on yet. None for a decided or expired request, or for one
- * stored before announcements were recorded (`announced` absent): that one was announced, or not, by the version
- * that stored it, and telling its approvers again now would only repeat it.
+ * The channels a pending request has not been announced on yet. None for a decided or expired request, for one past
+ * its deadline that the approvals timer has not expired yet (its link is dead: a retried request must not mail it),
+ * or for one stored before announcements were recorded (`announced` absent): that one was announced, or not, by the
+ * version that stored it, and telling its approvers again now would only repeat it.
  */
-export function missingChannels(deps: Pick<AnnounceRequestDeps, 'config'>, approval: ApprovalEntity): AnnounceChannel[] {
+export function missingChannels(deps: Pick<AnnounceRequestDeps, 'config' | 'now'>, approval: ApprovalEntity): AnnounceChannel[] {
   const done = approval.announced;
-  if (done === undefined || approval.status !== 'pending') {
+  if (done === undefined || approval.status !== 'pending' || approval.expiresAt <= deps.now()) {
     return [];
   }
   return channelsOf(deps, approval).filter((c) => done[c] === undefined);
@@ -64,18 +65,29 @@ export function missingChannels(deps: Pick<AnnounceRequestDeps, 'config'>, appro
  * release a note on the ticket and the incident), then records the channels that took it on the row, so the approvals
  * timer announces again only what failed. Never throws: the request stands whatever happens here. A mail whose answer
  * was lost may be sent twice (Graph cannot be asked whether it went), and a Teams card queued just before the record
- * failed is queued again; the ticket note and the incident comment have idempotent keys.
+ * failed is queued again; the ticket note and the incident comment have idempotent keys. Two announcers never send
+ * at once: each first claims the row (`announcing`, etag replace), and leaves it to a claim younger than
+ * `ANNOUNCE_GRACE_MS` (the request's own, taken by its insert, or a request asked again while the first one sends).
  *
+ * @param known.claimed the row's `announcing` is this caller's (the request that just stored it)
  * @returns the channels still missing afterwards
  * @example
- * await announceRequest(deps, { value: approval, etag }, { approvers }); // right after the request is stored
+ * await announceRequest(deps, { value: approval, etag }, { approvers, claimed: true }); // right after the request is stored
  */
-export async function announceRequest(deps: AnnounceRequestDeps, stored: Pick<Stored<ApprovalEntity>, 'value' | 'etag'>, known: { approvers?: ApproverLookup } = {}): Promise<AnnounceChannel[]> {
-  const approval = stored.value;
-  const missing = missingChannels(deps, approval);
+export async function announceRequest(
+  deps: AnnounceRequestDeps,
+  stored: Pick<Stored<ApprovalEntity>, 'value' | 'etag'>,
+  known: { approvers?: ApproverLookup; claimed?: boolean } = {},
+): Promise<AnnounceChannel[]> {
+  const missing = missingChannels(deps, stored.value);
   if (missing.length === 0) {
     return [];
   }
+  const claim = known.claimed === true ? { row: stored, at: stored.value.announcing } : await claimAnnouncement(deps, stored);
+  if (!claim) {
+    return missing; // another announcer is at it (or the row moved): it, or the approvals timer later, tells them
+  }
+  const approval = claim.row.value;
   const link = approvalLink(deps.config, approval);
   const sent = await Promise.all(
     missing.map(async (channel) => {
@@ -88,10 +100,34 @@ export async function announceRequest(deps: AnnounceRequestDeps, stored: Pick<St
     }),
   );
   const done = sent.filter((c): c is AnnounceChannel => c !== undefined);
-  if (done.length > 0) {
-    await recordAnnounced(deps, stored, done).catch((err: unknown) => deps.log?.warn(`approval ${approval.id}: announcement not recorded, it may be repeated: ${ensureError(err).message}`));
+  if (done.length > 0 || claim.at !== undefined) {
+    await recordAnnounced(deps, claim.row, done, claim.at).catch((err: unknown) => deps.log?.warn(`approval ${approval.id}: announcement not recorded, it may be repeated: ${ensureError(err).message}`));
   }
   return missing.filter((c) => !done.includes(c));
+}
+
+/**
+ * Takes the row for this announcement (`announcing`, etag replace), unless another announcer's claim is younger than
+ * the grace; undefined when it is, or when the row moved or could not be written (the timer tries again).
+ */
+async function claimAnnouncement(deps: AnnounceRequestDeps, stored: Pick<Stored<ApprovalEntity>, 'value' | 'etag'>): Promise<{ row: Pick<Stored<ApprovalEntity>, 'value' | 'etag'>; at: string } | undefined> {
+  const now = deps.now();
+  const held = stored.value.announcing;
+  if (held !== undefined && Date.parse(held) > now - ANNOUNCE_GRACE_MS) {
+    return undefined;
+  }
+  const at = new Date(now).toISOString();
+  const value: ApprovalEntity = { ...stored.value, announcing: at };
+  try {
+    // Checked: a claim stored whose answer was lost is this one.
+    const etag = await deps.approvals.replaceChecked(value.id, APPROVAL_ROW, value, stored.etag, approvalColumns(value));
+    return { row: { value, etag }, at };
+  } catch (err) {
+    if (!isConflict(err)) {
+      deps.log?.warn(`approval ${value.id}: announcement not begun, the approvals timer tries again: ${ensureError(err).message}`);
+    }
+    return undefined;
+  }
 }
 
 /** Sends on one channel; true when the approvers were told (or there is nobody on it to tell). */
@@ -170,14 +206,20 @@ async function noteOnCase(deps: AnnounceRequestDeps, approval: ApprovalEntity, l
   return true;
 }
 
-/** Marks `done` on the row; a request changed meanwhile (a decision) is read again and marked while still pending. */
-async function recordAnnounced(deps: AnnounceRequestDeps, stored: Pick<Stored<ApprovalEntity>, 'value' | 'etag'>, done: readonly AnnounceChannel[]): Promise<void> {
+/**
+ * Marks `done` on the row and ends this announcement's claim (`claim`, its `announcing`); a request changed meanwhile
+ * (a decision) is read again and marked while still pending.
+ */
+async function recordAnnounced(deps: AnnounceRequestDeps, stored: Pick<Stored<ApprovalEntity>, 'value' | 'etag'>, done: readonly AnnounceChannel[], claim: string | undefined): Promise<void> {
   const at = new Date(deps.now()).toISOString();
   let row = stored;
   for (let attempt = 0; attempt < 3; attempt++) {
     const announced = { ...row.value.announced };
     done.forEach((c) => (announced[c] ??= at));
     const next: ApprovalEntity = { ...row.value, announced };
+    if (claim !== undefined && next.announcing === claim) {
+      delete next.announcing;
+    }
     try {
       await deps.approvals.replace(next.id, APPROVAL_ROW, next, row.etag, approvalColumns(next));
       return;
@@ -187,7 +229,8 @@ async function recordAnnounced(deps: AnnounceRequestDeps, stored: Pick<Stored<Ap
       }
     }
     const fresh = await deps.approvals.get(stored.value.id, APPROVAL_ROW);
-    if (!fresh || fresh.value.status !== 'pending' || done.every((c) => fresh.value.announced?.[c] !== undefined)) {
+    const marked = done.every((c) => fresh?.value.announced?.[c] !== undefined) && (claim === undefined || fresh?.value.announcing !== claim);
+    if (!fresh || fresh.value.status !== 'pending' || marked) {
       return; // decided (nothing more to announce), or marked already (this write's answer was lost)
     }
     row = fresh;

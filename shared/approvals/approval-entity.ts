@@ -44,4 +44,10 @@ export interface ApprovalEntity extends ApprovalRecord {
    * timer announces a pending request again on the channels missing here. Absent on rows stored before it was kept.
    */
   announced?: Partial<Record<AnnounceChannel, string>>;
+  /**
+   * When an announcement of the request began that has not been recorded yet (the request's own, from its insert):
+   * while it is younger than `ANNOUNCE_GRACE_MS`, a request asked again or the approvals timer leaves the channels to
+   * it instead of telling the approvers a second time. Cleared by the record of what it sent.
+   */
+  announcing?: string;
 }

@@ -123,6 +123,7 @@ export async function requestApproval(deps: AnnounceRequestDeps, req: ApprovalRe
     nonce: newNonce(),
     ...(accountable === undefined ? {} : { accountable }),
     announced: {},
+    announcing: new Date(now).toISOString(), // this request announces itself (below): nobody else meanwhile
   };
   // Audited before the row is stored, and nothing after the insert throws: a request retried after a failure meets its
   // row and returns it as found (created: false), so an audit left undone after the insert would never be done. A failed
@@ -146,6 +147,6 @@ export async function requestApproval(deps: AnnounceRequestDeps, req: ApprovalRe
     }
     throw err;
   }
-  await announceRequest(deps, { value: approval, etag }, { approvers });
+  await announceRequest(deps, { value: approval, etag }, { approvers, claimed: true });
   return { approval, link: approvalLink(deps.config, approval), created: true };
 }
