@@ -38,20 +38,14 @@ export async function expireApprovals(
     if (row.value.status !== 'pending' || row.value.expiresAt > now) {
       return;
     }
-    const next: ApprovalEntity = { ...row.value, status: 'expired', decidedAt: new Date(now).toISOString() };
     // Audited before it is stored: an expiry stored whose audit then failed would never be audited (the next run
     // finds it expired). A run that fails after the audit audits it again on the next.
-    await deps.audit.write({ action: 'approval.expired', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: no decision before ${new Date(next.expiresAt).toISOString()}` });
-    try {
-      // Checked: an expiry stored whose answer was lost is this one, and is announced.
-      await deps.approvals.replaceChecked(row.partitionKey, APPROVAL_ROW, next, row.etag, approvalColumns(next, 'escalation-due'));
-    } catch (err) {
-      if (isConflict(err)) {
-        // Decided meanwhile (a decision checked before the deadline, stored after it): the decision stands.
-        await deps.audit.write({ action: 'approval.expiry-withdrawn', scope: next.caseId, actor: 'system', targetId: next.targetId, result: 'info', detail: `${next.id}: decided before its expiry was stored` });
-        return;
-      }
-      throw err;
+    await deps.audit.write({ action: 'approval.expired', scope: row.value.caseId, actor: 'system', targetId: row.value.targetId, result: 'info', detail: `${row.value.id}: no decision before ${new Date(row.value.expiresAt).toISOString()}` });
+    const next = await storeExpiry(deps, row, new Date(now).toISOString());
+    if (!next) {
+      // Decided meanwhile (a decision checked before the deadline, stored after it): the decision stands.
+      await deps.audit.write({ action: 'approval.expiry-withdrawn', scope: row.value.caseId, actor: 'system', targetId: row.value.targetId, result: 'info', detail: `${row.value.id}: decided before its expiry was stored` });
+      return;
     }
     expired++;
     await announceApproval(deps, next);
@@ -91,6 +85,30 @@ export async function expireApprovals(
   });
   sweep.finish();
   return { expired, escalated, requeued, announced };
+}
+
+/**
+ * Stores the expiry of a pending approval (status column `escalation-due`); undefined when a decision was stored
+ * first. A write that changed the row but decided nothing (an announcement's claim or record) is read again and the
+ * expiry written over it. Checked: an expiry stored whose answer was lost is this one.
+ */
+async function storeExpiry(deps: ApprovalFlowDeps, row: Stored<ApprovalEntity>, decidedAt: string): Promise<ApprovalEntity | undefined> {
+  let current: Stored<ApprovalEntity> | undefined = row;
+  for (let attempt = 1; ; attempt++) {
+    const next: ApprovalEntity = { ...current.value, status: 'expired', decidedAt };
+    try {
+      await deps.approvals.replaceChecked(row.partitionKey, APPROVAL_ROW, next, current.etag, approvalColumns(next, 'escalation-due'));
+      return next;
+    } catch (err) {
+      if (!isConflict(err) || attempt === 3) {
+        throw err;
+      }
+    }
+    current = await deps.approvals.get(row.partitionKey, APPROVAL_ROW);
+    if (current?.value.status !== 'pending') {
+      return undefined;
+    }
+  }
 }
 
 /** Notes the expiry on the case's ticket (idempotent key); true when done or when there is no ticket to note. */

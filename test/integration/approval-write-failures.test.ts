@@ -6,6 +6,8 @@ import { runCase } from '../../shared/plans/run-case';
 import { processCaseMessage } from '../../shared/responder/process-case-message';
 import { recoverStuckCases } from '../../shared/responder/recover-stuck-cases';
 import { failCase } from '../../shared/plans/fail-case';
+import { APPROVAL_ROW } from '../../shared/approvals/approval-entity';
+import { approvalColumns } from '../../shared/approvals/approval-columns';
 import { PEOPLE } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
@@ -270,5 +272,28 @@ describe('a decision stored while the approvals timer expires the same approval'
     expect(actions).toEqual(expect.arrayContaining(['approval.expired', 'approval.expiry-withdrawn']));
     await app.drainQueue();
     expect(await targetStatuses(app, message.caseId)).toEqual(['rejected']);
+  });
+
+  it('a write that decides nothing (an announcement recorded) does not stop the expiry, nor pass for a decision', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { message, approvalId } = await heldCase(app, 144, agent);
+    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    let recorded = false;
+    const gate: StorageGate = async (req) => {
+      if (!recorded && req.service === 'table' && req.method === 'PUT' && req.shape === '/approvals(…)') {
+        recorded = true;
+        const stored = await app.deps.approvals.get(approvalId, APPROVAL_ROW);
+        const value = { ...(stored?.value ?? ({} as never)), announced: { mail: new Date(app.clock.now).toISOString() } };
+        await app.deps.approvals.replace(approvalId, APPROVAL_ROW, value, stored?.etag, approvalColumns(value));
+      }
+      return 'forward';
+    };
+    expect(await app.withStorageGate(gate, () => expireApprovals(app.deps))).toMatchObject({ expired: 1 });
+    expect(recorded).toBe(true);
+    expect((await app.approval(approvalId)).status).toBe('expired');
+    const actions = (await app.deps.audit.list(message.caseId)).filter((e) => e.detail?.startsWith(approvalId) === true).map((e) => e.action);
+    expect(actions).not.toContain('approval.expiry-withdrawn');
+    await app.drainQueue();
+    expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
   });
 });
