@@ -7,6 +7,7 @@ import { expireApprovals } from '../../shared/approvals/expire-approvals';
 import { requestApproval } from '../../shared/approvals/request-approval';
 import { requestRelease } from '../../shared/approvals/request-release';
 import { QUEUES } from '../../shared/store/storage';
+import { deliverTeamsCard, TEAMS_MAX_ATTEMPTS } from '../../shared/teams/deliver-teams-card';
 import { TEAMS_QUEUE } from '../../shared/store/teams-card-queue';
 import { PEOPLE } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
@@ -351,5 +352,36 @@ describe('a request past its deadline, not yet expired by the timer', () => {
     app.clock.now += 1 * HOUR;
     await expireApprovals(app.deps);
     expect(mailsWith(app, link)).toHaveLength(0);
+  });
+});
+
+describe('a request card Teams never took', () => {
+  async function cardGivenUp(n: number, status: number): Promise<string> {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const { approvalId } = await heldCase(app, n, agent);
+    expect(await cardsFor(app, approvalId)).toEqual(['requested']);
+    await (await app.deps.storage.queue(TEAMS_QUEUE)).clearMessages(); // the trigger took it
+    // Its last attempt: Teams still fails it.
+    app.sim.teams.behave({ failures: [{ status }] });
+    await deliverTeamsCard(app.deps, { approvalId, event: 'requested', attempt: TEAMS_MAX_ATTEMPTS });
+    expect(app.sim.teams.cards().filter((c) => JSON.stringify(c).includes(approvalId))).toHaveLength(0);
+    app.clock.now += 3 * MINUTE;
+    await expireApprovals(app.deps);
+    return approvalId;
+  }
+
+  it('given up after Teams failed every attempt (an outage), it is queued again by the approvals timer, and posted once Teams answers', async () => {
+    const approvalId = await cardGivenUp(150, 503);
+    expect(await cardsFor(app, approvalId)).toEqual(['requested']);
+    await (await app.deps.storage.queue(TEAMS_QUEUE)).clearMessages();
+    await deliverTeamsCard(app.deps, { approvalId, event: 'requested', attempt: 1 });
+    expect(app.sim.teams.cards().filter((c) => JSON.stringify(c).includes(approvalId))).toHaveLength(1);
+    await expireApprovals(app.deps);
+    expect(await cardsFor(app, approvalId)).toEqual([]);
+  });
+
+  it('refused by Teams (the webhook itself is wrong), it is not queued again: another post would be refused too', async () => {
+    const approvalId = await cardGivenUp(151, 404);
+    expect(await cardsFor(app, approvalId)).toEqual([]);
   });
 });
