@@ -237,3 +237,28 @@ async function recordAnnounced(deps: AnnounceRequestDeps, stored: Pick<Stored<Ap
   }
   throw new Error('the approval kept changing while its announcement was recorded');
 }
+
+/**
+ * Forgets that `channel` told the approvers: what it was handed was given up afterwards (a Teams card every post of
+ * which failed through an outage), so the approvals timer announces the request on it again. Only while the request
+ * is pending; a decision stored meanwhile is read again, never overwritten.
+ */
+export async function forgetAnnounced(deps: Pick<AnnounceRequestDeps, 'approvals'>, approvalId: string, channel: AnnounceChannel): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const row = await deps.approvals.get(approvalId, APPROVAL_ROW);
+    if (row?.value.status !== 'pending' || row.value.announced?.[channel] === undefined) {
+      return;
+    }
+    const announced = { ...row.value.announced };
+    delete announced[channel];
+    const next: ApprovalEntity = { ...row.value, announced };
+    try {
+      await deps.approvals.replace(approvalId, APPROVAL_ROW, next, row.etag, approvalColumns(next));
+      return;
+    } catch (err) {
+      if (!isConflict(err) || attempt === 3) {
+        throw err;
+      }
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
-import type { ApprovalEntity } from '../approvals/approval-entity';
-import { APPROVAL_ROW } from '../approvals/approval-entity';
+import { APPROVAL_ROW, type ApprovalEntity } from '../approvals/approval-entity';
+import { forgetAnnounced } from '../approvals/announce-request';
 import type { AuditLog } from '../store/audit-log';
 import type { RecordTable } from '../store/record-table';
 import type { Storage } from '../store/storage';
@@ -31,7 +31,8 @@ function retryDelaySeconds(attempt: number, retryAfterMs: number | undefined): n
  * The `teams-cards` queue trigger: builds the card from the approval as it is now and posts it. A request card whose
  * approval was decided or lapsed meanwhile is dropped (the outcome card follows). A transient failure puts the card
  * back on the queue with a delay; a permanent one, or the last attempt, is audited on the case and logged, and the
- * message is done: the approval never depends on Teams. A posted card is audited on the case too.
+ * message is done: the approval never depends on Teams. A request card given up through an outage is announced again
+ * by the approvals timer. A posted card is audited on the case too.
  */
 export async function deliverTeamsCard(deps: DeliverDeps, raw: unknown): Promise<void> {
   const parsed = teamsCardMessageSchema.safeParse(raw);
@@ -67,4 +68,9 @@ export async function deliverTeamsCard(deps: DeliverDeps, raw: unknown): Promise
   const why = `${result.transient ? `gave up after ${message.attempt} attempts` : 'refused'}: ${result.reason}`;
   deps.log?.error(`teams-cards: approval ${approval.id} ${message.event} card not posted, ${why}`);
   await deps.audit.write({ action: 'teams.card-failed', scope: approval.caseId, actor: 'system', targetId: approval.targetId, result: 'failed', detail: `${approval.id}: ${message.event} card not posted, ${why}` });
+  if (result.transient && message.event !== 'outcome') {
+    // Teams was out for every attempt, not refusing the card: the approvals timer asks again later, on the request's
+    // record of who was told. A refusal (the webhook itself wrong) would only be refused again.
+    await forgetAnnounced(deps, approval.id, 'teams');
+  }
 }
