@@ -9,6 +9,8 @@ import { IsolatedSweep } from '../async/isolated-sweep';
 
 /** A case untouched this long while `received` or `running` has lost its message (or its worker). */
 export const STUCK_AFTER_MS = 120_000;
+/** Cases (and pending targets) read in each status by one recovery run. */
+export const RECOVERY_PAGE = 500;
 /** A case waiting for another this long is looked at again (the other's wake-up may have been lost). */
 export const WAITING_RECHECK_MS = 10 * 60_000;
 
@@ -28,7 +30,8 @@ export async function recoverStuckCases(deps: {
   owners: IdentityOwners;
   now: () => number;
   log?: { warn(msg: string): void };
-}): Promise<{ requeued: string[] }> {
+}, opts: { pageSize?: number } = {}): Promise<{ requeued: string[] }> {
+  const pageSize = opts.pageSize ?? RECOVERY_PAGE;
   const requeued = new Set<string>();
   const now = deps.now();
   /** Each case on its own: one that fails (a read storage keeps refusing) does not stop the others. */
@@ -54,19 +57,19 @@ export async function recoverStuckCases(deps: {
     }
   };
   for (const status of ['received', 'running'] as const) {
-    await sweep.each(await deps.cases.casesWithStatus(status), (r) => r.caseId, async (record) => {
+    await sweep.each(await deps.cases.casesWithStatus(status, pageSize), (r) => r.caseId, async (record) => {
       if (now - Date.parse(record.updatedAt) >= STUCK_AFTER_MS) {
         await stale(record.caseId, record.updatedAt, status);
       }
     });
   }
-  await sweep.each(await deps.cases.casesWithStatus('waiting'), (r) => r.caseId, async (record) => {
+  await sweep.each(await deps.cases.casesWithStatus('waiting', pageSize), (r) => r.caseId, async (record) => {
     if (now - Date.parse(record.updatedAt) >= WAITING_RECHECK_MS) {
       await settleIdleOwners(record.caseId);
       await stale(record.caseId, record.updatedAt, 'waiting');
     }
   });
-  await sweep.each(await deps.cases.targetsWithStatus('pending', 500), (t) => t.caseId, async ({ caseId, target }) => {
+  await sweep.each(await deps.cases.targetsWithStatus('pending', pageSize), (t) => t.caseId, async ({ caseId, target }) => {
     if (now - Date.parse(target.receivedAt) >= STUCK_AFTER_MS) {
       await stale(caseId, target.receivedAt, 'target pending');
     }

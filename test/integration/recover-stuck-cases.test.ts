@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { DEMO } from '../../dev/simulator/demo-ids';
 import { acceptAlert } from '../../shared/intake/accept-alert';
 import { parseAlert } from '../../shared/alerts/parse-alert';
+import { runCase } from '../../shared/plans/run-case';
 import { recoverStuckCases, STUCK_AFTER_MS, WAITING_RECHECK_MS } from '../../shared/responder/recover-stuck-cases';
 import type { StorageGate } from '../../dev/storage-proxy';
 import { IdentityOwners } from '../../shared/store/identity-owners';
@@ -131,5 +132,48 @@ describe('recovery, when one case cannot be handled', () => {
     await recoverStuckCases(app.deps);
     await app.drainQueue();
     expect(app.sim.state.get(waitingFor.get(first) ?? '')?.accountEnabled).toBe(false);
+  });
+});
+
+// Recovery reads a page of cases in each status, in key order. Cases that wait long (a hold for approval, one incident
+// after another about the same agent) fill that page with cases not yet due, run after run: a case past its re-check
+// must be seen however many fresher ones sort before it.
+describe('recovery, with more waiting cases than one page', () => {
+  let app: InProcessApp;
+  beforeAll(async () => {
+    app = await startInProcessApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('re-queues the waiting case that is due, not only the fresher ones that sort first', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const owner = await app.contain(incidentNaming(40, [{ id: agent, name: 'Agent' }]));
+    await app.deps.owners.setState(IdentityOwners.identityOf(agent), owner, 'acting', true);
+    const sp = app.sim.state.get(agent);
+    if (sp) {
+      sp.accountEnabled = true;
+    }
+    app.clock.now += 1_000;
+    const waiting: string[] = [];
+    for (const n of [41, 42, 43]) {
+      waiting.push(await app.contain(incidentNaming(n, [{ id: agent, name: 'Agent' }])));
+    }
+    await app.drainQueue();
+    app.clock.now += WAITING_RECHECK_MS + 1;
+    // The two that sort first ran again a moment ago (still waiting): only the last one is due.
+    const [a = '', b = '', due = ''] = [...waiting].sort();
+    for (const caseId of [a, b]) {
+      await runCase(app.deps, app.deps.planners, { caseId }, app.inv);
+    }
+    for (const caseId of waiting) {
+      expect((await app.deps.cases.getCase(caseId))?.status).toBe('waiting');
+    }
+    expect(Date.parse((await app.deps.cases.getCase(a))?.updatedAt ?? '')).toBe(app.clock.now);
+
+    const { requeued } = await recoverStuckCases(app.deps, { pageSize: 2 });
+    expect(requeued).toContain(due);
+    expect(requeued).not.toContain(a);
   });
 });
