@@ -34,6 +34,8 @@ export async function recoverStuckCases(deps: {
   const pageSize = opts.pageSize ?? RECOVERY_PAGE;
   const requeued = new Set<string>();
   const now = deps.now();
+  /** Only cases left alone this long are read: a re-queued case is updated by its run and leaves the page for others. */
+  const before = (ms: number): string => new Date(now - ms).toISOString();
   /** Each case on its own: one that fails (a read storage keeps refusing) does not stop the others. */
   const sweep = new IsolatedSweep('case', deps.log);
   const requeue = async (message: CaseMessage, detail: string): Promise<void> => {
@@ -57,13 +59,13 @@ export async function recoverStuckCases(deps: {
     }
   };
   for (const status of ['received', 'running'] as const) {
-    await sweep.each(await deps.cases.casesWithStatus(status, pageSize), (r) => r.caseId, async (record) => {
+    await sweep.each(await deps.cases.casesWithStatus(status, pageSize, before(STUCK_AFTER_MS)), (r) => r.caseId, async (record) => {
       if (now - Date.parse(record.updatedAt) >= STUCK_AFTER_MS) {
         await stale(record.caseId, record.updatedAt, status);
       }
     });
   }
-  await sweep.each(await deps.cases.casesWithStatus('waiting', pageSize), (r) => r.caseId, async (record) => {
+  await sweep.each(await deps.cases.casesWithStatus('waiting', pageSize, before(WAITING_RECHECK_MS)), (r) => r.caseId, async (record) => {
     if (now - Date.parse(record.updatedAt) >= WAITING_RECHECK_MS) {
       await settleIdleOwners(record.caseId);
       await stale(record.caseId, record.updatedAt, 'waiting');

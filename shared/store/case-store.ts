@@ -180,9 +180,13 @@ export class CaseStore {
     };
   }
 
-  /** Cases in a status, up to `maxRows`. */
-  async casesWithStatus(status: CaseRecord['status'], maxRows = 500): Promise<CaseRecord[]> {
-    const rows = await this.table.query(odata`type eq 'case' and status eq ${status}`, maxRows);
+  /**
+   * Cases in a status, up to `maxRows`; with `updatedBefore` (ISO time), only those not updated since. Filtered by the
+   * server, so a sweep for cases left too long is not handed a page of fresher ones that sort first, run after run.
+   */
+  async casesWithStatus(status: CaseRecord['status'], maxRows = 500, updatedBefore?: string): Promise<CaseRecord[]> {
+    const filter = odata`type eq 'case' and status eq ${status}` + (updatedBefore === undefined ? '' : odata` and updatedAt le ${updatedBefore}`);
+    const rows = await this.table.query(filter, maxRows);
     return rows.map((r) => r.value as CaseRecord);
   }
 
