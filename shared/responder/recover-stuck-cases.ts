@@ -71,8 +71,20 @@ export async function recoverStuckCases(deps: {
       await stale(record.caseId, record.updatedAt, 'waiting');
     }
   });
+  /** Whether a case's own run touched it lately (a paused case's message comes back every few seconds and stores it). */
+  const alive = new Map<string, Promise<boolean>>();
+  const touchedLately = (caseId: string): Promise<boolean> => {
+    let read = alive.get(caseId);
+    if (!read) {
+      read = deps.cases.getCase(caseId).then((r) => r !== undefined && now - Date.parse(r.updatedAt) < STUCK_AFTER_MS);
+      alive.set(caseId, read);
+    }
+    return read;
+  };
   await sweep.each(await deps.cases.targetsWithStatus('pending', pageSize), (t) => t.caseId, async ({ caseId, target }) => {
-    if (now - Date.parse(target.receivedAt) >= STUCK_AFTER_MS) {
+    // A target pending long in a case its own message still runs (paused by the emergency stop) is not lost: another
+    // message would only run beside that one, one more on every recovery run.
+    if (now - Date.parse(target.receivedAt) >= STUCK_AFTER_MS && !(await touchedLately(caseId))) {
       await stale(caseId, target.receivedAt, 'target pending');
     }
   });
