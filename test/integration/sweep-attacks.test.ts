@@ -2,17 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageGate } from '../../dev/storage-proxy';
 import { APPROVAL_ROW } from '../../shared/approvals/approval-entity';
 import { expireApprovals } from '../../shared/approvals/expire-approvals';
-import { deliverTeamsCard, TEAMS_MAX_ATTEMPTS } from '../../shared/teams/deliver-teams-card';
-import { TEAMS_QUEUE } from '../../shared/store/teams-card-queue';
-import { TABLES } from '../../shared/store/storage';
-import { cardsFor } from '../helpers/announcements';
-import { decideAsSocLead, heldCase } from '../helpers/incident-runs';
-import { recoverStuckCases, STUCK_AFTER_MS } from '../../shared/responder/recover-stuck-cases';
 import { processCaseMessage } from '../../shared/responder/process-case-message';
-import { QUEUES } from '../../shared/store/storage';
-import { clearFaults } from '../helpers/announcements';
+import { recoverStuckCases, STUCK_AFTER_MS } from '../../shared/responder/recover-stuck-cases';
+import { QUEUES, TABLES } from '../../shared/store/storage';
+import { TEAMS_QUEUE } from '../../shared/store/teams-card-queue';
+import { deliverTeamsCard, TEAMS_MAX_ATTEMPTS } from '../../shared/teams/deliver-teams-card';
+import { cardsFor, clearFaults } from '../helpers/announcements';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
-import { postIncident, targetStatuses } from '../helpers/incident-runs';
+import { decideAsSocLead, heldCase, postIncident, targetStatuses } from '../helpers/incident-runs';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 
 // The timers' sweeps attacked as a failing cloud and an attacker would: the recovery of stuck cases, the approvals
