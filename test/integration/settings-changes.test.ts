@@ -8,6 +8,7 @@ import { IdentityOwners } from '../../shared/store/identity-owners';
 import { decideApproval, viewApproval } from '../../shared/approvals/approval-flow';
 import { approvalLink } from '../../shared/approvals/approval-link';
 import { requestRelease } from '../../shared/approvals/request-release';
+import { expireApprovals } from '../../shared/approvals/expire-approvals';
 import { decisionBody, parseApprovalLink, PEOPLE, readApprovalForm } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
@@ -133,6 +134,29 @@ describe('a setting changed between a hold and its approval', () => {
     });
     expect((await targetOf(first, agent))?.status).toBe('skipped');
     expect((await ownerOf(agent))?.caseId).toBeUndefined();
+  });
+});
+
+describe('approvals turned off while a hold waits for its approval', () => {
+  it('ends the hold nobody can approve any more at once, says why on its ticket, and gives the identity back', async () => {
+    const [agent = ''] = await generateAgents(app, { agents: 1 });
+    const first = await withSettings({ REQUIRE_APPROVAL_IDENTITIES: [agent] }, () => post(seedIncident(app.sim, 71, [{ id: agent, name: 'Agent' }]).trigger()));
+    const approvalId = (await targetOf(first, agent))?.approvalId ?? '';
+    expect(await ownerOf(agent)).toMatchObject({ caseId: first, state: 'held' });
+    // The operator removes the approval settings (no link can be checked, so nobody can decide); hours before the deadline.
+    await withSettings({ PUBLIC_BASE_URL: undefined, APPROVAL_SIGNING_KEY: undefined }, async () => {
+      await expireApprovals(app.deps);
+      await app.drainQueue();
+    });
+    expect((await app.approval(approvalId)).status).toBe('expired');
+    expect((await targetOf(first, agent))?.status).toBe('expired');
+    expect((await ownerOf(agent))?.caseId).toBeUndefined();
+    const notes = app.sim.state.tickets.servicenow.flatMap((t) => t.journal.map((j) => String(j.value)));
+    expect(notes.some((n) => n.startsWith('ESCALATION') && n.includes('approvals are not configured'))).toBe(true);
+    // A later incident about the agent is not kept waiting for the hold.
+    const later = await post(seedIncident(app.sim, 72, [{ id: agent, name: 'Agent' }]).trigger());
+    await app.drainQueue();
+    expect((await targetOf(later, agent))?.status).toBe('contained');
   });
 });
 
