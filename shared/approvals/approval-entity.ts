@@ -32,6 +32,8 @@ export interface ApprovalEntity extends ApprovalRecord {
   /** Nonce of the link token; a new link (re-sent) gets a new nonce and voids the old one. */
   nonce: string;
   decidedAt?: string;
+  /** Why an expired request ended before its deadline (approvals turned off: nobody could decide any more). */
+  endedEarly?: string;
   /** When the granted action was handed to the responder (the approvals timer re-drives it otherwise). */
   actionQueuedAt?: string;
   /**

@@ -15,6 +15,10 @@ export function describeOutcome(approval: ApprovalEntity): string | undefined {
     const at = rejection ? ` at ${minute(rejection.at)}` : '';
     return `${what} rejected by ${who}${at}${why}. Nothing was changed (approval ${approval.id}).`;
   }
+  if (approval.status === 'expired' && approval.endedEarly !== undefined) {
+    const at = approval.decidedAt === undefined ? '' : ` at ${minute(Date.parse(approval.decidedAt))}`;
+    return `${what} request ended${at} without a decision: ${approval.endedEarly}. Nothing was changed; ask again if still needed (approval ${approval.id}).`;
+  }
   if (approval.status === 'expired') {
     return `${what} request expired at ${minute(approval.expiresAt)} without a decision. Nothing was changed; ask again if still needed (approval ${approval.id}).`;
   }

@@ -33,15 +33,21 @@ export async function expireApprovals(
   /** Each approval on its own: one that fails does not stop the others. */
   const sweep = new IsolatedSweep('approval', deps.log);
   const idOf = (row: Stored<ApprovalEntity>): string => row.value.id;
-  const due = await deps.approvals.query(odata`status eq 'pending' and expiresAtUtc le ${new Date(now).toISOString()}`);
+  // With approvals turned off no link can be checked, so nobody can decide: every pending request ends now, as admission
+  // refuses a hold nobody could approve, instead of keeping its identity claimed until the deadline.
+  const endedEarly = deps.config.PUBLIC_BASE_URL && deps.config.APPROVAL_SIGNING_KEY ? undefined : APPROVALS_OFF;
+  const due = await deps.approvals.query(
+    endedEarly === undefined ? odata`status eq 'pending' and expiresAtUtc le ${new Date(now).toISOString()}` : odata`status eq 'pending'`,
+  );
   await sweep.each(due, idOf, async (row) => {
-    if (row.value.status !== 'pending' || row.value.expiresAt > now) {
+    if (row.value.status !== 'pending' || (row.value.expiresAt > now && endedEarly === undefined)) {
       return;
     }
     // Audited before it is stored: an expiry stored whose audit then failed would never be audited (the next run
     // finds it expired). A run that fails after the audit audits it again on the next.
-    await deps.audit.write({ action: 'approval.expired', scope: row.value.caseId, actor: 'system', targetId: row.value.targetId, result: 'info', detail: `${row.value.id}: no decision before ${new Date(row.value.expiresAt).toISOString()}` });
-    const next = await storeExpiry(deps, row, new Date(now).toISOString());
+    const why = endedEarly ?? `no decision before ${new Date(row.value.expiresAt).toISOString()}`;
+    await deps.audit.write({ action: 'approval.expired', scope: row.value.caseId, actor: 'system', targetId: row.value.targetId, result: 'info', detail: `${row.value.id}: ${why}` });
+    const next = await storeExpiry(deps, row, new Date(now).toISOString(), endedEarly);
     if (!next) {
       // Decided meanwhile (a decision checked before the deadline, stored after it): the decision stands.
       await deps.audit.write({ action: 'approval.expiry-withdrawn', scope: row.value.caseId, actor: 'system', targetId: row.value.targetId, result: 'info', detail: `${row.value.id}: decided before its expiry was stored` });
@@ -87,15 +93,18 @@ export async function expireApprovals(
   return { expired, escalated, requeued, announced };
 }
 
+/** Why every pending request ends at once while approvals are turned off. */
+const APPROVALS_OFF = 'approvals are not configured (PUBLIC_BASE_URL, APPROVAL_SIGNING_KEY), so nobody can decide';
+
 /**
  * Stores the expiry of a pending approval (status column `escalation-due`); undefined when a decision was stored
  * first. A write that changed the row but decided nothing (an announcement's claim or record) is read again and the
  * expiry written over it. Checked: an expiry stored whose answer was lost is this one.
  */
-async function storeExpiry(deps: ApprovalFlowDeps, row: Stored<ApprovalEntity>, decidedAt: string): Promise<ApprovalEntity | undefined> {
+async function storeExpiry(deps: ApprovalFlowDeps, row: Stored<ApprovalEntity>, decidedAt: string, endedEarly: string | undefined): Promise<ApprovalEntity | undefined> {
   let current: Stored<ApprovalEntity> | undefined = row;
   for (let attempt = 1; ; attempt++) {
-    const next: ApprovalEntity = { ...current.value, status: 'expired', decidedAt };
+    const next: ApprovalEntity = { ...current.value, status: 'expired', decidedAt, ...(endedEarly === undefined ? {} : { endedEarly }) };
     try {
       await deps.approvals.replaceChecked(row.partitionKey, APPROVAL_ROW, next, current.etag, approvalColumns(next, 'escalation-due'));
       return next;
@@ -120,7 +129,7 @@ async function escalate(deps: ApprovalFlowDeps & { tickets: TicketProvider }, ap
   try {
     await deps.tickets.addNote(
       ticket,
-      `ESCALATION: the approval "${approval.title}" for ${approval.targetName} expired without a decision (deadline ${new Date(approval.expiresAt).toISOString()}). Nothing was changed. Request: ${approval.actionText} Reason given: ${approval.reason}. If this is still needed, ask again.`,
+      `ESCALATION: the approval "${approval.title}" for ${approval.targetName} ${approval.endedEarly === undefined ? `expired without a decision (deadline ${new Date(approval.expiresAt).toISOString()})` : `ended without a decision: ${approval.endedEarly}`}. Nothing was changed. Request: ${approval.actionText} Reason given: ${approval.reason}. If this is still needed, ask again.`,
       `agent-responders:${approval.caseId}:expired:${approval.id}`,
     );
     await deps.audit.write({ action: 'approval.escalated', scope: approval.caseId, actor: 'system', targetId: approval.targetId, result: 'ok', detail: approval.id });

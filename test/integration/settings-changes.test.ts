@@ -149,7 +149,8 @@ describe('approvals turned off while a hold waits for its approval', () => {
       await app.drainQueue();
     });
     expect((await app.approval(approvalId)).status).toBe('expired');
-    expect((await targetOf(first, agent))?.status).toBe('expired');
+    expect(await targetOf(first, agent)).toMatchObject({ status: 'expired', reason: expect.stringContaining('ended at') as unknown });
+    expect((await targetOf(first, agent))?.reason).toContain('approvals are not configured');
     expect((await ownerOf(agent))?.caseId).toBeUndefined();
     const notes = app.sim.state.tickets.servicenow.flatMap((t) => t.journal.map((j) => String(j.value)));
     expect(notes.some((n) => n.startsWith('ESCALATION') && n.includes('approvals are not configured'))).toBe(true);
