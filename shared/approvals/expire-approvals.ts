@@ -36,7 +36,7 @@ export async function expireApprovals(
   // With approvals turned off no link can be checked, so nobody can decide: every pending request ends now, as admission
   // refuses a hold nobody could approve, instead of keeping its identity claimed until the deadline.
   const endedEarly = deps.config.PUBLIC_BASE_URL && deps.config.APPROVAL_SIGNING_KEY ? undefined : APPROVALS_OFF;
-  const due = await deps.approvals.query(
+  const due = deps.approvals.query(
     endedEarly === undefined ? odata`status eq 'pending' and expiresAtUtc le ${new Date(now).toISOString()}` : odata`status eq 'pending'`,
   );
   await sweep.each(due, idOf, async (row) => {
@@ -62,7 +62,7 @@ export async function expireApprovals(
       (err: unknown) => deps.log?.warn(`approval ${next.id}: expiry not queued to its case yet (${ensureError(err).message}); queued again with the escalation`),
     );
   });
-  await sweep.each(await deps.approvals.query(odata`status eq 'escalation-due'`), idOf, async (row) => {
+  await sweep.each(deps.approvals.query(odata`status eq 'escalation-due'`), idOf, async (row) => {
     // The case applies the expiry (its hold ends), queued again on every run while the escalation is due, whatever the
     // ticket system does: a send the queue dropped must not wait for the ticket system. A duplicate run changes nothing.
     if (!queued.has(row.value.id)) {
@@ -77,12 +77,12 @@ export async function expireApprovals(
       });
     }
   });
-  await sweep.each(await deps.approvals.query(odata`status eq 'approved' or status eq 'rejected'`), idOf, async (row) => {
+  await sweep.each(deps.approvals.query(odata`status eq 'approved' or status eq 'rejected'`), idOf, async (row) => {
     await queueApprovedAction(deps, row.value);
     requeued++;
   });
   let announced = 0;
-  await sweep.each(await deps.approvals.query(odata`status eq 'pending'`), idOf, async (row) => {
+  await sweep.each(deps.approvals.query(odata`status eq 'pending'`), idOf, async (row) => {
     const unheard = missingChannels(deps, row.value);
     if (unheard.length > 0 && row.value.expiresAt > now && Date.parse(row.value.createdAt) <= now - ANNOUNCE_GRACE_MS) {
       const left = await announceRequest(deps, row);

@@ -21,8 +21,21 @@ export class IsolatedSweep {
     private readonly log?: { warn(msg: string): void },
   ) {}
 
-  async each<T>(items: Iterable<T>, nameOf: (item: T) => string, handle: (item: T) => Promise<void>): Promise<void> {
-    for (const item of items) {
+  /**
+   * Handles each of `items`. Given the read itself (a promise), a read that fails is kept like a failed record and
+   * this pass is skipped: the sweep's other passes still run.
+   */
+  async each<T>(items: Iterable<T> | Promise<Iterable<T>>, nameOf: (item: T) => string, handle: (item: T) => Promise<void>): Promise<void> {
+    let list: Iterable<T>;
+    try {
+      list = await items;
+    } catch (err) {
+      const error = ensureError(err);
+      this.failures.push(error);
+      this.log?.warn(`${this.noun}s: not read in this run, read again on the next: ${error.message}`);
+      return;
+    }
+    for (const item of list) {
       try {
         await handle(item);
       } catch (err) {

@@ -59,13 +59,13 @@ export async function recoverStuckCases(deps: {
     }
   };
   for (const status of ['received', 'running'] as const) {
-    await sweep.each(await deps.cases.casesWithStatus(status, pageSize, before(STUCK_AFTER_MS)), (r) => r.caseId, async (record) => {
+    await sweep.each(deps.cases.casesWithStatus(status, pageSize, before(STUCK_AFTER_MS)), (r) => r.caseId, async (record) => {
       if (now - Date.parse(record.updatedAt) >= STUCK_AFTER_MS) {
         await stale(record.caseId, record.updatedAt, status);
       }
     });
   }
-  await sweep.each(await deps.cases.casesWithStatus('waiting', pageSize, before(WAITING_RECHECK_MS)), (r) => r.caseId, async (record) => {
+  await sweep.each(deps.cases.casesWithStatus('waiting', pageSize, before(WAITING_RECHECK_MS)), (r) => r.caseId, async (record) => {
     if (now - Date.parse(record.updatedAt) >= WAITING_RECHECK_MS) {
       await settleIdleOwners(record.caseId);
       await stale(record.caseId, record.updatedAt, 'waiting');
@@ -81,7 +81,7 @@ export async function recoverStuckCases(deps: {
     }
     return read;
   };
-  await sweep.each(await deps.cases.targetsWithStatus('pending', pageSize), (t) => t.caseId, async ({ caseId, target }) => {
+  await sweep.each(deps.cases.targetsWithStatus('pending', pageSize), (t) => t.caseId, async ({ caseId, target }) => {
     // A target pending long in a case its own message still runs (paused by the emergency stop) is not lost: another
     // message would only run beside that one, one more on every recovery run.
     if (now - Date.parse(target.receivedAt) >= STUCK_AFTER_MS && !(await touchedLately(caseId))) {

@@ -44,4 +44,18 @@ describe('IsolatedSweep', () => {
     await one.each([1], String, () => Promise.reject(new Error('gone')));
     expect(() => one.finish()).toThrow(/^1 approval not handled in this run, tried again on the next: gone$/);
   });
+
+  it('keeps a read that failed like a failed record, skips that pass only, and the next pass still runs', async () => {
+    const warnings: string[] = [];
+    const sweep = new IsolatedSweep('case', { warn: (m) => warnings.push(m) });
+    const handled: string[] = [];
+    await sweep.each(Promise.reject(new Error('table throttled')), String, () => Promise.resolve());
+    await sweep.each(Promise.resolve(['w']), String, async (id) => {
+      handled.push(id);
+      await Promise.resolve();
+    });
+    expect(handled).toEqual(['w']);
+    expect(warnings).toEqual(['cases: not read in this run, read again on the next: table throttled']);
+    expect(() => sweep.finish()).toThrow(/^1 case not handled in this run, tried again on the next: table throttled$/);
+  });
 });
