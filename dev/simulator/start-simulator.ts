@@ -64,6 +64,8 @@ export interface Simulator {
   calls: CallRecord[];
   setKnobs(k: Partial<Knobs>): void;
   addFault(f: FaultRule): void;
+  /** Ends every fault rule added (what `DELETE /_sim/faults` does over HTTP). */
+  clearFaults(): void;
   /**
    * Lets a test stop the world at an external call: called when a call arrives (`received`, nothing done yet) and
    * once it took effect (`committed`, the answer not sent). Answering `drop` loses the answer (the connection is

@@ -8,9 +8,6 @@ import { generateAgents } from './lifecycle-tenant';
 // Where the approvers hear of a request, as the simulator and the queue hold it: the tests of approval announcements
 // count what reached each channel.
 
-/** Ends every fault the test added to the simulator. */
-export const clearFaults = (app: InProcessApp): Promise<Response> => fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
-
 export const ticketNotesWith = (app: InProcessApp, text: string): string[] =>
   app.sim.state.tickets.servicenow.flatMap((t) => t.journal.map((j) => String(j.value))).filter((n) => n.includes(text));
 

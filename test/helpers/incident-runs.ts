@@ -55,6 +55,12 @@ export async function heldCase(app: InProcessApp, n: number, agent: string): Pro
   return { message, approvalId: held?.approvalId ?? '' };
 }
 
+/** Moves the app's clock to the approval's deadline (the moment the approvals timer may expire it); returns it. */
+export async function atDeadline(app: InProcessApp, approvalId: string): Promise<number> {
+  app.clock.now = (await app.approval(approvalId)).expiresAt;
+  return app.clock.now;
+}
+
 /** The SOC lead decides the approval on its page, as a person would. */
 export async function decideAsSocLead(app: InProcessApp, approvalId: string, decision: 'approve' | 'reject'): Promise<void> {
   const stored = await app.deps.approvals.get(approvalId, 'approval');

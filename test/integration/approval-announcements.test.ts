@@ -11,9 +11,9 @@ import { deliverTeamsCard, TEAMS_MAX_ATTEMPTS } from '../../shared/teams/deliver
 import { TEAMS_QUEUE } from '../../shared/store/teams-card-queue';
 import { PEOPLE } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
-import { cardsFor, clearFaults, commentsWith, containedAgent, mailsWith, ticketNotesWith } from '../helpers/announcements';
+import { cardsFor, commentsWith, containedAgent, mailsWith, ticketNotesWith } from '../helpers/announcements';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
-import { decideAsSocLead, heldCase } from '../helpers/incident-runs';
+import { atDeadline, decideAsSocLead, heldCase } from '../helpers/incident-runs';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 
 // An approval nobody hears about waits for its deadline: the request is stored, and the channels that carry its link
@@ -32,7 +32,7 @@ afterAll(async () => {
   await app?.stop();
 });
 afterEach(async () => {
-  await clearFaults(app);
+  app.sim.clearFaults();
   app.deps.config.TEAMS_WEBHOOK_URL = teamsWebhook;
   // Every request a test left pending is announced on every channel now, so the next test's timer runs (and the
   // storage writes its gates count) concern its own requests only.
@@ -61,7 +61,7 @@ describe('a release request whose every announcement failed', () => {
     const res = await requestRelease(app.deps, caseId, { targetId: agent, reason: 'false positive' }, await signedInAs(app, PEOPLE.onCall));
     const link = res.approvalUrl ?? '?';
     expect(res).toMatchObject({ created: true, status: 'pending' });
-    await clearFaults(app);
+    app.sim.clearFaults();
     expect([ticketNotesWith(app, link), commentsWith(app, link), mailsWith(app, link)].map((x) => x.length)).toEqual([0, 0, 0]);
 
     // Within the grace the request may still be announcing itself: the timer leaves it.
@@ -85,7 +85,7 @@ describe('a release request whose every announcement failed', () => {
     const link = first.approvalUrl ?? '?';
     expect(ticketNotesWith(app, link)).toHaveLength(0);
     expect(mailsWith(app, link)).toHaveLength(1);
-    await clearFaults(app);
+    app.sim.clearFaults();
 
     const second = await requestRelease(app.deps, caseId, { targetId: agent, reason: 'false positive' }, requester);
     expect(second).toMatchObject({ approvalId: first.approvalId, created: false });
@@ -100,7 +100,7 @@ describe('a held containment whose announcement failed', () => {
     const dropCards: StorageGate = (req) => Promise.resolve(req.service === 'queue' && req.method === 'POST' && req.shape === `/${TEAMS_QUEUE}/messages` ? 'drop' : 'forward');
     app.sim.addFault({ method: 'POST', path: 'sendMail$', status: 500, times: 100_000 });
     const { approvalId } = await app.withStorageGate(dropCards, () => heldCase(app, 132, agent));
-    await clearFaults(app);
+    app.sim.clearFaults();
     expect(await cardsFor(app, approvalId)).toEqual([]);
     const link = approvalLink(app.deps.config, await app.approval(approvalId)) ?? '?';
     expect(mailsWith(app, link)).toHaveLength(0);
@@ -119,7 +119,7 @@ describe('a held containment whose announcement failed', () => {
     app.sim.addFault({ method: 'POST', path: 'sendMail$', status: 500, times: 100_000 });
     const decided = await heldCase(app, 133, agent);
     const legacy = await heldCase(app, 134, other);
-    await clearFaults(app);
+    app.sim.clearFaults();
     const stored = await app.deps.approvals.get(legacy.approvalId, APPROVAL_ROW);
     // As a row stored by the version before: no record of its announcements (JSON drops the undefined).
     const older = { ...(stored?.value ?? ({} as never)), announced: undefined };
@@ -142,7 +142,7 @@ async function heldUnmailed(n: number): Promise<{ approvalId: string; link: stri
   const [agent = ''] = await generateAgents(app, { agents: 1 });
   mailDown();
   const { approvalId, message } = await heldCase(app, n, agent);
-  await clearFaults(app);
+  app.sim.clearFaults();
   const link = await linkOf(approvalId);
   expect(mailsWith(app, link)).toHaveLength(0);
   expect((await app.approval(approvalId)).announced?.mail).toBeUndefined();
@@ -255,7 +255,7 @@ describe('approvers that cannot be named', () => {
     app.clock.now += 3 * MINUTE;
     await expect(expireApprovals(app.deps)).resolves.toMatchObject({ announced: 0 });
     expect((await app.approval(res.approvalId)).announced?.mail).toBeUndefined();
-    await clearFaults(app);
+    app.sim.clearFaults();
     await expireApprovals(app.deps);
     await expireApprovals(app.deps);
     expect(mailsWith(app, link)).toHaveLength(1);
@@ -287,7 +287,7 @@ describe('the approvals timer with one request failing', () => {
 
     app.clock.now += 3 * MINUTE;
     await expireApprovals(app.deps);
-    await clearFaults(app);
+    app.sim.clearFaults();
     await expireApprovals(app.deps);
     await expireApprovals(app.deps);
     expect([ticketNotesWith(app, link), commentsWith(app, link), mailsWith(app, link)].map((x) => x.length)).toEqual([1, 1, 1]);
@@ -332,7 +332,7 @@ describe('a request past its deadline, not yet expired by the timer', () => {
     if (!target) {
       throw new Error('no target');
     }
-    app.clock.now = (await app.approval(approvalId)).expiresAt + MINUTE;
+    app.clock.now = (await atDeadline(app, approvalId)) + MINUTE;
     // The held containment's run, retried after the deadline (its first attempt failed after storing the request).
     const again = await requestApproval(app.deps, {
       kind: 'held-containment',

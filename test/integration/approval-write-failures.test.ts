@@ -12,7 +12,7 @@ import { PEOPLE } from '../helpers/approval-form';
 import { signedInAs } from '../helpers/approval-sign-in';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
 import { generateAgents } from '../helpers/lifecycle-tenant';
-import { containedAgain, decideAndTakeMessage, decideAsSocLead, heldCase, ownerOf, postIncident, targetStatuses } from '../helpers/incident-runs';
+import { atDeadline, containedAgain, decideAndTakeMessage, decideAsSocLead, heldCase, ownerOf, postIncident, targetStatuses } from '../helpers/incident-runs';
 
 // Storage (or the queue) fails the write that follows an approval's own state: the approval row stored, then its
 // announcement; the decision stored, then the run that applies it; the expiry stored, then the run that ends the hold.
@@ -28,6 +28,12 @@ afterAll(async () => {
 });
 
 const ticketNotes = (): string[] => app.sim.state.tickets.servicenow.flatMap((t) => t.journal.map((j) => String(j.value)));
+
+/** The hold ended as `status` and its identity was given back, so a later incident about the agent acts. */
+async function expectHoldEnded(caseId: string, agent: string, status: 'expired' | 'rejected'): Promise<void> {
+  expect(await targetStatuses(app, caseId)).toEqual([status]);
+  expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+}
 
 const dropQueueSends: StorageGate = (req) => Promise.resolve(req.service === 'queue' && req.method === 'POST' && req.shape === '/containment/messages' ? 'drop' : 'forward');
 
@@ -92,8 +98,7 @@ describe('a decision stored, and the queue fails the message that applies it', (
 
     expect(await expireApprovals(app.deps)).toMatchObject({ requeued: 1 });
     await app.drainQueue();
-    expect(await targetStatuses(app, message.caseId)).toEqual(['rejected']);
-    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await expectHoldEnded(message.caseId, agent, 'rejected');
     await containedAgain(app, 92, agent);
   });
 });
@@ -102,14 +107,13 @@ describe('an expiry stored, and what ends the hold fails', () => {
   it('the queue fails the message: a later timer run queues it again and the hold ends', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 93, agent);
-    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    await atDeadline(app, approvalId);
     await app.withStorageGate(dropQueueSends, () => expireApprovals(app.deps)).catch(() => undefined);
     expect((await app.approval(approvalId)).status).toBe('expired');
 
     await expireApprovals(app.deps);
     await app.drainQueue();
-    expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
-    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await expectHoldEnded(message.caseId, agent, 'expired');
     await containedAgain(app, 94, agent);
   });
 
@@ -117,15 +121,14 @@ describe('an expiry stored, and what ends the hold fails', () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 95, agent);
     expect((await app.deps.cases.getCase(message.caseId))?.ticket?.provider).toBe('servicenow');
-    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    await atDeadline(app, approvalId);
     app.sim.addFault({ path: '^/api/now/', status: 500, times: 100_000 });
     try {
       expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1, escalated: 0 });
       await app.drainQueue();
-      expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
-      expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+      await expectHoldEnded(message.caseId, agent, 'expired');
     } finally {
-      await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+      app.sim.clearFaults();
     }
     await containedAgain(app, 96, agent);
   });
@@ -133,7 +136,7 @@ describe('an expiry stored, and what ends the hold fails', () => {
   it('both: the queue fails the message of the expiry and the ticket system stays down: a later timer run still ends the hold', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 120, agent);
-    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    await atDeadline(app, approvalId);
     app.sim.addFault({ path: '^/api/now/', status: 500, times: 100_000 });
     try {
       await app.withStorageGate(dropQueueSends, () => expireApprovals(app.deps)).catch(() => undefined);
@@ -141,10 +144,9 @@ describe('an expiry stored, and what ends the hold fails', () => {
       // The next run: the queue answers again, the ticket system still does not.
       await expireApprovals(app.deps);
       await app.drainQueue();
-      expect(await targetStatuses(app, message.caseId)).toEqual(['expired']);
-      expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+      await expectHoldEnded(message.caseId, agent, 'expired');
     } finally {
-      await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+      app.sim.clearFaults();
     }
     await containedAgain(app, 121, agent);
   });
@@ -203,8 +205,7 @@ describe('the run that applies a decision loses its lease to another run of the 
     await expireApprovals(app.deps);
     await recoverStuckCases(app.deps);
     await app.drainQueue();
-    expect(await targetStatuses(app, message.caseId)).toEqual(['rejected']);
-    expect((await ownerOf(app, agent))?.caseId).toBeUndefined();
+    await expectHoldEnded(message.caseId, agent, 'rejected');
     await containedAgain(app, 103, agent);
   });
 });
@@ -234,7 +235,7 @@ describe('an expiry the approvals timer cannot store or audit', () => {
   it('an expiry whose audit fails is audited by a later run, not stored unaudited', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 142, agent);
-    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    await atDeadline(app, approvalId);
     const auditDown: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.write && (req.shape === '/audit' || req.shape === '/$batch') ? 'drop' : 'forward');
     await expect(app.withStorageGate(auditDown, () => expireApprovals(app.deps))).rejects.toThrow();
 
@@ -277,7 +278,7 @@ describe('a decision stored while the approvals timer expires the same approval'
   it('a write that decides nothing (an announcement recorded) does not stop the expiry, nor pass for a decision', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 144, agent);
-    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    await atDeadline(app, approvalId);
     let recorded = false;
     const gate: StorageGate = async (req) => {
       if (!recorded && req.service === 'table' && req.method === 'PUT' && req.shape === '/approvals(…)') {

@@ -143,7 +143,7 @@ describe('the approvals timer', () => {
     expect(await expireApprovals(app.deps)).toMatchObject({ expired: 1, escalated: 0 });
     expect((await approvalOf(asked.approvalId)).status).toBe('expired');
 
-    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    app.sim.clearFaults();
     expect(await expireApprovals(app.deps)).toMatchObject({ expired: 0, escalated: 1 });
     expect(ticketNotes().filter((n) => n.startsWith('ESCALATION') && n.includes('Payroll Export Service'))).toHaveLength(1);
   });

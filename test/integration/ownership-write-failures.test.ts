@@ -78,7 +78,7 @@ describe('the poison handler fails a case, and storage fails its ownership write
     try {
       await expect(runCase(app.deps, app.deps.planners, message, app.inv)).rejects.toThrow();
     } finally {
-      await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+      app.sim.clearFaults();
     }
     expect(await ownerOf(app, agent)).toMatchObject({ caseId: message.caseId, state: 'acting' });
     // The host gave up on the message; the poison handler's first try meets storage failing ownership writes.
@@ -100,12 +100,11 @@ describe('the queue fails the wake-up of a case waiting for the identity', () =>
     it(`the retry of the run that ${ending} wakes it again, without waiting for recovery`, async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const patch = { method: 'PATCH', path: `${agent}/microsoft\\.graph\\.agentIdentity$` };
-    const clearFaults = () => fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
     // The first case acts on the agent; Graph keeps failing its disable, so it is retried with the identity claimed.
     const first = await postIncident(app, n, agent);
     app.sim.addFault({ ...patch, status: 503, times: 50 });
     await expect(runCase(app.deps, app.deps.planners, first, app.inv)).rejects.toThrow();
-    await clearFaults();
+    app.sim.clearFaults();
     // A second incident about the agent waits for it.
     const second = await postIncident(app, n + 1, agent);
     await runCase(app.deps, app.deps.planners, second, app.inv);
@@ -118,7 +117,7 @@ describe('the queue fails the wake-up of a case waiting for the identity', () =>
     }
     const dropWakeUps: StorageGate = (req) => Promise.resolve(req.service === 'queue' && req.method === 'POST' ? 'drop' : 'forward');
     await expect(app.withStorageGate(dropWakeUps, () => runCase(app.deps, app.deps.planners, first, app.inv))).rejects.toThrow();
-    await clearFaults();
+    app.sim.clearFaults();
 
     // Its next retry, as recovery queues it (no hint: no early claim to give back and wake from).
     await runCase(app.deps, app.deps.planners, { caseId: first.caseId }, app.inv);

@@ -45,7 +45,7 @@ async function whileFailing<T>(rule: Omit<FaultRule, 'times'>, fn: () => Promise
   try {
     return await fn();
   } finally {
-    await fetch(`${app.sim.url}/_sim/faults`, { method: 'DELETE' });
+    app.sim.clearFaults();
   }
 }
 

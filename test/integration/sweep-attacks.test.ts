@@ -7,9 +7,9 @@ import { recoverStuckCases, STUCK_AFTER_MS } from '../../shared/responder/recove
 import { QUEUES, TABLES } from '../../shared/store/storage';
 import { TEAMS_QUEUE } from '../../shared/store/teams-card-queue';
 import { deliverTeamsCard, TEAMS_MAX_ATTEMPTS } from '../../shared/teams/deliver-teams-card';
-import { cardsFor, clearFaults } from '../helpers/announcements';
+import { cardsFor } from '../helpers/announcements';
 import { startInProcessApp, type InProcessApp } from '../helpers/in-process-app';
-import { decideAsSocLead, heldCase, postIncident, targetStatuses } from '../helpers/incident-runs';
+import { atDeadline, decideAsSocLead, heldCase, postIncident, targetStatuses } from '../helpers/incident-runs';
 import { generateAgents } from '../helpers/lifecycle-tenant';
 
 // The timers' sweeps attacked as a failing cloud and an attacker would: the recovery of stuck cases, the approvals
@@ -23,7 +23,7 @@ afterAll(async () => {
   await app?.stop();
 });
 afterEach(async () => {
-  await clearFaults(app);
+  app.sim.clearFaults();
   await (await app.deps.storage.queue(QUEUES.containment)).clearMessages();
   await (await app.deps.storage.queue(TEAMS_QUEUE)).clearMessages();
   app.sim.teams.clear();
@@ -86,7 +86,7 @@ describe('an expiry whose stored answer is lost', () => {
   it('the retry meets its own row: expired once, audited once, never taken for a decision', async () => {
     const [agent = ''] = await generateAgents(app, { agents: 1 });
     const { message, approvalId } = await heldCase(app, 610, agent);
-    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    await atDeadline(app, approvalId);
     let lost = false;
     const gate: StorageGate = (req) => {
       if (!lost && isRowWrite(req, approvalId)) {
@@ -171,7 +171,7 @@ describe('a request card given up while the approval is decided or expired', () 
   it('a request card past its deadline, not yet expired, is dropped without a post and without forgetting it; the timer sends the outcome only', async () => {
     const { approvalId } = await cardOnItsLastAttempt(614);
     app.sim.teams.clear();
-    app.clock.now = (await app.approval(approvalId)).expiresAt;
+    await atDeadline(app, approvalId);
     const before = await app.deps.approvals.get(approvalId, APPROVAL_ROW);
     await deliverTeamsCard(app.deps, { approvalId, event: 'requested', attempt: TEAMS_MAX_ATTEMPTS });
     expect(app.sim.teams.posts).toHaveLength(0);
