@@ -77,12 +77,17 @@ describe('recording a case of more targets than one transaction holds', () => {
     // Storage takes the case's claim (the post's first transaction) and then nothing more from this post.
     let batches = 0;
     const gate: StorageGate = (req) => Promise.resolve(req.service === 'table' && req.method === 'POST' && req.shape === '/$batch' && ++batches > 1 ? 'drop' : 'forward');
-    await expect(app.withStorageGate(gate, () => accept(trigger))).rejects.toThrow();
-    const partial = await app.deps.cases.load(caseIdOf(parseAlert(trigger).dedupeKey));
+    const caseId = caseIdOf(parseAlert(trigger).dedupeKey);
+    const partial = await app.withStorageGate(gate, async () => {
+      await expect(accept(trigger)).rejects.toThrow();
+      return app.deps.cases.load(caseId); // read while storage still refuses the rest of this post
+    });
     expect(partial?.targets).toHaveLength(TRANSACTION_MAX - 1);
-    // Nothing accepted is lost: the retry (a new post) adds what is missing, and is queued.
+    // Nothing accepted is lost: the retry (a new post) adds what is missing, and is queued. A storage client's own retry
+    // of the refused write may still land once storage answers again (a loaded machine): the post adds what it finds missing.
+    const stored = (await app.deps.cases.load(caseId))?.targets.length ?? 0;
     const retried = await accept(trigger);
-    expect(retried).toMatchObject({ status: 200, enqueue: true, added: AGENTS - (TRANSACTION_MAX - 1) });
+    expect(retried).toMatchObject({ status: 200, enqueue: true, added: AGENTS - stored });
     expect(await app.deps.cases.load(retried.caseId).then((c) => c?.targets.length)).toBe(AGENTS);
   });
 });
